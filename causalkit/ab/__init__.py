@@ -1,0 +1,1 @@
+"""ab (work in progress)."""

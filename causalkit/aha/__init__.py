@@ -1,0 +1,1 @@
+"""aha (work in progress)."""

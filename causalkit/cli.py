@@ -1,0 +1,250 @@
+"""The ``causalkit`` command.
+
+Every command turns a :class:`~causalkit.errors.CausalkitError` into
+``error: <message>`` on standard error and exit code 2 (no traceback unless
+``--debug``); exit code 1 is left for crashes. Heavy modules are imported inside
+the commands that need them, so ``causalkit --help`` starts fast.
+
+Example:
+    >>> from click.testing import CliRunner
+    >>> CliRunner().invoke(main, ["--version"]).output.startswith("causalkit ")
+    True
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from causalkit import __version__
+from causalkit.errors import CausalkitError
+
+FORMATS = ("text", "md", "html", "json", "junit")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _call(module: str, name: str) -> Callable[..., Any]:
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn causalkit errors into ``error: ...`` and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        debug = bool(ctx.find_root().params.get("debug"))
+        try:
+            return fn(*args, **kwargs)
+        except CausalkitError as exc:
+            if debug:
+                raise
+            _fail(str(exc))
+        except (BrokenPipeError, KeyboardInterrupt):
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _load(spec: Path) -> Any:
+    from causalkit.spec import load_spec_file
+
+    return load_spec_file(spec)
+
+
+def emit_report(report: Any, fmt: str, out: Path | None) -> None:
+    """Print a report to stdout (``text`` in colour on a terminal) or write it atomically."""
+    from causalkit.report.render import render
+    from causalkit.report.write import write_atomic
+
+    if out is None:
+        if fmt == "text":
+            click.echo(render(report, "text", color=sys.stdout.isatty()), nl=False)
+        else:
+            click.echo(render(report, fmt), nl=False)
+        return
+    write_atomic(out, render(report, fmt))
+    click.echo(f"wrote {out}", err=True)
+
+
+def _out_for(out: Path | None, spec: Path, fmt: str, many: bool) -> Path | None:
+    if out is None or not many:
+        return out
+    suffix = {"text": "txt", "md": "md", "html": "html", "json": "json", "junit": "xml"}[fmt]
+    return out / f"{spec.stem}.{suffix}"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="causalkit",
+                      message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def main(debug: bool) -> None:
+    """causalkit: decide whether a product change works.
+
+    One spec format (YAML) for A/B tests, switch-back tests, DAG-based
+    estimation on observational data and Aha-moment discovery; one report.
+    """
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@handle_errors
+def validate(specs: tuple[Path, ...]) -> None:
+    """Check spec files; print one line per file."""
+    from causalkit.spec import load_spec_file
+
+    errors: list[str] = []
+    for spec in specs:
+        try:
+            loaded = load_spec_file(spec)
+        except CausalkitError as exc:
+            errors.append(str(exc))
+            click.echo(f"error: {exc}", err=True)
+            continue
+        click.echo(f"ok: {spec} ({loaded.spec.kind}: {loaded.spec.name})")
+    if errors:
+        sys.exit(2)
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Write the schema to a file.")
+@handle_errors
+def schema(out: Path | None) -> None:
+    """Print the JSON Schema of the spec format (for editors and CI)."""
+    import json
+
+    from causalkit.report.write import write_atomic
+    from causalkit.spec import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(out, text)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--data", type=click.Path(path_type=Path),
+              help="A CSV or Parquet file that replaces the spec's data source.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Output file (a folder when several specs are given).")
+@click.option("--seed", type=int, help="Seed for randomization tests and resampling.")
+@handle_errors
+def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
+        seed: int | None) -> None:
+    """Analyse one or more specs and render their reports."""
+    from causalkit.registry import RunContext, analyzer
+
+    if data is not None and len(specs) > 1:
+        raise CausalkitError("--data goes with a single spec")
+    ctx = RunContext(data=data, seed=seed, progress=sys.stderr.isatty())
+    for spec in specs:
+        loaded = _load(spec)
+        report = analyzer(loaded.spec.kind)(loaded, ctx)
+        emit_report(report, fmt, _out_for(out, spec, fmt, len(specs) > 1))
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--data", type=click.Path(path_type=Path), help="Pre-period data (CSV or Parquet).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path))
+@handle_errors
+def power(spec: Path, data: Path | None, fmt: str, out: Path | None) -> None:
+    """Sample size, MDE and duration (ab), or period length and power (switchback)."""
+    from causalkit.registry import RunContext, planner
+
+    loaded = _load(spec)
+    report = planner(loaded.spec.kind)(loaded, RunContext(data=data))
+    emit_report(report, fmt, out)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--units", required=True, type=click.Path(path_type=Path),
+              help="CSV or Parquet file of unit ids.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Output CSV or Parquet with the unit id and its variant.")
+@click.option("--column", help="Column of unit ids (default: the spec's unit).")
+@handle_errors
+def assign(spec: Path, units: Path, out: Path, column: str | None) -> None:
+    """Assign units to the variants of an A/B spec (deterministic hashing)."""
+    loaded = _load(spec)
+    if loaded.spec.kind != "ab":
+        raise CausalkitError(f"assign needs an ab spec, not {loaded.spec.kind}",
+                             hint="switch-backs are planned with `causalkit schedule`")
+    _call("causalkit.ab.assignment", "assign_file")(loaded.spec, units, out, column=column)
+    click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="Schedule file: .csv, .parquet or .json.")
+@click.option("--heatmap", type=click.Path(path_type=Path), help="Also write an SVG heatmap.")
+@handle_errors
+def schedule(spec: Path, out: Path, heatmap: Path | None) -> None:
+    """Design the schedule of a switch-back spec and export it."""
+    loaded = _load(spec)
+    if loaded.spec.kind != "switchback":
+        raise CausalkitError(f"schedule needs a switchback spec, not {loaded.spec.kind}")
+    _call("causalkit.switchback.cli", "schedule_command")(loaded.spec, out, heatmap)
+    click.echo(f"wrote {out}", err=True)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--data", type=click.Path(path_type=Path), help="Replaces the spec's data source.")
+@click.option("--state", type=click.Path(path_type=Path),
+              help="State file recording each look (group-sequential plans).")
+@click.option("--now", help="Analysis time, ISO 8601 with a zone (default: now).")
+@click.option("--fail-on", default=None,
+              help="Comma-separated decisions that exit non-zero "
+                   "(default: each decision has its own exit code).")
+@click.option("--json", "json_out", type=click.Path(path_type=Path), help="Write the JSON report.")
+@click.option("--junit", type=click.Path(path_type=Path), help="Write JUnit XML.")
+@click.option("--markdown", type=click.Path(path_type=Path), help="Write the Markdown summary.")
+def gate(spec: Path, data: Path | None, state: Path | None, now: str | None,
+         fail_on: str | None, json_out: Path | None, junit: Path | None,
+         markdown: Path | None) -> None:
+    """Decide ship / hold / inconclusive / rollback / invalid; the exit code says which.
+
+    Exit codes: 0 ship, 10 hold, 11 inconclusive, 20 rollback, 30 invalid, 2 error.
+    """
+    ctx = click.get_current_context()
+    debug = bool(ctx.find_root().params.get("debug"))
+    code = _call("causalkit.gate", "gate_command")(
+        spec=spec, data=data, state=state, now=now, fail_on=fail_on,
+        json_out=json_out, junit=junit, markdown=markdown, debug=debug,
+    )
+    sys.exit(int(code))
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """Parse ``--now`` (ISO 8601 with a zone)."""
+    if text is None:
+        return None
+    from causalkit.spec.types import parse_timestamp
+
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        raise CausalkitError(f"--now: {exc}") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

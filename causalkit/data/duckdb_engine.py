@@ -1,0 +1,260 @@
+"""The embedded default engine: DuckDB over CSV, Parquet, SQL and in-memory frames.
+
+Identifiers are quoted, file paths are SQL literals with quotes doubled; nothing
+from a spec is pasted into SQL as raw text except a user's own ``sql:`` query.
+
+Example:
+    >>> import pandas as pd
+    >>> from causalkit.data.source import Source
+    >>> eng = DuckDBEngine()
+    >>> src = Source.from_frame(pd.DataFrame({"y": [1.0, 2.0, 4.0]}))
+    >>> eng.arrays(src, ["y"])["y"].tolist()
+    [1.0, 2.0, 4.0]
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from causalkit.data.engine import ColumnKind, quote_ident, quote_literal
+from causalkit.data.moments import Moments
+from causalkit.errors import DataError
+from causalkit.spec.common import FileFormat
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from causalkit.data.source import Source
+
+_counter = itertools.count()
+
+
+def _kind_of(type_name: str) -> ColumnKind:
+    t = type_name.upper()
+    if t == "BOOLEAN":
+        return ColumnKind.BOOLEAN
+    if any(t.startswith(p) for p in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
+                                      "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT",
+                                      "FLOAT", "DOUBLE", "DECIMAL", "REAL")):
+        return ColumnKind.NUMERIC
+    if t.startswith(("VARCHAR", "STRING", "TEXT", "ENUM")):
+        return ColumnKind.STRING
+    if t.startswith(("TIMESTAMP", "DATE")):
+        return ColumnKind.TIMESTAMP
+    return ColumnKind.OTHER
+
+
+class DuckDBEngine:
+    """Scans through an embedded DuckDB connection (one per engine, thread-safe by lock).
+
+    Args:
+        memory_limit: DuckDB's memory limit, e.g. ``"2GB"``; DuckDB spills to disk beyond it.
+        threads: worker threads (default: DuckDB's choice).
+    """
+
+    def __init__(self, *, memory_limit: str | None = None, threads: int | None = None) -> None:
+        import duckdb
+
+        self._con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
+        if memory_limit is not None:
+            self._con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
+        if threads is not None:
+            self._con.execute(f"SET threads = {int(threads)}")
+        self._lock = threading.Lock()
+        self._frames: dict[int, str] = {}
+        self._keep: dict[int, Any] = {}
+
+    def forget(self, source: Source) -> None:
+        """Drop an in-memory frame registered for ``source`` (frees its memory)."""
+        if source.kind == "frame":
+            name = self._frames.pop(id(source.frame), None)
+            self._keep.pop(id(source.frame), None)
+            if name is not None:
+                with self._lock:
+                    self._con.unregister(name)
+
+    # -- relations -------------------------------------------------------------------------
+    def _relation_sql(self, source: Source) -> str:
+        if source.kind == "file":
+            assert source.path is not None
+            if source.format is FileFormat.PARQUET:
+                return f"read_parquet({quote_literal(source.path)})"
+            return f"read_csv({quote_literal(source.path)}, header = true)"
+        if source.kind == "sql":
+            return f"({source.sql})"
+        if source.kind == "table":
+            assert source.table is not None
+            return ".".join(quote_ident(p) for p in source.table.split("."))
+        if source.kind == "frame":
+            key = id(source.frame)
+            name = self._frames.get(key)
+            if name is None:
+                name = f"__ck_frame_{next(_counter)}"
+                self._con.register(name, source.frame)
+                self._frames[key] = name
+                self._keep[key] = source.frame
+            return quote_ident(name)
+        raise DataError(f"unknown source kind {source.kind!r}")
+
+    def _run(self, source: Source, body: str, params: Sequence[Any] = (),
+             *, describe: bool = False) -> Any:
+        import duckdb
+
+        with self._lock:
+            rel = self._relation_sql(source)
+            if describe:
+                sql = f"DESCRIBE SELECT * FROM {rel}"
+            else:
+                sql = f"WITH src AS (SELECT * FROM {rel}) {body}"
+            try:
+                return self._con.execute(sql, list(params))
+            except duckdb.Error as exc:
+                msg = str(exc).splitlines()[0]
+                raise DataError(f"the engine could not read the data: {msg}",
+                                source=source.describe()) from None
+
+    # -- interface -------------------------------------------------------------------------
+    def schema(self, source: Source) -> dict[str, ColumnKind]:
+        """Column name -> coarse kind.
+
+        Example:
+            >>> import pandas as pd
+            >>> from causalkit.data.source import Source
+            >>> DuckDBEngine().schema(Source.from_frame(pd.DataFrame({"a": [1], "b": ["x"]})))
+            {'a': <ColumnKind.NUMERIC: 'numeric'>, 'b': <ColumnKind.STRING: 'string'>}
+        """
+        cur = self._run(source, "", describe=True)
+        return {row[0]: _kind_of(row[1]) for row in cur.fetchall()}
+
+    def require_columns(
+        self, source: Source, *, numeric: Sequence[str] = (), present: Sequence[str] = ()
+    ) -> dict[str, ColumnKind]:
+        """Check that columns exist and that ``numeric`` ones hold numbers or booleans.
+
+        Raises:
+            DataError: naming the first missing or non-numeric column and the source.
+
+        Example:
+            >>> import pandas as pd
+            >>> from causalkit.data.source import Source
+            >>> src = Source.from_frame(pd.DataFrame({"a": ["x"]}), name="t.csv")
+            >>> DuckDBEngine().require_columns(src, numeric=["a"])
+            Traceback (most recent call last):
+            ...
+            causalkit.errors.DataError: t.csv: column 'a': holds string values, not numbers (...)
+        """
+        schema = self.schema(source)
+        for col in [*present, *numeric]:
+            if col not in schema:
+                import difflib
+
+                close = difflib.get_close_matches(col, list(schema), n=1)
+                hint = (f"did you mean {close[0]!r}?" if close else
+                        f"columns are: {', '.join(list(schema)[:20])}")
+                raise DataError("column is missing", column=col, source=source.describe(),
+                                hint=hint)
+        for col in numeric:
+            if schema[col] not in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN):
+                raise DataError(
+                    f"holds {schema[col].value} values, not numbers", column=col,
+                    source=source.describe(),
+                    hint="metric columns must be numeric; cast or fix the column",
+                )
+        return schema
+
+    def grouped_moments(
+        self, source: Source, *, by: Sequence[str], columns: Sequence[str],
+        where: str | None = None,
+    ) -> dict[tuple[object, ...], Moments]:
+        """Per group: count, means and centred cross-products, in one scan.
+
+        NULL or NaN in any of ``columns`` is a :class:`DataError` naming the column.
+
+        Example:
+            >>> import pandas as pd
+            >>> from causalkit.data.source import Source
+            >>> src = Source.from_frame(pd.DataFrame({"g": [1, 1], "y": [1.0, float("nan")]}))
+            >>> DuckDBEngine().grouped_moments(src, by=["g"], columns=["y"])
+            Traceback (most recent call last):
+            ...
+            causalkit.errors.DataError: <dataframe>: column 'y': 1 missing or NaN value(s) (...)
+        """
+        self.require_columns(source, numeric=columns, present=by)
+        cols = list(columns)
+        q = [quote_ident(c) for c in cols]
+        x = [f"CAST({c} AS DOUBLE)" for c in q]
+        aggs = ["COUNT(*)"]
+        aggs += [f"AVG({v})" for v in x]
+        for i, j in itertools.combinations_with_replacement(range(len(cols)), 2):
+            aggs.append(f"COALESCE(COVAR_POP({x[i]}, {x[j]}), 0) * COUNT(*)")
+        aggs += [f"COUNT(*) - COUNT({v}) + COUNT_IF(ISNAN({v}))" for v in x]
+        group = ", ".join(quote_ident(b) for b in by)
+        sel = (group + ", " if group else "") + ", ".join(aggs)
+        filt = f" WHERE {where}" if where else ""
+        tail = f" GROUP BY {group}" if group else ""
+        rows = self._run(source, f"SELECT {sel} FROM src{filt}{tail}").fetchall()
+        k, nb = len(cols), len(by)
+        out: dict[tuple[object, ...], Moments] = {}
+        bad = np.zeros(k, dtype=np.int64)
+        for row in rows:
+            key = tuple(row[:nb])
+            vals = row[nb:]
+            n = int(vals[0])
+            mean = np.array(vals[1:1 + k], dtype=np.float64)
+            com = np.zeros((k, k))
+            pos = 1 + k
+            for i, j in itertools.combinations_with_replacement(range(k), 2):
+                com[i, j] = com[j, i] = vals[pos]
+                pos += 1
+            bad += np.array(vals[pos:pos + k], dtype=np.int64)
+            out[key] = Moments(tuple(cols), n, mean, com)
+        for c, count in zip(cols, bad):
+            if count:
+                raise DataError(f"{int(count)} missing or NaN value(s)", column=c,
+                                source=source.describe(),
+                                hint="fill or drop them before the analysis")
+        return out
+
+    def arrays(
+        self, source: Source, columns: Sequence[str], *, where: str | None = None
+    ) -> dict[str, NDArray[np.generic]]:
+        """Selected columns as numpy arrays (one scan).
+
+        Example:
+            >>> import pandas as pd
+            >>> from causalkit.data.source import Source
+            >>> src = Source.from_frame(pd.DataFrame({"a": [1, 2], "b": [3.0, 4.0]}))
+            >>> DuckDBEngine().arrays(src, ["b"], where='"a" > 1')["b"].tolist()
+            [4.0]
+        """
+        self.require_columns(source, present=columns)
+        sel = ", ".join(quote_ident(c) for c in columns)
+        filt = f" WHERE {where}" if where else ""
+        res = self._run(source, f"SELECT {sel} FROM src{filt}").fetchnumpy()
+        return {c: np.asarray(res[c]) for c in columns}
+
+    def query(self, source: Source, sql: str) -> pa.Table:
+        """Run ``sql`` where the relation ``src`` stands for the source; return Arrow.
+
+        Example:
+            >>> import pandas as pd
+            >>> from causalkit.data.source import Source
+            >>> src = Source.from_frame(pd.DataFrame({"a": [1, 2, 3]}))
+            >>> DuckDBEngine().query(src, "SELECT COUNT(*) AS s FROM src").to_pylist()
+            [{'s': 3}]
+        """
+        cur = self._run(source, sql)
+        if hasattr(cur, "to_arrow_table"):
+            return cur.to_arrow_table()
+        return cur.fetch_arrow_table()  # pragma: no cover - older DuckDB
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._con.close()

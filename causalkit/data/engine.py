@@ -1,0 +1,89 @@
+"""The engine interface: what every backend (DuckDB, Spark) answers.
+
+Analyses ask an engine for column types, grouped sufficient statistics and
+selected columns as numpy arrays; they never see a row-per-unit frame unless a
+model needs the rows.
+
+Example:
+    >>> import pandas as pd
+    >>> from causalkit.data import Source, get_engine
+    >>> src = Source.from_frame(pd.DataFrame({"g": ["a", "b", "a"], "y": [1.0, 2.0, 3.0]}))
+    >>> stats = get_engine(src).grouped_moments(src, by=["g"], columns=["y"])
+    >>> {k: (m.n, m.mean.tolist()) for k, m in sorted(stats.items())}
+    {('a',): (2, [2.0]), ('b',): (1, [2.0])}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+    from numpy.typing import NDArray
+
+    from causalkit.data.moments import Moments
+    from causalkit.data.source import Source
+
+
+class ColumnKind(StrEnum):
+    """Coarse column types that analyses care about."""
+
+    NUMERIC = "numeric"
+    BOOLEAN = "boolean"
+    STRING = "string"
+    TIMESTAMP = "timestamp"
+    OTHER = "other"
+
+
+class EngineProtocol(Protocol):
+    """What an engine does. DuckDB is the embedded default; Spark is an optional extra."""
+
+    def schema(self, source: Source) -> dict[str, ColumnKind]:
+        """Column name -> coarse kind."""
+        ...
+
+    def require_columns(
+        self, source: Source, *, numeric: Sequence[str] = (), present: Sequence[str] = ()
+    ) -> dict[str, ColumnKind]:
+        """Check that columns exist (and that ``numeric`` ones are numbers or booleans)."""
+        ...
+
+    def grouped_moments(
+        self, source: Source, *, by: Sequence[str], columns: Sequence[str],
+        where: str | None = None,
+    ) -> dict[tuple[object, ...], Moments]:
+        """One scan: per group, count, means and centred cross-products of ``columns``."""
+        ...
+
+    def arrays(
+        self, source: Source, columns: Sequence[str], *, where: str | None = None
+    ) -> dict[str, NDArray[np.generic]]:
+        """Selected columns as numpy arrays."""
+        ...
+
+    def query(self, source: Source, sql: str) -> pa.Table:
+        """Run ``sql`` in which the relation ``src`` stands for the source; return Arrow."""
+        ...
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for SQL (double quotes, inner quotes doubled).
+
+    Example:
+        >>> quote_ident('we"ird')
+        '"we""ird"'
+    """
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(text: str) -> str:
+    """Quote a string literal for SQL (single quotes, inner quotes doubled).
+
+    Example:
+        >>> quote_literal("it's")
+        "'it''s'"
+    """
+    return "'" + text.replace("'", "''") + "'"

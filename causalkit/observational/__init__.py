@@ -1,0 +1,1 @@
+"""observational (work in progress)."""

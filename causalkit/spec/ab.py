@@ -1,0 +1,79 @@
+"""The ``kind: ab`` spec: a user-randomized A/B test.
+
+Example:
+    >>> spec = ABSpec(name="x", kind="ab", unit="user_id",
+    ...               metrics=[{"name": "m", "type": "mean", "column": "m", "role": "primary"}],
+    ...               data={"simulate": "ab"})
+    >>> spec.control, sorted(spec.variants)
+    ('control', ['control', 'treatment'])
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+
+from causalkit.spec.common import (
+    Analysis,
+    DataSource,
+    DecisionRules,
+    Metric,
+    Role,
+    StrictModel,
+)
+from causalkit.spec.types import Timestamp
+
+
+class Assignment(StrictModel):
+    """How units are hashed to variants (see the assignment docs for the exact algorithm)."""
+
+    salt: str | None = Field(None, description="hash salt; defaults to the experiment name")
+    buckets: int = Field(10_000, ge=2, le=2**32, description="number of hash buckets")
+    holdout: float = Field(0.0, ge=0, lt=1, description="share of units kept out of the test")
+
+
+class ABSpec(StrictModel):
+    """A user-randomized A/B test with one control and one or more treatment arms."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["ab"]
+    hypothesis: str | None = None
+    owner: str | None = None
+    unit: str = Field(min_length=1, description="column holding the randomization unit id")
+    variant_column: str = Field("variant", description="column holding the arm of each unit")
+    timestamp_column: str | None = Field(
+        None, description="column with the unit's first exposure time (for sequential plots)"
+    )
+    variants: dict[str, float] = Field(
+        default_factory=lambda: {"control": 0.5, "treatment": 0.5},
+        description="arm name -> planned traffic weight",
+    )
+    control: str = Field("control", description="name of the control arm")
+    assignment: Assignment = Field(default_factory=Assignment)
+    metrics: list[Metric] = Field(min_length=1)
+    analysis: Analysis = Field(default_factory=Analysis)
+    decision: DecisionRules = Field(default_factory=DecisionRules)
+    start: Timestamp | None = Field(None, description="when exposure started")
+    end: Timestamp | None = Field(None, description="planned end")
+    data: DataSource
+    pre_data: DataSource | None = Field(None, description="pre-period data for power and CUPED")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if len(self.variants) < 2:
+            raise ValueError("variants needs a control and at least one treatment arm")
+        if self.control not in self.variants:
+            raise ValueError(
+                f"control {self.control!r} is not one of the variants "
+                f"({', '.join(self.variants)})"
+            )
+        if any(w <= 0 for w in self.variants.values()):
+            raise ValueError("every variant weight must be positive")
+        names = [m.name for m in self.metrics]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"metric names must be unique; repeated: {', '.join(dupes)}")
+        if not any(m.role is Role.PRIMARY for m in self.metrics):
+            raise ValueError("at least one metric needs role: primary")
+        return self

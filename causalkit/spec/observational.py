@@ -1,0 +1,98 @@
+"""The ``kind: observational`` spec: a causal diagram, a treatment and an outcome.
+
+Example:
+    >>> spec = ObservationalSpec(name="x", kind="observational",
+    ...     graph="digraph { z -> t; z -> y; t -> y }", treatment="t", outcome="y",
+    ...     data={"simulate": "scm"})
+    >>> spec.estimand.value, [e.value for e in spec.estimators]
+    ('ate', ['aipw', 'ipw', 'regression'])
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal, Self
+
+from pydantic import Field, model_validator
+
+from causalkit.spec.common import Analysis, DataSource, StrictModel
+
+
+class Estimand(StrEnum):
+    """Target causal quantity."""
+
+    ATE = "ate"
+    ATT = "att"
+
+
+class EstimatorName(StrEnum):
+    """Estimators of a causal effect."""
+
+    REGRESSION = "regression"
+    IPW = "ipw"
+    AIPW = "aipw"
+    DML = "dml"
+    CAUSAL_FOREST = "causal_forest"
+    PLM = "plm"
+
+
+class RefuterName(StrEnum):
+    """Refutation and sensitivity analyses."""
+
+    PLACEBO = "placebo"
+    RANDOM_COMMON_CAUSE = "random_common_cause"
+    SUBSET = "subset"
+    DUMMY_OUTCOME = "dummy_outcome"
+    SENSITIVITY = "sensitivity"
+    E_VALUE = "e_value"
+
+
+class Learner(StrEnum):
+    """Nuisance learners for propensity and outcome models."""
+
+    LINEAR = "linear"
+    GRADIENT_BOOSTING = "gradient_boosting"
+
+
+class Edge(StrictModel):
+    """One edge of a graph given as a list (``bidirected`` marks latent confounding)."""
+
+    source: str = Field(alias="from")
+    target: str = Field(alias="to")
+    bidirected: bool = False
+
+
+class ObservationalSpec(StrictModel):
+    """DAG-based estimation of a causal effect on observational data."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["observational"]
+    hypothesis: str | None = None
+    owner: str | None = None
+    graph: str | list[Edge] = Field(description="DOT text or a list of edges")
+    latent: list[str] = Field(default_factory=list, description="unobserved nodes")
+    treatment: str = Field(min_length=1)
+    outcome: str = Field(min_length=1)
+    estimand: Estimand = Estimand.ATE
+    estimators: list[EstimatorName] = Field(
+        default_factory=lambda: [EstimatorName.AIPW, EstimatorName.IPW, EstimatorName.REGRESSION]
+    )
+    refuters: list[RefuterName] = Field(
+        default_factory=lambda: [RefuterName.PLACEBO, RefuterName.RANDOM_COMMON_CAUSE,
+                                 RefuterName.SUBSET, RefuterName.SENSITIVITY]
+    )
+    outcome_learner: Learner = Learner.LINEAR
+    propensity_learner: Learner = Learner.LINEAR
+    folds: int = Field(5, ge=2, description="cross-fitting folds")
+    trim: float | None = Field(
+        None, gt=0, lt=0.5, description="drop units with propensity outside [trim, 1-trim]"
+    )
+    simulations: int = Field(100, ge=1, description="simulations per refuter")
+    analysis: Analysis = Field(default_factory=Analysis)
+    data: DataSource
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.treatment == self.outcome:
+            raise ValueError("treatment and outcome must differ")
+        return self

@@ -1,0 +1,133 @@
+"""The ``kind: switchback`` spec: regions randomized over time.
+
+Example:
+    >>> spec = SwitchbackSpec(name="x", kind="switchback",
+    ...     regions=["KR", {"name": "US", "tz": "America/New_York"}],
+    ...     schedule={"start": "2026-12-01T00:00Z", "end": "2026-12-02T00:00Z",
+    ...               "period": "1h", "carryover": 1},
+    ...     metrics=[{"name": "m", "type": "mean", "column": "m", "role": "primary"}],
+    ...     data={"simulate": "matching_market"})
+    >>> [r.name for r in spec.regions], spec.schedule.period
+    (['KR', 'US'], datetime.timedelta(seconds=3600))
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+
+from causalkit.spec.common import Analysis, DataSource, DecisionRules, Metric, StrictModel
+from causalkit.spec.types import Duration, Timestamp
+
+
+class Region(StrictModel):
+    """A region with its IANA time zone (``UTC`` when not given)."""
+
+    name: str = Field(min_length=1)
+    tz: str = Field("UTC", description="IANA time zone, e.g. Asia/Seoul")
+
+    @field_validator("tz")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Seoul)") from None
+        return value
+
+
+class Design(StrEnum):
+    """Switch-back schedule designs."""
+
+    OPTIMAL = "optimal"
+    BERNOULLI = "bernoulli"
+    BALANCED = "balanced"
+
+
+class Pairing(StrEnum):
+    """How regions are randomized relative to each other."""
+
+    INDEPENDENT = "independent"
+    COMPLEMENTARY = "complementary"
+
+
+class ScheduleSpec(StrictModel):
+    """The time grid and randomization design of a switch-back."""
+
+    start: Timestamp
+    end: Timestamp
+    period: Duration
+    carryover: int | Duration = Field(
+        1, description="carryover order m, in periods (an integer) or as a duration"
+    )
+    burn_in: Duration | None = Field(None, description="time dropped after each switch")
+    design: Design = Design.OPTIMAL
+    treatment_probability: float = Field(0.5, gt=0, lt=1)
+    pairing: Pairing = Pairing.INDEPENDENT
+    seed: int = 0
+
+    @field_validator("carryover", mode="before")
+    @classmethod
+    def _carry(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError("carryover is a whole number of periods or a duration")
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if isinstance(self.carryover, int) and self.carryover < 0:
+            raise ValueError("carryover must be >= 0")
+        if self.burn_in is not None and self.burn_in >= self.period:
+            raise ValueError("burn_in must be shorter than the period")
+        return self
+
+    @property
+    def carryover_periods(self) -> int:
+        """Carryover order m in whole periods (a duration is rounded up)."""
+        if isinstance(self.carryover, timedelta):
+            ratio = self.carryover / self.period
+            whole = int(ratio)
+            return whole if ratio == whole else whole + 1
+        return int(self.carryover)
+
+
+class SwitchbackSpec(StrictModel):
+    """A switch-back test: whole regions switch between arms over time."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["switchback"]
+    hypothesis: str | None = None
+    owner: str | None = None
+    unit: str = Field("region", description="column holding the region")
+    time_column: str = Field("timestamp", description="column holding event or period time")
+    regions: list[Region] = Field(min_length=1)
+    schedule: ScheduleSpec
+    metrics: list[Metric] = Field(min_length=1)
+    analysis: Analysis = Field(default_factory=Analysis)
+    decision: DecisionRules = Field(default_factory=DecisionRules)
+    data: DataSource
+    pre_data: DataSource | None = Field(None, description="pre-period series for power")
+    candidate_periods: list[Duration] = Field(
+        default_factory=list, description="period lengths compared by `causalkit power`"
+    )
+
+    @field_validator("regions", mode="before")
+    @classmethod
+    def _regions(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        names = [r.name for r in self.regions]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"region names must be unique; repeated: {', '.join(dupes)}")
+        return self

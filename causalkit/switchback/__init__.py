@@ -1,0 +1,1 @@
+"""switchback (work in progress)."""
