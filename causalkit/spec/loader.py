@@ -256,7 +256,9 @@ def validate_data(data: Any, file: str = "<string>",
     positions = positions or {}
     key_positions = key_positions or {}
     if not isinstance(data, dict):
-        raise SpecError("a spec is a mapping of keys to values", file=file, line=1, column=1)
+        line, col = positions.get((), (1, 1))
+        raise SpecError("a spec is a mapping of keys to values", file=file, line=line,
+                        column=col, hint="write one key: value per line")
     try:
         return SPEC_ADAPTER.validate_python(data)
     except ValidationError as exc:
