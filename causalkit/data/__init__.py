@@ -30,7 +30,7 @@ def get_engine(source: Source | None = None, kind: Engine | None = None) -> Engi
     which = kind or (source.engine if source is not None else Engine.DUCKDB)
     if which is Engine.SPARK:
         try:
-            from causalkit.data.spark_engine import SparkEngine  # type: ignore[import-not-found]
+            from causalkit.data.spark_engine import SparkEngine
         except ImportError as exc:  # pragma: no cover - depends on the extra
             from causalkit.errors import DataError
 
@@ -40,10 +40,12 @@ def get_engine(source: Source | None = None, kind: Engine | None = None) -> Engi
             ) from None
         if which not in _ENGINES:
             _ENGINES[which] = SparkEngine()
-        return _ENGINES[which]  # type: ignore[no-any-return]
+        engine: EngineProtocol = _ENGINES[which]
+        return engine
     if which not in _ENGINES:
         _ENGINES[which] = DuckDBEngine()
-    return _ENGINES[which]  # type: ignore[no-any-return]
+    default: EngineProtocol = _ENGINES[which]
+    return default
 
 
 __all__ = [

@@ -103,7 +103,7 @@ class Source:
             frame = self.frame
             if not isinstance(frame, pd.DataFrame):
                 frame = frame.to_pandas()
-            h.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
+            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
             h.update(",".join(map(str, frame.columns)).encode())
         else:
             h.update((self.sql or self.table or "").encode())

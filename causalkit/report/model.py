@@ -66,7 +66,7 @@ def _dec_float(value: Any) -> float | None:
 def _dec_scalar(value: Any) -> Scalar:
     if isinstance(value, str) and value in _SPECIAL:
         return _SPECIAL[value]
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,8 @@ SIMULATORS: dict[str, str] = {
 def get_simulator(name: str) -> Callable[..., Simulated]:
     """The generator function registered under ``name``."""
     module, func = SIMULATORS[name].split(":")
-    return getattr(importlib.import_module(module), func)  # type: ignore[no-any-return]
+    fn: Callable[..., Simulated] = getattr(importlib.import_module(module), func)
+    return fn
 
 
 def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,

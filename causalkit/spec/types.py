@@ -63,7 +63,7 @@ def format_duration(value: timedelta) -> str:
         >>> format_duration(timedelta(hours=1, minutes=30))
         '1h30m'
     """
-    total = int(round(value.total_seconds()))
+    total = round(value.total_seconds())
     parts = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         count, total = divmod(total, size)

@@ -47,7 +47,7 @@ def test_sha256_is_of_file_bytes(tmp_path: Path) -> None:
     assert load_spec_file(p).sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-@pytest.mark.parametrize("text,expected", [("30m", 1800), ("1h", 3600), ("7d", 604800),
+@pytest.mark.parametrize(("text", "expected"), [("30m", 1800), ("1h", 3600), ("7d", 604800),
                                            ("1h30m", 5400), ("2w", 1209600), ("90s", 90),
                                            ("0.5h", 1800)])
 def test_durations(text: str, expected: int) -> None:
