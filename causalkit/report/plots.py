@@ -1,0 +1,248 @@
+"""Plots of report contents: a forest plot of estimates and a confidence-sequence plot.
+
+Both return a matplotlib ``Figure`` built without pyplot (Agg, nothing global),
+ready for :func:`causalkit.report.svg.figure_to_svg`. matplotlib is imported
+when a plot is made, never at import time.
+
+Example:
+    >>> from causalkit.report import Estimate
+    >>> fig = forest_plot([Estimate(metric="m", contrast="t - c", method="welch",
+    ...                             estimate=0.3, ci_low=0.1, ci_high=0.5)])
+    >>> len(fig.axes)
+    1
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from causalkit.errors import RenderError
+from causalkit.report.model import Estimate
+
+Scale = Literal["auto", "absolute", "relative"]
+
+_COLORS = {"better": "#1a7f37", "worse": "#cf222e", "neutral": "#24292f", "guardrail": "#8250df"}
+
+
+def _label(text: str) -> str:
+    """Text safe for matplotlib: ``$`` would start mathtext and can raise on bad TeX."""
+    return text.replace("$", r"\$")
+
+
+def _finite(x: float | None) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _values(e: Estimate, relative: bool) -> tuple[float | None, float | None, float | None]:
+    if relative:
+        return e.relative, e.relative_ci_low, e.relative_ci_high
+    return e.estimate, e.ci_low, e.ci_high
+
+
+def _color(e: Estimate) -> str:
+    if e.extra.get("worse") is True or e.extra.get("worse_than_margin") is True:
+        return _COLORS["worse"]
+    if e.extra.get("better") is True or e.extra.get("noninferior") is True:
+        return _COLORS["better"]
+    return _COLORS["neutral"]
+
+
+def _margin(e: Estimate) -> float | None:
+    """The guardrail margin on the harmful side, in metric units, or None."""
+    margin = e.extra.get("margin")
+    if isinstance(margin, bool) or not isinstance(margin, int | float):
+        return None
+    if not math.isfinite(margin) or margin == 0 or e.direction not in ("increase", "decrease"):
+        return None
+    return (-1.0 if e.direction == "increase" else 1.0) * abs(float(margin))
+
+
+def _draw_rows(ax: Any, rows: Sequence[Estimate], labels: Sequence[str], relative: bool) -> None:
+    """Draw one row per estimate on ``ax`` (top to bottom), with a zero line."""
+    ys = np.arange(len(rows))[::-1].astype(float)
+    margins = [None if relative else _margin(e) for e in rows]
+    finite: list[float] = [0.0, *(m for m in margins if m is not None)]
+    for e in rows:
+        finite += [v for v in _values(e, relative) if v is not None and math.isfinite(v)]
+    lo, hi = min(finite), max(finite)
+    pad = 0.08 * (hi - lo) if hi > lo else (abs(hi) or 1.0) * 0.5
+    left, right = lo - pad, hi + pad
+    ax.axvline(0.0, color="#6e7781", linewidth=0.9, linestyle="--", zorder=1)
+    for y, e, m in zip(ys, rows, margins, strict=True):
+        point, low, high = _values(e, relative)
+        color = _color(e)
+        if low is not None or high is not None:
+            a: float = low if low is not None and math.isfinite(low) else (
+                right if low == math.inf else left)
+            b: float = high if high is not None and math.isfinite(high) else (
+                left if high == -math.inf else right)
+            ax.plot([a, b], [y, y], color=color, linewidth=2.0, solid_capstyle="butt", zorder=2)
+            for bound, end in ((low, a), (high, b)):
+                if bound is None or not math.isfinite(bound):
+                    marker = "<" if end <= left else ">"
+                    ax.plot([end], [y], marker=marker, color=color, markersize=6, zorder=3,
+                            clip_on=False)
+        if _finite(point):
+            significant = e.extra.get("significant")
+            if not isinstance(significant, bool):
+                significant = (low is not None and high is not None and math.isfinite(low)
+                               and math.isfinite(high) and (low > 0 or high < 0))
+            face = color if significant else "white"
+            ax.plot([point], [y], marker="D" if e.role == "guardrail" else "o", markersize=6,
+                    markerfacecolor=face, markeredgecolor=color, zorder=4)
+        else:
+            ax.annotate("not estimable", (0.0, y), xytext=(4, 0), textcoords="offset points",
+                        va="center", fontsize=8, color=_COLORS["worse"])
+        if m is not None:
+            ax.plot([m, m], [y - 0.4, y + 0.4], color=_COLORS["guardrail"], linewidth=2.0,
+                    zorder=2)
+            ax.annotate("margin", (m, y + 0.4), xytext=(0, 1), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=7, color=_COLORS["guardrail"])
+    ax.set_xlim(left, right)
+    ax.set_yticks(ys, [_label(s) for s in labels])
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.grid(axis="x", color="#d0d7de", linewidth=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    if relative:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+
+
+def forest_plot(estimates: Sequence[Estimate], *, scale: Scale = "auto",
+                title: str | None = None) -> Any:
+    """A forest plot: one row per estimate, its point and interval, and a zero line.
+
+    Rows are labelled ``metric (contrast)`` and grouped by metric in report
+    order. On the ``relative`` scale every row shares one percentage axis; on
+    the ``absolute`` scale each metric gets its own panel (metrics have
+    different units), and a guardrail's non-inferiority margin
+    (``extra["margin"]``) is drawn as a violet tick. ``auto`` picks relative
+    when every estimate has a relative effect. Filled markers are significant,
+    hollow ones are not; green is better or non-inferior, red is worse;
+    diamonds are guardrails. Missing interval ends do not fail: an infinite
+    or missing end runs to the axis edge with an arrow.
+
+    Args:
+        estimates: the estimates to draw.
+        scale: ``auto``, ``absolute`` or ``relative``.
+        title: a title over the plot.
+
+    Returns:
+        A matplotlib ``Figure``.
+
+    Raises:
+        RenderError: on an unknown scale.
+
+    Example:
+        >>> from causalkit.report import Estimate
+        >>> es = [Estimate(metric="a", contrast="t - c", method="welch", estimate=1.0,
+        ...                ci_low=0.2, ci_high=None),
+        ...       Estimate(metric="b", contrast="t - c", method="welch", estimate=5.0)]
+        >>> len(forest_plot(es, scale="absolute").axes)
+        2
+    """
+    from causalkit.report.svg import new_figure
+
+    if scale not in ("auto", "absolute", "relative"):
+        raise RenderError(f"unknown forest plot scale {scale!r}",
+                          hint="use auto, absolute or relative")
+    ests = list(estimates)
+    if scale == "auto":
+        scale = "relative" if ests and all(_finite(e.relative) for e in ests) else "absolute"
+    if not ests:
+        fig, ax = new_figure(6.0, 1.5)
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, "no estimates", ha="center", va="center", transform=ax.transAxes)
+        return fig
+
+    order: dict[str, list[Estimate]] = {}
+    for e in ests:
+        order.setdefault(e.metric, []).append(e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # missing glyphs for exotic names
+        if scale == "relative":
+            rows = [e for group in order.values() for e in group]
+            labels = [f"{e.metric} ({e.contrast})" for e in rows]
+            fig, ax = new_figure(7.0, 1.0 + 0.38 * len(rows))
+            _draw_rows(ax, rows, labels, relative=True)
+            ax.set_xlabel("relative effect (vs. control)")
+        else:
+            from matplotlib.figure import Figure as MplFigure
+
+            heights = [len(g) + 1.2 for g in order.values()]
+            fig = MplFigure(figsize=(7.0, 0.6 + 0.38 * sum(heights)), layout="constrained")
+            axes = fig.subplots(len(order), 1, squeeze=False,
+                                gridspec_kw={"height_ratios": heights})[:, 0]
+            for ax, (metric, group) in zip(axes, order.items(), strict=True):
+                _draw_rows(ax, group, [e.contrast for e in group], relative=False)
+                ax.set_title(_label(metric), loc="left", fontsize=10)
+            axes[-1].set_xlabel("absolute effect (metric units)")
+        if title:
+            fig.suptitle(_label(title))
+    return fig
+
+
+def confidence_sequence_plot(times: Sequence[Any] | np.ndarray, estimates: Sequence[float] | np.ndarray,
+                             lows: Sequence[float] | np.ndarray, highs: Sequence[float] | np.ndarray,
+                             title: str) -> Any:
+    """The running estimate with its confidence sequence (an always-valid band) over time.
+
+    Non-finite band ends (an infinite interval before enough data) leave a gap
+    instead of stretching the axis.
+
+    Args:
+        times: the look times (numbers, datetimes or ``numpy.datetime64``).
+        estimates: the running point estimate at each look.
+        lows: the lower ends of the confidence sequence.
+        highs: the upper ends.
+        title: the plot title.
+
+    Returns:
+        A matplotlib ``Figure``.
+
+    Raises:
+        RenderError: when the four sequences differ in length.
+
+    Example:
+        >>> fig = confidence_sequence_plot([1, 2, 3], [0.5, 0.3, 0.32],
+        ...                                [float("-inf"), -0.2, 0.05], [float("inf"), 0.8, 0.6],
+        ...                                "chat_minutes")
+        >>> fig.axes[0].get_title()
+        'chat_minutes'
+    """
+    from causalkit.report.svg import new_figure
+
+    t = np.asarray(times)
+    arrays = [np.asarray(a, dtype=float) for a in (estimates, lows, highs)]
+    if t.ndim != 1 or any(a.shape != t.shape for a in arrays):
+        raise RenderError("confidence_sequence_plot: times, estimates, lows and highs must be "
+                          "one-dimensional and of the same length, got "
+                          f"{[t.shape[0] if t.ndim else 0] + [a.size for a in arrays]}")
+    est, low, high = (np.where(np.isfinite(a), a, np.nan) for a in arrays)
+    fig, ax = new_figure(7.0, 3.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ax.fill_between(t, low, high, color="#0969da", alpha=0.18, linewidth=0,
+                        label="confidence sequence")
+        ax.plot(t, est, color="#0969da", linewidth=1.6, label="estimate")
+        ax.axhline(0.0, color="#6e7781", linewidth=0.9, linestyle="--")
+        ax.set_title(_label(title))
+        ax.set_xlabel("time")
+        ax.set_ylabel("effect")
+        ax.legend(loc="best", frameon=False, fontsize=8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        if t.dtype.kind == "M" or (t.size and hasattr(t.flat[0], "tzinfo")):
+            fig.autofmt_xdate()
+    return fig
+
+
+__all__ = ["confidence_sequence_plot", "forest_plot"]

@@ -1,0 +1,81 @@
+"""Render a :class:`~causalkit.report.Report` as text, Markdown, HTML, JSON or JUnit XML.
+
+Renderers read only the report; each lives in its own module and imports its
+heavy dependencies (rich, matplotlib) when called, so importing this package
+costs nothing.
+
+Example:
+    >>> from causalkit.report import Report, Experiment
+    >>> rep = Report(experiment=Experiment(name="demo", kind="ab"))
+    >>> render(rep, "md").splitlines()[0]
+    '# demo'
+    >>> render(rep, "pdf")
+    Traceback (most recent call last):
+    ...
+    causalkit.errors.RenderError: unknown report format 'pdf' (use one of text, md, html, json, junit)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from causalkit.errors import RenderError
+
+if TYPE_CHECKING:
+    from causalkit.report.model import Report
+
+FORMATS: tuple[str, ...] = ("text", "md", "html", "json", "junit")
+"""The formats :func:`render` knows, in the order the CLI lists them."""
+
+
+def render(report: Report, fmt: str, *, color: bool = False, width: int | None = None) -> str:
+    """Render ``report`` in format ``fmt`` (``text``, ``md``, ``html``, ``json``, ``junit``).
+
+    Args:
+        report: the report to render.
+        fmt: the output format.
+        color: ``text`` only: emit ANSI colours (set it when writing to a terminal).
+        width: ``text`` only: the line width (default: the terminal's when
+            ``color`` is set, else 132).
+
+    Returns:
+        The rendered document, ending with a newline.
+
+    Raises:
+        RenderError: on an unknown format or a report that cannot be rendered.
+
+    Example:
+        >>> from causalkit.report import Report, Experiment
+        >>> render(Report(experiment=Experiment(name="x", kind="ab")), "json")[:20]
+        '{\\n  "schema_version"'
+    """
+    from causalkit.report.model import Report
+
+    if not isinstance(report, Report):
+        raise RenderError(f"render() needs a causalkit Report, not {type(report).__name__}")
+    if fmt == "text":
+        from causalkit.report.render.text import render_text
+
+        return render_text(report, color=color, width=width)
+    if fmt == "md":
+        from causalkit.report.render.markdown import render_markdown
+
+        return render_markdown(report)
+    if fmt == "html":
+        from causalkit.report.render.html import render_html
+
+        return render_html(report)
+    if fmt == "json":
+        try:
+            return report.to_json() + "\n"
+        except (TypeError, ValueError) as exc:
+            raise RenderError(f"report cannot be written as JSON: {exc}",
+                              hint="report fields must hold plain Python scalars") from exc
+    if fmt == "junit":
+        from causalkit.report.render.junit import render_junit
+
+        return render_junit(report)
+    raise RenderError(f"unknown report format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "render"]

@@ -1,0 +1,134 @@
+"""GitHub-flavoured Markdown, sized for a CI job summary (``$GITHUB_STEP_SUMMARY``).
+
+Layout: a heading with the experiment name, a decision line with a plain status
+word, the hypothesis, an estimates table with exactly one row per estimate, a
+checks table, the report's extra tables and a list of figures. Every string
+from the report is escaped, so a ``|`` or a newline in a metric name cannot
+break a table row and HTML in a name stays text.
+
+Example:
+    >>> from causalkit.report import Report, Experiment, Estimate
+    >>> rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(
+    ...     Estimate(metric="a|b", contrast="t - c", method="welch", estimate=1.0),))
+    >>> [ln for ln in render_markdown(rep).splitlines() if ln.startswith("| a")]
+    ['| a\\\\|b | t - c | welch | 1 | — | — | — | — | secondary |  |']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from causalkit.report.model import Report, Table
+from causalkit.report.render._format import (
+    MISSING,
+    estimate_verdict,
+    fmt_ci,
+    fmt_n,
+    fmt_num,
+    fmt_p,
+    fmt_relative,
+    fmt_scalar,
+)
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+
+
+def escape_md(text: object) -> str:
+    """Escape a user string for a Markdown table cell or heading.
+
+    HTML-special characters become entities, Markdown punctuation (including
+    ``|`` and the backslash) is backslash-escaped, and newlines become ``<br>``.
+
+    Example:
+        >>> escape_md("<b>a|b</b>\\nc_d")
+        '&lt;b&gt;a\\\\|b&lt;/b&gt;<br>c\\\\_d'
+    """
+    s = str(text)
+    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    return _NEWLINES.sub("<br>", s)
+
+
+def _row(cells: Sequence[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]],
+           align: Sequence[str] | None = None) -> list[str]:
+    align = align or ["---"] * len(header)
+    return [_row(header), _row(align), *(_row(r) for r in rows)]
+
+
+def _user_table(t: Table) -> list[str]:
+    width = len(t.columns)
+    rows = []
+    for row in t.rows:
+        cells = [escape_md(fmt_scalar(v)) for v in row[:width]]
+        cells += [MISSING] * (width - len(cells))
+        rows.append(cells)
+    out = [f"### {escape_md(t.title or t.name)}", ""]
+    if width == 0:
+        return [*out, "_(no columns)_", ""]
+    return [*out, *_table([escape_md(c) for c in t.columns], rows), ""]
+
+
+def render_markdown(report: Report) -> str:
+    """Render ``report`` as GitHub-flavoured Markdown.
+
+    Example:
+        >>> from causalkit.report import Report, Experiment, Decision
+        >>> rep = Report(experiment=Experiment(name="x", kind="ab"),
+        ...              decision=Decision("ship", ("primary metric improved",)))
+        >>> print(render_markdown(rep).splitlines()[2])
+        **Decision: SHIP** — primary metric improved
+    """
+    exp = report.experiment
+    lines = [f"# {escape_md(exp.name)}", ""]
+    if report.decision is None:
+        lines.append("**Decision: NONE** — no decision was made")
+    else:
+        state = escape_md(str(report.decision.state).upper())
+        reasons = "; ".join(escape_md(r) for r in report.decision.reasons)
+        lines.append(f"**Decision: {state}**" + (f" — {reasons}" if reasons else ""))
+    lines.append("")
+    info = [f"kind {escape_md(exp.kind)}"]
+    if report.meta.alpha is not None:
+        info.append(f"alpha {fmt_num(report.meta.alpha)}")
+    if report.meta.seed is not None:
+        info.append(f"seed {report.meta.seed}")
+    info.append(f"causalkit {escape_md(report.meta.causalkit_version)}")
+    lines += [" · ".join(info), ""]
+    if exp.hypothesis:
+        lines += [f"> {escape_md(exp.hypothesis)}", ""]
+
+    lines += ["## Estimates", ""]
+    if report.estimates:
+        header = ["metric", "contrast", "method", "estimate", "CI", "relative [CI]",
+                  "p-value", "n", "role", "verdict"]
+        align = ["---", "---", "---", "---:", "---", "---", "---:", "---", "---", "---"]
+        rows = [[escape_md(e.metric), escape_md(e.contrast), escape_md(e.method),
+                 fmt_num(e.estimate), fmt_ci(e.ci_low, e.ci_high), fmt_relative(e),
+                 fmt_p(e.p_value), escape_md(fmt_n(e.n)), escape_md(e.role),
+                 estimate_verdict(e)] for e in report.estimates]
+        lines += [*_table(header, rows, align), ""]
+    else:
+        lines += ["_No estimates._", ""]
+
+    lines += ["## Checks", ""]
+    if report.checks:
+        rows = [[c.status.value.upper(), escape_md(c.name),
+                 escape_md(c.metric) if c.metric else MISSING, escape_md(c.detail) or MISSING]
+                for c in report.checks]
+        lines += [*_table(["status", "check", "metric", "detail"], rows), ""]
+    else:
+        lines += ["_No checks._", ""]
+
+    for t in report.tables:
+        lines += _user_table(t)
+    if report.figures:
+        lines += ["## Figures", "",
+                  *(f"- {escape_md(f.title or f.name)} ({escape_md(f.name)}; in the HTML report)"
+                    for f in report.figures), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"

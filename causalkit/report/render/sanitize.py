@@ -1,0 +1,100 @@
+"""Make SVG text safe to embed inline in an HTML report.
+
+Figures in a report are SVG text made by causalkit's own plotting code, but a
+report can also be read back from a JSON file someone else wrote. Before an
+SVG goes inline it is parsed as XML and rebuilt with only what a static
+picture needs: no ``<script>``, no ``<foreignObject>`` (which can hold HTML),
+no animation elements, no ``on*`` event attributes, no ``javascript:`` or
+external links (only ``#fragment`` links and ``data:image/png|jpeg|gif|webp``
+survive), and no CSS that imports or fetches anything. Documents with a
+DOCTYPE or entity declarations are refused outright (no entity expansion).
+
+Example:
+    >>> sanitize_svg('<svg xmlns="http://www.w3.org/2000/svg" onload="x()">'
+    ...              '<script>alert(1)</script><rect width="1" height="1"/></svg>')
+    '<svg xmlns="http://www.w3.org/2000/svg"><rect width="1" height="1" /></svg>'
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from causalkit.errors import RenderError
+
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+
+_DROP_ELEMENTS = frozenset({
+    "script", "foreignobject", "iframe", "object", "embed", "handler", "listener",
+    "set", "animate", "animatemotion", "animatetransform", "animatecolor", "discard",
+    "audio", "video", "canvas", "link", "meta", "base", "metadata",
+})
+_LINK_ATTRS = frozenset({"href", "src", "action", "formaction", "from", "to", "values", "by"})
+_SAFE_DATA = re.compile(r"^data:image/(png|jpeg|jpg|gif|webp)[;,]", re.IGNORECASE)
+_BAD_CSS = re.compile(r"@import|expression\s*\(|javascript:|behavior\s*:|-moz-binding|"
+                      r"url\s*\(\s*(?!['\"]?#)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def _local(name: str) -> str:
+    return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
+
+
+def _safe_link(value: str) -> bool:
+    v = _CONTROL.sub("", value)
+    return v.startswith("#") or bool(_SAFE_DATA.match(v))
+
+
+def _clean(elem: ET.Element) -> None:
+    for child in list(elem):
+        if not isinstance(child.tag, str) or _local(child.tag) in _DROP_ELEMENTS:
+            tail = child.tail
+            elem.remove(child)
+            if tail and tail.strip():
+                elem.text = (elem.text or "") + tail
+            continue
+        if _local(child.tag) == "style" and _BAD_CSS.search("".join(child.itertext())):
+            elem.remove(child)
+            continue
+        _clean(child)
+    for name in list(elem.attrib):
+        local = _local(name)
+        value = elem.attrib[name]
+        if (local.startswith("on")
+                or (local in _LINK_ATTRS and not _safe_link(value))
+                or (local == "style" and _BAD_CSS.search(value))
+                or _CONTROL.sub("", value).lower().startswith(("javascript:", "vbscript:"))):
+            del elem.attrib[name]
+
+
+def sanitize_svg(svg: str) -> str:
+    """Parse ``svg`` and return it without scripts, event handlers or external links.
+
+    Args:
+        svg: SVG text (one ``<svg>`` root element; an XML prolog is allowed).
+
+    Returns:
+        The cleaned SVG, serialized with the SVG namespace as the default.
+
+    Raises:
+        RenderError: when the text is not well-formed XML, declares a DOCTYPE or
+            entities, or its root is not ``<svg>``.
+
+    Example:
+        >>> sanitize_svg('<svg xmlns="http://www.w3.org/2000/svg"><a href="javascript:x()">'
+        ...              '<text>t</text></a></svg>')
+        '<svg xmlns="http://www.w3.org/2000/svg"><a><text>t</text></a></svg>'
+    """
+    if re.search(r"<!DOCTYPE|<!ENTITY", svg, re.IGNORECASE):
+        raise RenderError("figure SVG declares a DOCTYPE or entities; it is not embedded")
+    try:
+        root = ET.fromstring(svg)
+    except ET.ParseError as exc:
+        raise RenderError(f"figure SVG is not well-formed XML: {exc}") from exc
+    if _local(root.tag) != "svg":
+        raise RenderError(f"figure SVG has root <{_local(root.tag)}>, not <svg>")
+    _clean(root)
+    ET.register_namespace("", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)
+    return ET.tostring(root, encoding="unicode", short_empty_elements=True)
