@@ -390,6 +390,12 @@ class Report:
         return pd.DataFrame(rows, columns=None if rows else cols)
 
     def _repr_html_(self) -> str:
-        from causalkit.report.render import render
+        """The HTML view notebooks show: a self-contained ``<div>`` with scoped CSS.
 
-        return render(self, "html")
+        Example:
+            >>> Report(experiment=Experiment(name="x", kind="ab"))._repr_html_()[:23]
+            '<div class="ck-report">'
+        """
+        from causalkit.report.render.html import render_body
+
+        return render_body(self)
