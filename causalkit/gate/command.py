@@ -75,7 +75,7 @@ def rules_for(spec: Any) -> tuple[GateRules, list[str], Any]:
         ...               "direction": "increase"}])
         >>> rules, notes, _ = rules_for(spec)
         >>> rules.sequential, notes[0][:40]
-        ('msprt', 'the spec says sequential: none; the gat')
+        ('msprt', 'the spec says sequential: none; the gate')
     """
     from causalkit.spec.common import Sequential
 

@@ -23,7 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from causalkit.gate.github import annotation
-from causalkit.report.model import Estimate, Report, Scalar, Status, Table
+from causalkit.report.model import Estimate, Report, Scalar, Table
 
 if TYPE_CHECKING:
     from causalkit.gate.looks import Look
@@ -193,8 +193,8 @@ def junit_xml(report: Report, fail_on: frozenset[str]) -> str:
 
     The decision case passes for ``ship``, fails for decisions in ``fail_on``,
     is an ``<error>`` for ``error`` and is skipped (with the reasons) otherwise.
-    The estimate and check cases come from the report's own JUnit renderer when
-    it is available.
+    The estimate and check cases come from the report's JUnit renderer
+    (:mod:`causalkit.report.render.junit`), which reads the gate's verdict flags.
 
     Example:
         >>> import xml.etree.ElementTree as ET
@@ -204,13 +204,17 @@ def junit_xml(report: Report, fail_on: frozenset[str]) -> str:
         >>> root = ET.fromstring(junit_xml(rep, frozenset({"rollback"})))
         >>> [(c.get("name"), c[0].tag) for c in root.iter("testcase")]
         [('decision', 'failure')]
+        >>> root.find("testsuite").get("failures")
+        '1'
     """
     root = _base_junit(report)
     suite = root.find("testsuite") if root.tag == "testsuites" else root
     if suite is None:
         suite = ET.SubElement(root, "testsuite", name=f"causalkit {report.experiment.name}")
+    from causalkit.report.render.junit import xml_text
+
     state = report.decision.state if report.decision else "error"
-    reasons = "\n".join(report.decision.reasons) if report.decision else ""
+    reasons = xml_text("\n".join(report.decision.reasons) if report.decision else "")
     case = ET.SubElement(suite, "testcase", classname="causalkit.gate", name="decision",
                          time="0")
     if state == "error":
@@ -226,43 +230,9 @@ def junit_xml(report: Report, fail_on: frozenset[str]) -> str:
 
 
 def _base_junit(report: Report) -> ET.Element:
-    try:
-        from causalkit.report.render import render
+    from causalkit.report.render import render
 
-        text = render(report, "junit")
-        root = ET.fromstring(text.encode("utf-8"))
-        if root.tag in ("testsuites", "testsuite"):
-            return root
-    except (ImportError, ET.ParseError, ValueError):  # renderer not available yet
-        pass
-    except Exception as exc:  # a RenderError from a renderer that does not exist yet
-        from causalkit.errors import CausalkitError
-
-        if not isinstance(exc, CausalkitError):
-            raise
-    return _fallback_junit(report)
-
-
-def _fallback_junit(report: Report) -> ET.Element:
-    root = ET.Element("testsuites", name="causalkit")
-    suite = ET.SubElement(root, "testsuite", name=f"causalkit {report.experiment.name}")
-    from causalkit.gate.rules import arm_of
-
-    for e in report.estimates:
-        case = ET.SubElement(suite, "testcase", classname=f"estimate.{e.role}",
-                             name=f"{e.metric} [{arm_of(e)}]", time="0")
-        verdict = str(e.extra.get("gate_verdict") or "")
-        text = (f"estimate {_num(e.estimate)} [{_num(e.ci_low)}, {_num(e.ci_high)}] "
-                f"{verdict}").strip()
-        if verdict in ("worse", "worse than margin") and e.role in ("primary", "guardrail"):
-            ET.SubElement(case, "failure", message=text, type=verdict)
-        ET.SubElement(case, "system-out").text = text
-    for c in report.checks:
-        case = ET.SubElement(suite, "testcase", classname="check", name=c.name, time="0")
-        if c.status is Status.FAIL:
-            ET.SubElement(case, "failure", message=c.detail or "failed", type="check")
-        ET.SubElement(case, "system-out").text = f"{c.status.value}: {c.detail}"
-    return root
+    return ET.fromstring(render(report, "junit").encode("utf-8"))
 
 
 def _recount(root: ET.Element) -> None:

@@ -159,7 +159,9 @@ def load_state(path: Path, *, spec_sha256: str, experiment: str, sequential: str
             raise _corrupt(path, f"look {i + 1} is not an object")
         try:
             looks.append(Look.from_dict(raw))
-        except (KeyError, TypeError, ValueError) as exc:
+        except KeyError as exc:
+            raise _corrupt(path, f"look {i + 1}: missing field {exc}") from None
+        except (TypeError, ValueError) as exc:
             raise _corrupt(path, f"look {i + 1}: {exc}") from None
     if [lk.index for lk in looks] != list(range(1, len(looks) + 1)):
         raise _corrupt(path, "looks are not numbered 1, 2, 3, ...")
