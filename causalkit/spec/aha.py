@@ -1,50 +1,115 @@
 """The ``kind: aha`` spec: search "do Y at least Z times within X days" conditions.
 
+A condition is measured in days ``[0, X)`` after signup; retention in days
+``[start_day, end_day)``. The condition window must end before the retention
+window starts, or users are credited with the condition *because* they stayed
+(immortal-time bias); the spec refuses such windows.
+
 Example:
     >>> spec = AhaSpec(name="x", kind="aha", data={"simulate": "event_log"},
     ...     windows=[3, 7], thresholds=[1, 2, 5])
     >>> spec.retention.start_day, spec.retention.end_day
     (28, 35)
+    >>> AhaSpec(name="x", kind="aha", data={"simulate": "event_log"}, windows=[30])
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for AhaSpec
+    windows
+      Value error, a condition window of 30 days overlaps the retention window ...
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from causalkit.spec.common import Analysis, DataSource, StrictModel
+from causalkit.spec.observational import EstimatorName, RefuterName
+from causalkit.spec.types import Timestamp
 
 
 class Retention(StrictModel):
     """Retained = active (or did ``event``) in days [start_day, end_day) after signup."""
 
-    start_day: int = Field(28, ge=1)
-    end_day: int = Field(35, ge=2)
+    start_day: int = Field(28, ge=1, description="first day of the retention window")
+    end_day: int = Field(35, ge=2, description="day after the last day of the retention window")
     event: str | None = Field(None, description="a named event; any event when not given")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.end_day <= self.start_day:
-            raise ValueError("end_day must be after start_day")
+            raise ValueError(
+                f"end_day ({self.end_day}) must be after start_day ({self.start_day}): "
+                "retention is measured in days [start_day, end_day)"
+            )
         return self
 
 
 class Actions(StrictModel):
     """Which actions Y to search: all, a list, or the top N by frequency."""
 
-    include: list[str] | None = None
-    top: int | None = Field(None, ge=1)
-    exclude: list[str] = Field(default_factory=list)
+    include: list[str] | None = Field(None, description="search only these actions")
+    top: int | None = Field(
+        None, ge=1, description="search the N most frequent actions (in the condition windows)"
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="never search these (e.g. app_open, the signup event)"
+    )
 
 
 class AhaColumns(StrictModel):
     """Column names of the event log and the users table."""
 
-    user: str = "user_id"
-    event: str = "event"
-    timestamp: str = "timestamp"
-    signup: str = "signup_at"
+    user: str = Field("user_id", description="user id, in both tables")
+    event: str = Field("event", description="event (action) name in the event log")
+    timestamp: str = Field("timestamp", description="event time (timestamp or epoch seconds)")
+    signup: str = Field("signup_at", description="signup time in the users table")
+
+
+class FdrMethod(StrEnum):
+    """False-discovery-rate procedure over the condition grid."""
+
+    BH = "bh"
+    BY = "by"
+
+
+class Condition(StrictModel):
+    """One condition: did ``action`` at least ``threshold`` times within ``window`` days."""
+
+    action: str = Field(min_length=1)
+    window: int = Field(ge=1, description="days after signup, X")
+    threshold: int = Field(ge=1, description="minimum count, Z")
+
+
+class CausalCheck(StrictModel):
+    """How the chosen conditions are carried into a causal (observational) analysis."""
+
+    enabled: bool = Field(True, description="run the causal check")
+    top: int = Field(
+        2, ge=0, description="check the best surviving condition of each of the top N actions"
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list, description="conditions to check in any case"
+    )
+    proxy_days: int = Field(
+        1, ge=1, description="early activity (other actions) counted in days [0, proxy_days)"
+    )
+    estimators: list[EstimatorName] = Field(
+        default_factory=lambda: [EstimatorName.AIPW, EstimatorName.IPW,
+                                 EstimatorName.REGRESSION]
+    )
+    refuters: list[RefuterName] = Field(
+        default_factory=lambda: [RefuterName.PLACEBO, RefuterName.RANDOM_COMMON_CAUSE,
+                                 RefuterName.SUBSET, RefuterName.SENSITIVITY,
+                                 RefuterName.E_VALUE]
+    )
+    simulations: int = Field(20, ge=1, description="simulations per refuter")
+    fragile_e_value: float = Field(
+        1.5, gt=1,
+        description="an effect whose interval E-value is below this is flagged as fragile",
+    )
 
 
 class AhaSpec(StrictModel):
@@ -60,33 +125,69 @@ class AhaSpec(StrictModel):
     events: DataSource | None = Field(None, description="event log: user, event, timestamp")
     users: DataSource | None = Field(None, description="users: user, signup time, covariates")
     columns: AhaColumns = Field(default_factory=AhaColumns)
-    covariates: list[str] = Field(default_factory=list, description="signup covariates")
+    covariates: list[str] = Field(
+        default_factory=list, description="numeric signup covariates in the users table"
+    )
     retention: Retention = Field(default_factory=Retention)
-    windows: list[int] = Field(default_factory=lambda: [1, 3, 7, 14], min_length=1)
-    thresholds: list[int] = Field(default_factory=lambda: [1, 2, 3, 5, 10], min_length=1)
+    windows: list[int] = Field(
+        default_factory=lambda: [1, 3, 7, 14], min_length=1,
+        description="condition windows X, in days after signup",
+    )
+    thresholds: list[int] = Field(
+        default_factory=lambda: [1, 2, 3, 5, 10], min_length=1,
+        description="thresholds Z (at least Z times)",
+    )
     actions: Actions = Field(default_factory=Actions)
     combine_top: int = Field(5, ge=0, description="top conditions combined with AND and OR")
     holdout: float = Field(0.3, ge=0, lt=1, description="share of users kept for re-checking")
-    observed_until: str | None = Field(None, description="end of the data (ISO 8601 with zone)")
+    observed_until: Timestamp | None = Field(
+        None, description="end of the data (ISO 8601 with zone); default: the last event"
+    )
+    fdr: FdrMethod = Field(FdrMethod.BH, description="bh, or by (any dependence)")
+    chunk_users: int = Field(
+        250_000, ge=1_000, description="users per scan of the event log (bounds memory)"
+    )
     graph: str | None = Field(None, description="DOT diagram replacing the default one")
+    check: CausalCheck = Field(default_factory=CausalCheck)
     experiment: str | None = Field(
         None, description="path to an A/B report (JSON) whose estimate nudged the action"
     )
+    experiment_metric: str | None = Field(
+        None, description="metric of the A/B report to use (default: its primary estimate)"
+    )
     analysis: Analysis = Field(default_factory=Analysis)
+
+    @field_validator("windows", "thresholds")
+    @classmethod
+    def _positive(cls, value: list[int]) -> list[int]:
+        if any(v < 1 for v in value):
+            raise ValueError("windows and thresholds must be positive whole numbers")
+        return sorted(set(value))
+
+    @field_validator("windows")
+    @classmethod
+    def _before_retention(cls, value: list[int], info: ValidationInfo) -> list[int]:
+        retention = info.data.get("retention")
+        if isinstance(retention, Retention) and max(value) > retention.start_day:
+            raise ValueError(
+                f"a condition window of {max(value)} days overlaps the retention window "
+                f"(days {retention.start_day} to {retention.end_day}): a condition that can "
+                "still be reached while retention is measured credits users with it because "
+                "they stayed (immortal-time bias), so it predicts retention by construction; "
+                f"use windows of at most {retention.start_day} days or start retention later"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Self:
         if self.data is None and self.events is None:
             raise ValueError("give data (a simulator) or events and users")
+        if self.data is not None and self.events is not None:
+            raise ValueError("give data (a simulator) or events, not both")
+        if self.data is not None and self.data.simulate is None and self.users is None:
+            raise ValueError("data is the event log here; give users with signup times too")
         if self.events is not None and self.users is None:
             raise ValueError("events needs a users table with signup times")
-        if any(w < 1 for w in self.windows) or any(z < 1 for z in self.thresholds):
-            raise ValueError("windows and thresholds must be positive")
-        if max(self.windows) >= self.retention.start_day:
-            raise ValueError(
-                f"window of {max(self.windows)} days reaches into the retention window "
-                f"(from day {self.retention.start_day}): a condition measured while retention "
-                "is being measured credits users for staying (immortal-time bias); "
-                "use windows that end before the retention window starts"
-            )
+        if self.check.proxy_days > self.retention.start_day:
+            raise ValueError("check.proxy_days must end before the retention window starts")
         return self

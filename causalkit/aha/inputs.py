@@ -1,0 +1,330 @@
+"""The inputs of a search: event log and users sources, their columns, and who is eligible.
+
+Everything here runs as SQL in the engine over the two sources; the event log
+is never loaded as a frame. A :class:`ScanPlan` holds the SQL pieces that every
+later scan shares (time expressions, the eligible-users relation, the chunking
+and the discovery/holdout split).
+
+Example:
+    >>> from causalkit.simulate.event_log import simulate_event_log
+    >>> from causalkit.data import Source
+    >>> sim = simulate_event_log(seed=0, n_users=400)
+    >>> plan = plan_scan(Source.from_frame(sim.tables["events"]),
+    ...                  Source.from_frame(sim.tables["users"]),
+    ...                  retention=(28, 35), max_window=14)
+    >>> plan.summary.eligible_users < plan.summary.users
+    True
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from causalkit.data import ColumnKind, Source, get_engine, quote_ident, quote_literal
+from causalkit.data.engine import EngineProtocol
+from causalkit.errors import DataError
+
+DAY_SECONDS = 86_400
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Column names of the two tables."""
+
+    user: str = "user_id"
+    event: str = "event"
+    timestamp: str = "timestamp"
+    signup: str = "signup_at"
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """Counts of users and events, and what was excluded and why."""
+
+    users: int
+    missing_signup: int
+    not_observed: int
+    eligible_users: int
+    events: int
+    events_unknown_user: int
+    events_before_signup: int
+    observed_until: float
+    observed_until_given: bool
+
+    @property
+    def excluded_users(self) -> int:
+        """Users left out of the search (no signup time, or windows not fully observed)."""
+        return self.missing_signup + self.not_observed
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """Shared SQL pieces of every scan over the event log (built by :func:`plan_scan`)."""
+
+    events: Source
+    users: Source
+    engine: EngineProtocol
+    columns: Columns
+    covariates: tuple[str, ...]
+    retention: tuple[int, int]
+    retention_event: str | None
+    event_time: str
+    users_relation: str
+    n_chunks: int
+    holdout: float
+    salt: str
+    summary: InputSummary
+    max_window: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def eligible_users_sql(self, chunk: int | None = None) -> str:
+        """SQL of the eligible users (``uid``, ``s`` = signup epoch, covariates, ``uidx``).
+
+        With ``chunk``, only the users of that hash bucket, numbered 0.. in id order.
+        """
+        c = self.columns
+        uid = quote_ident(c.user)
+        signup = _epoch_sql(quote_ident(c.signup), self.extra["signup_kind"])
+        end = self.retention[1] * DAY_SECONDS
+        obs = repr(float(self.summary.observed_until))
+        covs = "".join(f", CAST({quote_ident(v)} AS DOUBLE) AS {quote_ident('cov_' + v)}"
+                       for v in self.covariates)
+        where = f"{quote_ident(c.signup)} IS NOT NULL AND {signup} + {end} <= {obs}"
+        if chunk is not None and self.n_chunks > 1:
+            where += f" AND hash({uid}) % {self.n_chunks} = {chunk}"
+        return (
+            f"SELECT {uid} AS uid, {signup} AS s{covs}, "
+            f"CAST(row_number() OVER (ORDER BY {uid}) - 1 AS INTEGER) AS uidx "
+            f"FROM {self.users_relation} WHERE {where}"
+        )
+
+    def holdout_sql(self, uid: str = "uid") -> str:
+        """SQL of the holdout flag of the id ``uid``: md5 of "<user id>:<salt>", mod 10^6."""
+        if self.holdout <= 0:
+            return "FALSE"
+        cut = round(self.holdout * 1_000_000)
+        return (f"(md5_number(CAST({uid} AS VARCHAR) || {quote_literal(':' + self.salt)}) "
+                f"% 1000000) < {cut}")
+
+
+def _epoch_sql(column: str, kind: str) -> str:
+    if kind == "numeric":
+        return f"CAST({column} AS DOUBLE)"
+    return f"epoch({column})"
+
+
+def _time_kind(engine: EngineProtocol, source: Source, column: str) -> str:
+    """``numeric`` (epoch seconds), ``naive`` or ``zoned`` timestamps."""
+    schema = engine.schema(source)
+    kind = schema[column]
+    if kind in (ColumnKind.NUMERIC,):
+        return "numeric"
+    if kind is not ColumnKind.TIMESTAMP:
+        raise DataError(
+            f"holds {kind.value} values, not times", column=column, source=source.describe(),
+            hint="use a timestamp column (or epoch seconds); cast text with CAST(x AS TIMESTAMPTZ)",
+        )
+    rows = engine.query(source, f"SELECT typeof({quote_ident(column)}) AS t FROM src LIMIT 1")
+    type_name = str(rows.to_pylist()[0]["t"]).upper() if rows.num_rows else ""
+    return "zoned" if "TIME ZONE" in type_name or "TZ" in type_name else "naive"
+
+
+def relation_sql(engine: EngineProtocol, source: Source) -> str:
+    """The SQL relation text of ``source`` inside ``engine`` (to join two sources).
+
+    Raises:
+        DataError: when the engine cannot join sources (only DuckDB can).
+
+    Example:
+        >>> import pandas as pd
+        >>> src = Source.from_frame(pd.DataFrame({"a": [1]}))
+        >>> relation_sql(get_engine(src), src).startswith('"__ck_frame_')
+        True
+    """
+    fn = getattr(engine, "relation_sql", None) or getattr(engine, "_relation_sql", None)
+    if fn is None:
+        raise DataError(
+            "the Aha search joins the event log with the users table and needs the DuckDB engine",
+            source=source.describe(), hint="use engine: duckdb for events and users",
+        )
+    engine.query(source, "SELECT 1 FROM src LIMIT 0")  # registers a frame under the lock
+    return str(fn(source))
+
+
+def _scalar(engine: EngineProtocol, source: Source, sql: str) -> dict[str, Any]:
+    rows = engine.query(source, sql).to_pylist()
+    return rows[0] if rows else {}
+
+
+def plan_scan(
+    events: Source,
+    users: Source,
+    *,
+    columns: Columns | None = None,
+    covariates: Sequence[str] = (),
+    retention: tuple[int, int] = (28, 35),
+    retention_event: str | None = None,
+    max_window: int = 14,
+    observed_until: datetime | None = None,
+    holdout: float = 0.0,
+    salt: str = "0",
+    chunk_users: int = 250_000,
+) -> ScanPlan:
+    """Check the two sources and build the plan shared by every scan.
+
+    Args:
+        events: the event log (user, event, timestamp).
+        users: the users table (user, signup time, covariates), one row per user.
+        columns: column names.
+        covariates: numeric signup covariates of the users table.
+        retention: the retention window ``[start_day, end_day)``.
+        retention_event: the event that counts as retained (any event when None).
+        max_window: the longest condition window X (days).
+        observed_until: end of the data; default: the last event time.
+        holdout: share of users in the holdout.
+        salt: salt of the holdout hash (the seed).
+        chunk_users: users per scan (bounds memory).
+
+    Raises:
+        DataError: missing columns, non-time columns, duplicated users, an empty
+            log, NULL covariates, or no eligible users.
+    """
+    c = columns or Columns()
+    engine = get_engine(events)
+    engine.require_columns(events, present=[c.user, c.event, c.timestamp])
+    engine.require_columns(users, present=[c.user, c.signup], numeric=list(covariates))
+    ev_kind = _time_kind(engine, events, c.timestamp)
+    su_kind = _time_kind(engine, users, c.signup)
+    if {ev_kind, su_kind} == {"naive", "zoned"}:
+        raise DataError(
+            f"event times are {ev_kind} but signup times are {su_kind}",
+            column=c.timestamp, source=events.describe(),
+            hint="give both with a time zone or both without",
+        )
+    if (ev_kind == "numeric") != (su_kind == "numeric"):
+        raise DataError("one table has epoch seconds and the other timestamps",
+                        column=c.timestamp, source=events.describe(),
+                        hint="use the same kind of time column in both tables")
+    users_rel = relation_sql(engine, users)
+    uid = quote_ident(c.user)
+    t_ev = _epoch_sql(quote_ident(c.timestamp), ev_kind)
+    s_us = _epoch_sql(quote_ident(c.signup), su_kind)
+
+    ev = _scalar(engine, events, f"SELECT COUNT(*) AS n, MAX({t_ev}) AS last FROM src")
+    if not ev.get("n"):
+        raise DataError("the event log is empty", source=events.describe())
+    if observed_until is not None:
+        obs, given = observed_until.timestamp(), True
+    else:
+        obs, given = float(ev["last"]), False
+    end = retention[1] * DAY_SECONDS
+    us = _scalar(
+        engine, events,
+        f"SELECT COUNT(*) AS n, COUNT(DISTINCT {uid}) AS distinct_users, "
+        f"COUNT(*) FILTER (WHERE {quote_ident(c.signup)} IS NULL) AS missing, "
+        f"COUNT(*) FILTER (WHERE {s_us} + {end} <= {obs!r}) AS eligible "
+        f"FROM {users_rel}",
+    )
+    dup = int(us["n"]) - int(us["distinct_users"])
+    if dup:
+        raise DataError(
+            f"{dup} user id(s) are repeated or missing", column=c.user, source=users.describe(),
+            hint="the users table needs one row per user, each with an id",
+        )
+    eligible = int(us["eligible"] or 0)
+    if eligible == 0:
+        raise DataError(
+            "no user's retention window is fully observed "
+            f"(signup + {retention[1]} days after the end of the data)",
+            source=users.describe(),
+            hint="use later data, an earlier retention window, or set observed_until",
+        )
+    for v in covariates:
+        bad = _scalar(
+            engine, events,
+            f"SELECT COUNT(*) AS n FROM {users_rel} WHERE {s_us} + {end} <= {obs!r} AND "
+            f"({quote_ident(v)} IS NULL OR isnan(CAST({quote_ident(v)} AS DOUBLE)))",
+        )["n"]
+        if bad:
+            raise DataError(f"{bad} missing or NaN value(s) among eligible users", column=v,
+                            source=users.describe(), hint="fill or drop them")
+    orphans = _scalar(
+        engine, events,
+        f"SELECT COUNT(*) FILTER (WHERE u.uid IS NULL) AS unknown, "
+        f"COUNT(*) FILTER (WHERE {t_ev} < u.s) AS early FROM src e "
+        f"LEFT JOIN (SELECT {uid} AS uid, {s_us} AS s FROM {users_rel}) u "
+        f"ON e.{uid} = u.uid",
+    )
+    summary = InputSummary(
+        users=int(us["n"]), missing_signup=int(us["missing"]),
+        not_observed=int(us["n"]) - int(us["missing"]) - eligible,
+        eligible_users=eligible, events=int(ev["n"]),
+        events_unknown_user=int(orphans["unknown"] or 0),
+        events_before_signup=int(orphans["early"] or 0),
+        observed_until=obs, observed_until_given=given,
+    )
+    return ScanPlan(
+        events=events, users=users, engine=engine, columns=c, covariates=tuple(covariates),
+        retention=retention, retention_event=retention_event, event_time=t_ev,
+        users_relation=users_rel, n_chunks=max(1, math.ceil(eligible / chunk_users)),
+        holdout=holdout, salt=salt, summary=summary, max_window=max_window,
+        extra={"signup_kind": su_kind, "event_kind": ev_kind},
+    )
+
+
+def action_frequencies(plan: ScanPlan) -> dict[str, int]:
+    """Events per action among eligible users in days ``[0, max_window)``, most frequent first."""
+    c = plan.columns
+    t = plan.event_time
+    sql = (
+        f"WITH u AS ({plan.eligible_users_sql()}) "
+        f"SELECT CAST(e.{quote_ident(c.event)} AS VARCHAR) AS action, COUNT(*) AS n "
+        f"FROM src e JOIN u ON e.{quote_ident(c.user)} = u.uid "
+        f"WHERE {t} >= u.s AND {t} < u.s + {plan.max_window * DAY_SECONDS} "
+        f"AND e.{quote_ident(c.event)} IS NOT NULL "
+        "GROUP BY 1"
+    )
+    rows = plan.engine.query(
+        plan.events, f"SELECT * FROM ({sql}) AS q ORDER BY n DESC, action").to_pylist()
+    return {str(r["action"]): int(r["n"]) for r in rows}
+
+
+def select_actions(frequencies: dict[str, int], *, include: Sequence[str] | None = None,
+                   top: int | None = None, exclude: Sequence[str] = (),
+                   source: str | None = None) -> list[str]:
+    """The actions Y to search: all, the listed ones, or the top N by frequency.
+
+    Raises:
+        DataError: a listed action never occurs in the condition windows.
+
+    Example:
+        >>> select_actions({"a": 9, "b": 5, "c": 1}, top=2, exclude=["a"])
+        ['b', 'c']
+        >>> select_actions({"add_friend": 9}, include=["add_frend"])
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: action 'add_frend' never occurs in the condition windows (did you mean 'add_friend'?)
+    """
+    if include is not None:
+        for name in include:
+            if name not in frequencies:
+                close = difflib.get_close_matches(name, list(frequencies), n=1, cutoff=0.3)
+                hint = (f"did you mean {close[0]!r}?" if close else
+                        f"actions are: {', '.join(list(frequencies)[:15])}")
+                raise DataError(f"action {name!r} never occurs in the condition windows",
+                                source=source, hint=hint)
+        names = [a for a in frequencies if a in set(include)]
+    else:
+        names = list(frequencies)
+    names = [a for a in names if a not in set(exclude)]
+    if top is not None:
+        names = names[:top]
+    if not names:
+        raise DataError("no action is left to search", source=source,
+                        hint="check actions.include, actions.exclude and the windows")
+    return names
