@@ -55,6 +55,37 @@ class Pairing(StrEnum):
     COMPLEMENTARY = "complementary"
 
 
+class Estimator(StrEnum):
+    """Point estimators of the lag-m effect."""
+
+    HORVITZ_THOMPSON = "horvitz_thompson"
+    HAJEK = "hajek"
+
+
+class Centering(StrEnum):
+    """How outcomes are centred before the Horvitz-Thompson estimator."""
+
+    AUTO = "auto"
+    NONE = "none"
+    PRE_PERIOD = "pre_period"
+
+
+class PeriodOutcome(StrEnum):
+    """How ``mean`` and ``proportion`` metrics become one outcome per region-period."""
+
+    MEAN = "mean"
+    TOTAL = "total"
+
+
+class TimeUnit(StrEnum):
+    """Unit of an integer epoch time column."""
+
+    S = "s"
+    MS = "ms"
+    US = "us"
+    NS = "ns"
+
+
 class ScheduleSpec(StrictModel):
     """The time grid and randomization design of a switch-back."""
 
@@ -85,6 +116,14 @@ class ScheduleSpec(StrictModel):
             raise ValueError("carryover must be >= 0")
         if self.burn_in is not None and self.burn_in >= self.period:
             raise ValueError("burn_in must be shorter than the period")
+        if self.period.total_seconds() != int(self.period.total_seconds()):
+            raise ValueError("period must be a whole number of seconds")
+        if (self.end - self.start) < self.period:
+            raise ValueError("the schedule must hold at least one period (end - start >= period)")
+        paired = self.pairing is Pairing.COMPLEMENTARY
+        if (paired or self.design is Design.BALANCED) and self.treatment_probability != 0.5:
+            what = "complementary pairing" if paired else "the balanced design"
+            raise ValueError(f"{what} needs treatment_probability 0.5")
         return self
 
     @property
@@ -115,6 +154,36 @@ class SwitchbackSpec(StrictModel):
     pre_data: DataSource | None = Field(None, description="pre-period series for power")
     candidate_periods: list[Duration] = Field(
         default_factory=list, description="period lengths compared by `causalkit power`"
+    )
+    estimator: Estimator = Field(
+        Estimator.HORVITZ_THOMPSON,
+        description="horvitz_thompson (unbiased; centre it) or hajek (self-normalized)",
+    )
+    center: Centering = Field(
+        Centering.AUTO,
+        description="centre outcomes by a per-region pre-period constant "
+        "(auto: when pre_data is given)",
+    )
+    period_outcome: PeriodOutcome = Field(
+        PeriodOutcome.MEAN,
+        description="mean and proportion metrics per region-period: the average over "
+        "rows (mean) or the sum (total); ratio metrics are sum(numerator)/sum(denominator)",
+    )
+    time_unit: TimeUnit = Field(
+        TimeUnit.S, description="unit of the time column when it holds integer epochs"
+    )
+    arm_column: str | None = Field(
+        "arm", description="column with the logged arm; checked against the schedule if present"
+    )
+    max_lag: int = Field(
+        3, ge=0, le=24, description="largest lag (in periods) in the carryover diagnostic"
+    )
+    power_effect: float | None = Field(
+        None, description="effect injected by `causalkit power`, in the primary metric's units "
+        "(default: its practical_threshold, else 5% of its pre-period mean)",
+    )
+    power_replays: int = Field(
+        1000, ge=50, description="schedules replayed per candidate period by `causalkit power`"
     )
 
     @field_validator("regions", mode="before")
