@@ -18,6 +18,7 @@ from causalkit.spec.common import (
     Analysis,
     DataSource,
     DecisionRules,
+    MarginKind,
     Metric,
     Role,
     StrictModel,
@@ -31,6 +32,26 @@ class Assignment(StrictModel):
     salt: str | None = Field(None, description="hash salt; defaults to the experiment name")
     buckets: int = Field(10_000, ge=2, le=2**32, description="number of hash buckets")
     holdout: float = Field(0.0, ge=0, lt=1, description="share of units kept out of the test")
+
+
+class PowerPlan(StrictModel):
+    """What ``causalkit power`` plans for: the effect to detect and the traffic."""
+
+    mde: float | None = Field(
+        None, gt=0,
+        description="effect to detect (relative to the control level unless mde_kind: absolute); "
+                    "default: report the MDE at the planned sample only",
+    )
+    mde_kind: MarginKind = Field(MarginKind.RELATIVE, description="absolute or relative")
+    units_per_day: float | None = Field(
+        None, gt=0,
+        description="units entering the test per day, all arms (default: estimated from the "
+                    "pre-period timestamps)",
+    )
+    sample_per_arm: int | None = Field(
+        None, ge=2, description="planned units per arm for the MDE (default: "
+                                "decision.horizon_sample_per_arm, else the pre-period size)",
+    )
 
 
 class ABSpec(StrictModel):
@@ -58,6 +79,10 @@ class ABSpec(StrictModel):
     end: Timestamp | None = Field(None, description="planned end")
     data: DataSource
     pre_data: DataSource | None = Field(None, description="pre-period data for power and CUPED")
+    plan: PowerPlan = Field(default_factory=PowerPlan, description="inputs of `causalkit power`")
+    check_duplicates: bool = Field(
+        True, description="check that every unit appears once (skip only when guaranteed)"
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -70,6 +95,8 @@ class ABSpec(StrictModel):
             )
         if any(w <= 0 for w in self.variants.values()):
             raise ValueError("every variant weight must be positive")
+        if "holdout" in self.variants and self.assignment.holdout > 0:
+            raise ValueError("'holdout' labels held-out units; rename that variant")
         names = [m.name for m in self.metrics]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
