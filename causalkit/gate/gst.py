@@ -19,16 +19,36 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from functools import lru_cache
 
 from causalkit.errors import GateError
 
+_CACHE: dict[tuple[tuple[float, ...], float], tuple[float, ...]] = {}
 
-@lru_cache(maxsize=4096)
+
 def _boundaries(fractions: tuple[float, ...], alpha: float) -> tuple[float, ...]:
+    """Boundaries, cached; a look's boundary depends only on the looks up to it, so the
+    boundaries of a longer plan with the same first looks answer a shorter one."""
+    for (fr, a), values in _CACHE.items():
+        if a == alpha and fr[:len(fractions)] == fractions:
+            return values[:len(fractions)]
     from causalkit.stats.sequential import gst_boundaries
 
-    return tuple(float(x) for x in gst_boundaries(list(fractions), alpha))
+    values = tuple(float(x) for x in gst_boundaries(list(fractions), alpha))
+    if len(_CACHE) > 256:
+        _CACHE.clear()
+    _CACHE[(fractions, alpha)] = values
+    return values
+
+
+def precompute(fractions: Sequence[float], alpha: float) -> None:
+    """Compute and cache the boundaries of a whole planned schedule at once.
+
+    Example:
+        >>> precompute((0.5, 1.0), 0.05)
+        >>> round(boundary((0.5,), 0.05), 3)
+        2.963
+    """
+    _boundaries(tuple(float(f) for f in fractions), float(alpha))
 
 
 def boundary(fractions: Sequence[float], alpha: float) -> float:
