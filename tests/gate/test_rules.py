@@ -215,7 +215,8 @@ def test_a_terminal_decision_is_sticky(final):
     assert res.decision.state == final
     assert res.decision.reasons[0].startswith(f"{final} was decided at look 2")
     assert res.sticky_from == 2
-    assert res.look.index == 3 and res.look.tested is False
+    assert res.look.index == 3
+    assert res.look.tested is False
 
 
 def test_hold_and_invalid_are_not_sticky():

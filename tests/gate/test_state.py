@@ -39,7 +39,8 @@ def test_round_trip_keeps_every_field(tmp_path):
     save_state(path, state)
     assert load(path) == state
     data = json.loads(path.read_text())
-    assert data["format"] == "causalkit-gate-state" and data["version"] == STATE_VERSION
+    assert data["format"] == "causalkit-gate-state"
+    assert data["version"] == STATE_VERSION
     assert data["looks"][0]["time"] == "2026-12-02T00:00:00Z"
 
 
@@ -52,10 +53,13 @@ def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
 def test_same_key_is_not_a_new_look():
     state, _ = GateState("spec1", "x", "gst").with_look(look(1, key="a"))
     again, changed = state.with_look(replace(look(1, key="a"), time=T0 + timedelta(days=9)))
-    assert not changed and again == state
+    assert not changed
+    assert again == state
     updated, changed = state.with_look(replace(look(2, key="a"), decision="ship"))
-    assert changed and len(updated.looks) == 1
-    assert updated.looks[0].index == 1 and updated.looks[0].decision == "ship"
+    assert changed
+    assert len(updated.looks) == 1
+    assert updated.looks[0].index == 1
+    assert updated.looks[0].decision == "ship"
 
 
 @pytest.mark.parametrize(("content", "message"), [
