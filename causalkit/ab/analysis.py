@@ -1,0 +1,234 @@
+"""The ``kind: ab`` analysis: one scan, checks, estimates, tables and figures in a Report.
+
+Steps: scan the data once for per-arm sufficient statistics
+(:mod:`causalkit.ab.scan`); check the data (duplicated units, unknown, empty or
+tiny arms, non-binary proportions) and the sample ratio; compare every metric in
+every treatment arm with control (:mod:`causalkit.ab.metrics`); test, correct
+and build estimates (:mod:`causalkit.ab.inference`); add an arm table, a level
+table, a forest plot and, when the data carry ``timestamp_column``, the
+confidence sequence over time.
+
+Example:
+    >>> import pandas as pd
+    >>> from causalkit.data import Source
+    >>> from causalkit.simulate.ab import simulate_ab
+    >>> from causalkit.spec.ab import ABSpec
+    >>> spec = ABSpec(name="demo", kind="ab", unit="user_id", data={"simulate": "ab"},
+    ...               metrics=[{"name": "chat_minutes", "type": "mean", "column": "chat_minutes",
+    ...                         "covariate": "pre_chat_minutes", "role": "primary"}])
+    >>> df = simulate_ab(seed=3, n=4000, effects={"treatment": {"chat_minutes": 1.0}}).tables["main"]
+    >>> rep = analyze_source(spec, Source.from_frame(df), figures=False)
+    >>> e = rep.estimates[0]
+    >>> e.method, e.ci_low < 1.0 < e.ci_high, rep.checks[0].name
+    ('welch+cuped', True, 'sample_ratio_mismatch')
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from causalkit.ab.inference import estimates as build_estimates
+from causalkit.ab.metrics import Contrast, contrast, pairs_for
+from causalkit.ab.scan import Scan, duplicate_details, scan
+from causalkit.ab.timeline import Timeline, timelines
+from causalkit.data import Source, resolve_source
+from causalkit.errors import DataError
+from causalkit.report import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
+from causalkit.spec.common import MetricType, Role
+from causalkit.stats.srm import srm_test
+
+if TYPE_CHECKING:
+    from causalkit.registry import RunContext
+    from causalkit.spec.ab import ABSpec
+    from causalkit.spec.loader import LoadedSpec
+
+SRM_FAIL = 0.001
+SRM_WARN = 0.01
+
+
+def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
+    """The registered analysis of ``kind: ab`` (``causalkit run``, the gate).
+
+    Example:
+        >>> from causalkit.registry import analyzer
+        >>> analyzer("ab") is analyze
+        True
+    """
+    spec: ABSpec = loaded.spec
+    source = resolve_source(spec.data, override=ctx.data)
+    return analyze_source(spec, source, spec_sha256=loaded.sha256, seed=ctx.seed)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.isoformat().replace("+00:00", "Z")
+
+
+def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = None,
+                   seed: int | None = None, figures: bool = True) -> Report:
+    """Analyse an A/B spec on a given source (a file, a query or a DataFrame).
+
+    Args:
+        spec: the validated spec.
+        source: the data (``Source.from_frame(df)`` for a DataFrame; never mutated).
+        spec_sha256: the spec file's hash for the report.
+        seed: recorded in the report's meta.
+        figures: draw the forest and confidence-sequence plots.
+
+    Raises:
+        DataError: for missing or non-numeric columns, NaN metric values, missing
+            unit ids, proportion columns with values other than 0 and 1.
+    """
+    columns = list(dict.fromkeys(c for m in spec.metrics for c in m.columns))
+    pairs = [p for m in spec.metrics for p in pairs_for(m)]
+    binary = list(dict.fromkeys(m.column for m in spec.metrics
+                                if m.type is MetricType.PROPORTION and m.column))
+    ts = spec.timestamp_column
+    sc = scan(source, unit=spec.unit, variant=spec.variant_column, columns=columns, pairs=pairs,
+              binary=binary, timestamp=ts, by_day=ts is not None,
+              check_duplicates=spec.check_duplicates)
+    for col, count in sc.nonbinary.items():
+        if count:
+            raise DataError(f"{count} value(s) other than 0 and 1 in a proportion metric",
+                            column=col, source=source.describe(),
+                            hint="use type: mean for non-binary values")
+    checks = [_srm_check(spec, sc), *_data_checks(spec, sc, source)]
+    control = spec.control
+    arms = [a for a in spec.variants if a != control]
+    usable = [a for a in arms if sc.arms.get(a) is not None and sc.arms[a].n >= 2]
+    contrasts: list[Contrast] = []
+    if sc.arms.get(control) is not None and sc.arms[control].n >= 2:
+        for metric in spec.metrics:
+            for arm in usable:
+                contrasts.append(contrast(metric, sc.arms[control], sc.arms[arm], arm))
+    checks += _problem_checks(contrasts)
+    horizon = spec.decision.horizon_sample_per_arm
+    ests = build_estimates(contrasts, spec.analysis, control=control, horizon_per_arm=horizon)
+    lines: list[Timeline] = []
+    if sc.by_day and contrasts:
+        primary = [m for m in spec.metrics if m.role is Role.PRIMARY]
+        lines = timelines(sc.by_day, primary, control=control, arms=usable,
+                          analysis=spec.analysis, horizon_per_arm=horizon)
+    counts = [sc.arms[a].n if a in sc.arms else 0 for a in spec.variants]
+    extra: dict[str, str | int | float | bool | None] = {
+        "min_n_per_arm": min(counts),
+        "correction": spec.analysis.correction.value,
+        "sequential": spec.analysis.sequential.value,
+    }
+    if sc.first_exposure is not None:
+        extra["first_exposure"] = _iso(sc.first_exposure)
+        extra["last_exposure"] = _iso(sc.last_exposure)
+    return Report(
+        experiment=Experiment(name=spec.name, kind="ab", spec_sha256=spec_sha256,
+                              data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
+        estimates=tuple(ests),
+        checks=tuple(checks),
+        meta=Meta(seed=seed, alpha=spec.analysis.alpha, extra=extra),
+        tables=(_arm_table(spec, sc), _level_table(contrasts), *_timeline_tables(lines)),
+        figures=tuple(_figures(ests, lines)) if figures else (),
+    )
+
+
+def _srm_check(spec: ABSpec, sc: Scan) -> Check:
+    counts = [sc.arms[a].n if a in sc.arms else 0 for a in spec.variants]
+    r = srm_test(counts, list(spec.variants.values()))
+    status = Status.FAIL if r.p_value < SRM_FAIL else (
+        Status.WARN if r.p_value < SRM_WARN else Status.PASS)
+    shares = ", ".join(f"{a} {n:,}" for a, n in zip(spec.variants, counts))
+    return Check("sample_ratio_mismatch", status,
+                 f"chi-square {r.statistic:.3g} (df {r.df}), p = {r.p_value:.3g}; {shares}",
+                 value=r.p_value)
+
+
+def _data_checks(spec: ABSpec, sc: Scan, source: Source) -> list[Check]:
+    out: list[Check] = []
+    if sc.duplicate_rows > 0:
+        cross, within, examples = duplicate_details(source, unit=spec.unit,
+                                                    variant=spec.variant_column)
+        out.append(Check(
+            "data_duplicate_units", Status.FAIL,
+            f"{sc.rows - sc.units:,} extra row(s) for repeated ids in {spec.unit!r}: "
+            f"{cross:,} unit(s) in two or more arms, {within:,} repeated within an arm "
+            f"(e.g. {', '.join(examples)}); keep one row per unit with its first arm",
+            value=float(sc.duplicate_rows)))
+    unknown = {k: m.n for k, m in sc.arms.items() if k not in spec.variants}
+    held = unknown.pop("holdout", 0) if spec.assignment.holdout > 0 else 0
+    if unknown:
+        what = ", ".join(f"{k!r} ({n:,})" for k, n in sorted(unknown.items()))
+        out.append(Check("data_unknown_variants", Status.WARN,
+                         f"rows with arms not in the spec were left out: {what}",
+                         value=float(sum(unknown.values()))))
+    if held:
+        out.append(Check("holdout", Status.PASS, f"{held:,} held-out unit(s) left out"))
+    for arm in spec.variants:
+        n = sc.arms[arm].n if arm in sc.arms else 0
+        if n == 0:
+            out.append(Check("data_empty_arm", Status.FAIL,
+                             f"arm {arm!r} has no units in the data (check the "
+                             f"{spec.variant_column!r} labels)"))
+        elif n == 1:
+            out.append(Check("data_small_arm", Status.FAIL,
+                             f"arm {arm!r} has a single unit: no variance can be estimated"))
+    return out
+
+
+def _problem_checks(contrasts: list[Contrast]) -> list[Check]:
+    text = {"zero_variance": "has zero variance in both arms (a constant metric)",
+            "zero_denominator": "has a zero denominator mean in an arm"}
+    out = []
+    for k in contrasts:
+        if k.problem is not None:
+            out.append(Check(f"data_{k.problem}", Status.FAIL,
+                             f"metric {k.metric.name!r} {text[k.problem]} ({k.arm} vs control)",
+                             metric=k.metric.name))
+    return out
+
+
+def _arm_table(spec: ABSpec, sc: Scan) -> Table:
+    total_w = sum(spec.variants.values())
+    total_n = sum(sc.arms[a].n if a in sc.arms else 0 for a in spec.variants) or 1
+    rows = tuple(
+        (a, sc.arms[a].n if a in sc.arms else 0, round(w / total_w, 6),
+         round((sc.arms[a].n if a in sc.arms else 0) / total_n, 6))
+        for a, w in spec.variants.items())
+    return Table("arms", "Units per arm", ("arm", "units", "planned share", "observed share"), rows)
+
+
+def _level_table(contrasts: list[Contrast]) -> Table:
+    rows = []
+    seen: set[tuple[str, str]] = set()
+    for k in contrasts:
+        for arm, lv in (("control", k.control), (k.arm, k.treatment)):
+            if (k.metric.name, arm) in seen:
+                continue
+            seen.add((k.metric.name, arm))
+            rows.append((k.metric.name, arm, lv.n, lv.raw, lv.mean, lv.var ** 0.5))
+    return Table("levels", "Metric levels per arm (adjusted = CUPED)",
+                 ("metric", "arm", "units", "level", "adjusted level", "sd per unit"),
+                 tuple(rows))
+
+
+def _timeline_tables(lines: list[Timeline]) -> tuple[Table, ...]:
+    if not lines:
+        return ()
+    rows = tuple((t.metric, t.arm, str(d), float(e), float(lo), float(hi), float(p))
+                 for t in lines
+                 for d, e, lo, hi, p in zip(t.days, t.estimate, t.ci_low, t.ci_high, t.p_value))
+    return (Table("confidence_sequence", "Daily looks: always-valid confidence sequence",
+                  ("metric", "arm", "day", "estimate", "cs low", "cs high", "always-valid p"),
+                  rows),)
+
+
+def _figures(ests: list[Estimate], lines: list[Timeline]) -> list[Figure]:
+    from causalkit.report.plots import confidence_sequence_plot, forest_plot
+    from causalkit.report.svg import figure_to_svg
+
+    out = []
+    if ests:
+        out.append(Figure("forest", "Effects with intervals",
+                          figure_to_svg(forest_plot(ests))))
+    for t in lines:
+        title = f"{t.metric} ({t.arm} - control): confidence sequence by day"
+        fig = confidence_sequence_plot(list(t.days), t.estimate, t.ci_low, t.ci_high, title)
+        out.append(Figure(f"cs_{t.metric}_{t.arm}", title, figure_to_svg(fig)))
+    return out

@@ -1,0 +1,196 @@
+"""``causalkit power`` for A/B specs: sample size, MDE and duration per metric, from pre-period data.
+
+The pre-period data (``--data PRE`` or ``pre_data`` in the spec) holds one row
+per unit with the metric columns measured before the test (and, for CUPED, the
+covariate columns measured before that). From one scan come, per metric, the
+level, the per-unit variance of its linearization and -- when the covariate
+columns are present -- the CUPED variance reduction ``rho**2``; with
+``timestamp_column`` present, the traffic per day.
+
+Planning rules (listed in the report's ``plan_assumptions`` check):
+
+* level ``alpha`` is split Bonferroni-style across primary metrics x treatment
+  arms (and across guardrails x arms), the conservative bound of Holm;
+* shares: each arm's weight times ``1 - holdout``; with several treatment arms
+  the smallest arm is planned for;
+* the effect to detect is ``plan.mde`` (relative to the pre-period level unless
+  ``mde_kind: absolute``); the MDE is reported at ``plan.sample_per_arm``, else
+  ``decision.horizon_sample_per_arm``, else the pre-period size;
+* fixed-horizon normal approximation (:mod:`causalkit.stats.power`); an
+  always-valid (mSPRT) analysis needs more units for the same power.
+
+Example:
+    >>> import pathlib, tempfile
+    >>> from causalkit.registry import RunContext
+    >>> from causalkit.simulate.ab import simulate_ab
+    >>> from causalkit.spec.ab import ABSpec
+    >>> from causalkit.spec.loader import LoadedSpec
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> simulate_ab(seed=1, n=5000).tables["main"].to_parquet(d / "pre.parquet")
+    >>> spec = ABSpec(name="x", kind="ab", unit="user_id", data={"simulate": "ab"},
+    ...               plan={"mde": 0.05},
+    ...               metrics=[{"name": "chat", "type": "mean", "column": "chat_minutes",
+    ...                         "covariate": "pre_chat_minutes", "role": "primary"}])
+    >>> rep = plan(LoadedSpec(spec, None, "", {}), RunContext(data=d / "pre.parquet"))
+    >>> row = dict(zip(rep.tables[0].columns, rep.tables[0].rows[0]))
+    >>> 0.4 < row["cuped variance reduction"] < 0.6, row["units per arm"] > 100
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from causalkit.data import ColumnKind, Moments, Source, get_engine, quote_ident, resolve_source
+from causalkit.errors import DataError
+from causalkit.report import Check, Experiment, Meta, Report, Status, Table
+from causalkit.spec.common import MarginKind, Metric, MetricType, Role
+from causalkit.stats.cuped import variance_reduction
+from causalkit.stats.delta import ratio_covariance, ratio_moments
+from causalkit.stats.power import mde, power_at, required_total
+
+if TYPE_CHECKING:
+    from causalkit.registry import RunContext
+    from causalkit.spec.ab import ABSpec
+    from causalkit.spec.loader import LoadedSpec
+
+
+def _cov(m: Moments, a: str, b: str) -> float:
+    return float(m.comoment[m.index(a), m.index(b)]) / max(m.n - 1, 1)
+
+
+def _mean(m: Moments, a: str) -> float:
+    return float(m.mean[m.index(a)])
+
+
+def metric_variance(metric: Metric, m: Moments, available: set[str]) -> tuple[float, float, float]:
+    """``(level, per-unit variance, CUPED rho**2)`` of a metric in pre-period moments.
+
+    ``rho**2`` is 0 when the metric has no covariate or its columns are missing.
+
+    Example:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(2000, 2)) @ [[1, 0.8], [0, 0.6]]
+        >>> m = Moments.from_array(["y", "x"], x)
+        >>> lv, v, r2 = metric_variance(Metric(name="y", type="mean", column="y",
+        ...                                    covariate="x"), m, {"y", "x"})
+        >>> round(r2, 1)
+        0.6
+    """
+    if metric.type is MetricType.RATIO:
+        n, d = metric.numerator or "", metric.denominator or ""
+        r, v = ratio_moments(_mean(m, n), _mean(m, d), _cov(m, n, n), _cov(m, d, d),
+                             _cov(m, n, d))
+        level, var = float(r), float(v)
+        xn, xd = metric.covariate_numerator, metric.covariate_denominator
+        if xn is None or xd is None or not {xn, xd} <= available:
+            return level, var, 0.0
+        _, vx = ratio_moments(_mean(m, xn), _mean(m, xd), _cov(m, xn, xn), _cov(m, xd, xd),
+                              _cov(m, xn, xd))
+        c = ratio_covariance(_mean(m, n), _mean(m, d), _mean(m, xn), _mean(m, xd),
+                             _cov(m, n, xn), _cov(m, n, xd), _cov(m, d, xn), _cov(m, d, xd))
+        return level, var, float(variance_reduction(c, var, vx))
+    y = metric.column or ""
+    level = _mean(m, y)
+    var = level * (1 - level) if metric.type is MetricType.PROPORTION else _cov(m, y, y)
+    x = metric.covariate
+    if x is None or x not in available:
+        return level, var, 0.0
+    return level, var, float(variance_reduction(_cov(m, y, x), _cov(m, y, y), _cov(m, x, x)))
+
+
+def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
+    """The registered power planner of ``kind: ab`` (``causalkit power SPEC --data PRE``).
+
+    Raises:
+        DataError: when there is no pre-period data, or a metric column is missing from it.
+    """
+    spec: ABSpec = loaded.spec
+    if ctx.data is None and spec.pre_data is None:
+        raise DataError("power planning needs pre-period data",
+                        hint="pass --data PRE.parquet or set pre_data in the spec")
+    source = (Source.from_path(ctx.data) if ctx.data is not None
+              else resolve_source(spec.pre_data))  # type: ignore[arg-type]
+    engine = get_engine(source)
+    schema = engine.schema(source)
+    needed = [c for m in spec.metrics for c in (m.column, m.numerator, m.denominator) if c]
+    engine.require_columns(source, numeric=list(dict.fromkeys(needed)))
+    optional = [c for m in spec.metrics for c in (m.covariate, m.covariate_numerator,
+                                                  m.covariate_denominator) if c and c in schema]
+    cols = list(dict.fromkeys(needed + optional))
+    mom = engine.grouped_moments(source, by=[], columns=cols)[()]
+    per_day, days = _traffic(spec, source, schema, mom.n)
+
+    w_total = sum(spec.variants.values())
+    keep = 1.0 - spec.assignment.holdout
+    share_c = spec.variants[spec.control] / w_total * keep
+    arms = [a for a in spec.variants if a != spec.control]
+    share_t = min(spec.variants[a] for a in arms) / w_total * keep
+    fam = {r: sum(1 for m in spec.metrics if m.role is r) * len(arms) for r in Role}
+    alpha = spec.analysis.alpha
+    power = spec.analysis.power
+    n_plan = (spec.plan.sample_per_arm or spec.decision.horizon_sample_per_arm
+              or max(int(mom.n * share_c), 2))
+    n_total_plan = n_plan / share_c
+    rows = []
+    for m in spec.metrics:
+        level, var, rho2 = metric_variance(m, mom, set(cols))
+        var_adj = var * (1.0 - rho2)
+        a = alpha / fam[m.role] if m.role is not Role.SECONDARY else alpha
+        mde_abs = float(mde(var_adj, var_adj, n_total_plan, alpha=a, power=power,
+                            share_c=share_c, share_t=share_t))
+        effect = math.nan
+        n_arm = n_total = run_days = pw = math.nan
+        if spec.plan.mde is not None:
+            effect = (spec.plan.mde * abs(level) if spec.plan.mde_kind is MarginKind.RELATIVE
+                      else spec.plan.mde)
+            var_t = var_adj
+            if m.type is MetricType.PROPORTION:
+                pt = min(max(level + effect, 0.0), 1.0)
+                var_t = pt * (1 - pt) * (1.0 - rho2)
+            n_total = float(required_total(var_adj, var_t, effect, alpha=a, power=power,
+                                           share_c=share_c, share_t=share_t))
+            n_arm = math.ceil(n_total * share_c)
+            n_total = math.ceil(n_total)
+            run_days = n_total / per_day if per_day else math.nan
+            pw = float(power_at(effect, var_adj, var_t, n_total_plan, alpha=a,
+                                share_c=share_c, share_t=share_t))
+        rows.append((m.name, m.type.value, m.role.value, level, math.sqrt(var), rho2, a, effect,
+                     n_arm, n_total, run_days, n_plan, mde_abs,
+                     mde_abs / abs(level) if level else math.nan, pw))
+    table = Table(
+        "power_plan", "Sample size, MDE and duration per metric",
+        ("metric", "type", "role", "level", "sd per unit", "cuped variance reduction",
+         "alpha", "effect to detect", "units per arm", "units in total", "days",
+         "planned units per arm", "mde", "mde relative", "power at planned units"),
+        tuple(rows))
+    detail = (f"pre-period: {mom.n:,} units"
+              + (f" over {days:.1f} days ({per_day:,.0f} per day)" if per_day else "")
+              + f"; alpha {alpha} split over {fam[Role.PRIMARY]} primary and "
+              f"{fam[Role.GUARDRAIL]} guardrail comparison(s) (Bonferroni); power {power}; "
+              f"shares control {share_c:.3f}, smallest treatment {share_t:.3f}; fixed-horizon "
+              "normal approximation" + ("; an mSPRT analysis needs more units"
+                                       if spec.analysis.sequential.value == "msprt" else ""))
+    return Report(
+        experiment=Experiment(name=spec.name, kind="ab", spec_sha256=loaded.sha256 or None,
+                              data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
+        checks=(Check("plan_assumptions", Status.PASS, detail),),
+        meta=Meta(alpha=alpha, extra={"units_per_day": per_day, "pre_period_units": mom.n}),
+        tables=(table,),
+    )
+
+
+def _traffic(spec: ABSpec, source: Source, schema: dict[str, ColumnKind],
+             n: int) -> tuple[float | None, float | None]:
+    if spec.plan.units_per_day is not None:
+        return spec.plan.units_per_day, None
+    ts = spec.timestamp_column
+    if ts is None or schema.get(ts) is not ColumnKind.TIMESTAMP:
+        return None, None
+    q = quote_ident(ts)
+    row = get_engine(source).query(
+        source, f"SELECT epoch(MAX({q})) - epoch(MIN({q})) AS s FROM src").to_pylist()[0]
+    seconds = float(row["s"] or 0.0)
+    days = max(seconds / 86_400.0, 1.0)
+    return n / days, days
