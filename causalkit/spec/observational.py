@@ -54,6 +54,36 @@ class Learner(StrEnum):
     GRADIENT_BOOSTING = "gradient_boosting"
 
 
+class Adjustment(StrEnum):
+    """Which backdoor adjustment set the estimators use."""
+
+    OPTIMAL = "optimal"
+    MINIMAL = "minimal"
+
+
+class CovariateTerm(StrEnum):
+    """How a covariate enters the linear and logistic nuisance models."""
+
+    LINEAR = "linear"
+    QUADRATIC = "quadratic"
+    CUBIC = "cubic"
+    CATEGORICAL = "categorical"
+
+
+class OutcomeModel(StrEnum):
+    """The outcome regression: linear, logistic, or chosen from the data (logistic for 0/1)."""
+
+    AUTO = "auto"
+    LINEAR = "linear"
+    LOGISTIC = "logistic"
+
+
+class CrossCheck(StrEnum):
+    """Optional peer libraries that re-run the analysis for comparison."""
+
+    DOWHY = "dowhy"
+
+
 class Edge(StrictModel):
     """One edge of a graph given as a list (``bidirected`` marks latent confounding)."""
 
@@ -88,6 +118,36 @@ class ObservationalSpec(StrictModel):
         None, gt=0, lt=0.5, description="drop units with propensity outside [trim, 1-trim]"
     )
     simulations: int = Field(100, ge=1, description="simulations per refuter")
+    adjustment: Adjustment | list[str] = Field(
+        Adjustment.OPTIMAL,
+        description="backdoor set: optimal (Henckel et al.; falls back to minimal when it holds "
+                    "latent nodes), minimal, or an explicit list of columns (checked)",
+    )
+    terms: dict[str, CovariateTerm] = Field(
+        default_factory=dict,
+        description="covariate -> linear | quadratic | cubic | categorical in the nuisance "
+                    "models (text columns are categorical automatically)",
+    )
+    outcome_model: OutcomeModel = Field(
+        OutcomeModel.AUTO, description="outcome regression for regression adjustment and AIPW"
+    )
+    effect_modifiers: list[str] = Field(
+        default_factory=list,
+        description="columns along which dml / causal_forest report heterogeneous effects "
+                    "(default: the adjustment set)",
+    )
+    implications: bool = Field(
+        True, description="test the conditional independences the graph implies"
+    )
+    max_implications: int = Field(
+        50, ge=1, description="at most this many implied independences are tested"
+    )
+    subset_fraction: float = Field(
+        0.8, gt=0, lt=1, description="share of the data kept by the subset refuter"
+    )
+    cross_check: list[CrossCheck] = Field(
+        default_factory=list, description="peer libraries that re-run the estimate (dowhy)"
+    )
     analysis: Analysis = Field(default_factory=Analysis)
     data: DataSource
 

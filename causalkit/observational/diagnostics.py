@@ -1,0 +1,139 @@
+"""Diagnostics of an adjusted comparison: propensity overlap and covariate balance.
+
+Example:
+    >>> import numpy as np
+    >>> t = np.array([0.0, 0, 1, 1]); e = np.array([0.2, 0.4, 0.6, 0.8])
+    >>> ov = overlap(t, e)
+    >>> ov.status.value, round(ov.ess_treated, 2)
+    ('pass', 1.96)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from causalkit.observational.learners import Array
+from causalkit.report.model import Status
+
+
+@dataclass(frozen=True)
+class Overlap:
+    """Propensity overlap: effective sample sizes of the ATE weights, extreme-score shares."""
+
+    n_treated: int
+    n_control: int
+    ess_treated: float
+    ess_control: float
+    share_extreme: float
+    share_very_extreme: float
+    min_treated: float
+    max_control: float
+    status: Status
+    detail: str
+
+
+def overlap(t: Array, e: Array, *, extreme: float = 0.05, very_extreme: float = 0.01) -> Overlap:
+    """Summarize propensity overlap.
+
+    ``share_extreme`` is the share of units with a score outside
+    ``[extreme, 1 - extreme]``. Status: ``fail`` when a score is 0 or 1 or an
+    arm's effective sample size falls below 10% of its size; ``warn`` when more
+    than 1% of scores are outside ``[0.01, 0.99]``, or an arm keeps less than half
+    its size; else ``pass``.
+
+    Example:
+        >>> t = np.array([0.0, 1, 0, 1]); e = np.array([0.001, 0.999, 0.5, 0.5])
+        >>> overlap(t, e).status.value
+        'warn'
+    """
+    t1 = t == 1
+    w1 = 1 / e[t1]
+    w0 = 1 / (1 - e[~t1])
+    n1, n0 = int(t1.sum()), int((~t1).sum())
+    ess1 = float(w1.sum() ** 2 / np.sum(w1 ** 2)) if n1 else 0.0
+    ess0 = float(w0.sum() ** 2 / np.sum(w0 ** 2)) if n0 else 0.0
+    share = float(np.mean((e < extreme) | (e > 1 - extreme)))
+    share_very = float(np.mean((e < very_extreme) | (e > 1 - very_extreme)))
+    min_t = float(e[t1].min()) if n1 else float("nan")
+    max_c = float(e[~t1].max()) if n0 else float("nan")
+    ratio = min(ess1 / max(n1, 1), ess0 / max(n0, 1))
+    if np.any((e <= 0) | (e >= 1)) or ratio < 0.1:
+        status = Status.FAIL
+    elif share_very > 0.01 or ratio < 0.5:
+        status = Status.WARN
+    else:
+        status = Status.PASS
+    detail = (f"effective sample size of the weights: treated {ess1:,.0f} of {n1:,}, "
+              f"control {ess0:,.0f} of {n0:,}; {share:.1%} of propensity scores outside "
+              f"[{extreme}, {1 - extreme}] ({share_very:.1%} outside [{very_extreme}, "
+              f"{1 - very_extreme}]); smallest treated score {min_t:.3g}, largest control "
+              f"score {max_c:.3g}")
+    if status is not Status.PASS:
+        detail += ("; estimates lean on few units: consider trim (e.g. 0.01) or a narrower "
+                   "population, and prefer aipw")
+    return Overlap(n1, n0, ess1, ess0, share, share_very, min_t, max_c, status, detail)
+
+
+@dataclass(frozen=True)
+class BalanceRow:
+    """One covariate: arm means and standardized mean differences before/after weighting."""
+
+    covariate: str
+    mean_treated: float
+    mean_control: float
+    smd_before: float
+    smd_after: float
+
+
+def balance(t: Array, x: Array, names: Sequence[str], e: Array, *,
+            target: str = "ate") -> tuple[BalanceRow, ...]:
+    """Standardized mean differences before and after inverse probability weighting.
+
+    The SMD divides the difference of (weighted) arm means by the unweighted
+    pooled standard deviation ``sqrt((s1² + s0²)/2)``, so before and after are on
+    the same scale. ATE weights are ``1/e`` and ``1/(1-e)``; ATT weights are 1 and
+    ``e/(1-e)``.
+
+    Example:
+        >>> t = np.array([0.0, 0, 1, 1]); x = np.array([[0.0], [1.0], [1.0], [2.0]])
+        >>> row = balance(t, x, ["x"], np.full(4, 0.5))[0]
+        >>> round(row.smd_before, 3), round(row.smd_after, 3)
+        (1.414, 1.414)
+    """
+    t1 = t == 1
+    w = np.where(t1, 1.0, e / (1 - e)) if target == "att" else np.where(t1, 1 / e, 1 / (1 - e))
+    rows = []
+    for j, name in enumerate(names):
+        col = x[:, j]
+        a, b = col[t1], col[~t1]
+        sd = float(np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)) if len(a) > 1 and len(b) > 1 \
+            else 0.0
+        wa, wb = w[t1], w[~t1]
+        ma, mb = float(np.average(a, weights=wa)), float(np.average(b, weights=wb))
+        before = (a.mean() - b.mean()) / sd if sd > 0 else 0.0
+        after = (ma - mb) / sd if sd > 0 else 0.0
+        rows.append(BalanceRow(name, float(a.mean()), float(b.mean()), float(before),
+                               float(after)))
+    return tuple(rows)
+
+
+def balance_status(rows: Sequence[BalanceRow]) -> tuple[Status, str]:
+    """Status from the largest absolute SMD after weighting: < 0.1 pass, < 0.25 warn, else fail.
+
+    Example:
+        >>> balance_status([BalanceRow("a", 1, 0, 0.8, 0.05)])
+        (<Status.PASS: 'pass'>, 'largest |SMD| after weighting 0.05 (a), before 0.8 (a); ...')
+    """
+    if not rows:
+        return Status.PASS, "no covariates to balance"
+    worst = max(rows, key=lambda r: abs(r.smd_after))
+    worst_b = max(rows, key=lambda r: abs(r.smd_before))
+    m = abs(worst.smd_after)
+    status = Status.PASS if m < 0.1 else Status.WARN if m < 0.25 else Status.FAIL
+    detail = (f"largest |SMD| after weighting {m:.2g} ({worst.covariate}), before "
+              f"{abs(worst_b.smd_before):.2g} ({worst_b.covariate}); rule: below 0.1 is "
+              f"balanced, 0.1-0.25 warns, above 0.25 fails")
+    return status, detail

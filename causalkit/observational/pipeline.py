@@ -1,0 +1,392 @@
+"""The observational analysis: graph -> identification -> estimates -> diagnostics -> refutation.
+
+:func:`analyze_frame` runs it on an in-memory table; :func:`analyze_spec` is what
+``causalkit run`` calls (registered for ``kind: observational``). Both return a
+:class:`~causalkit.report.Report` and never change the caller's data.
+
+Example:
+    >>> from causalkit.simulate.scm import simulate_scm
+    >>> from causalkit.spec.observational import ObservationalSpec
+    >>> sim = simulate_scm(seed=1, n=2000)
+    >>> spec = ObservationalSpec(name="demo", kind="observational", graph=sim.truth["graph"],
+    ...     treatment="treatment", outcome="outcome", data={"simulate": "scm"},
+    ...     refuters=[], implications=False)
+    >>> rep = analyze_frame(spec, sim.tables["main"], seed=1)
+    >>> [e.method for e in rep.estimates]
+    ['aipw', 'ipw', 'regression']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from causalkit.data import Source, get_engine, resolve_source
+from causalkit.errors import DataError
+from causalkit.observational import estimators as est
+from causalkit.observational.diagnostics import balance, balance_status, overlap
+from causalkit.observational.graph import build_graph
+from causalkit.observational.identify import Identification, Strategy, identify
+from causalkit.observational.learners import Array, design_matrix, is_binary
+from causalkit.report.model import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
+from causalkit.spec.observational import (
+    EstimatorName,
+    Learner,
+    ObservationalSpec,
+    OutcomeModel,
+    RefuterName,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+    from causalkit.registry import RunContext
+    from causalkit.spec.loader import LoadedSpec
+
+
+@dataclass
+class _Parts:
+    estimates: list[Estimate] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def analyze_frame(spec: ObservationalSpec, frame: pd.DataFrame | pa.Table, *,
+                  seed: int | None = None, source_name: str = "<dataframe>",
+                  graph: Any = None) -> Report:
+    """Run the whole observational pipeline on an in-memory table.
+
+    Args:
+        spec: the analysis (graph, treatment, outcome, estimators, refuters ...).
+        frame: a pandas DataFrame or Arrow table with one column per observed node
+            (not copied, never modified).
+        seed: seed of cross-fitting folds and refuter simulations (default: the
+            spec's ``analysis.seed``, else 0).
+        source_name: how the data is named in messages.
+        graph: a networkx ``DiGraph`` that replaces ``spec.graph`` (optional).
+
+    Raises:
+        IdentificationError: for a malformed graph or an effect it cannot identify.
+        DataError: for a missing column, a non-numeric or constant treatment, NaN.
+    """
+    source = Source.from_frame(frame, name=source_name)
+    try:
+        return run_analysis(spec, source, seed=seed, graph=graph)
+    finally:
+        engine = get_engine(source)
+        forget = getattr(engine, "forget", None)
+        if forget is not None:
+            forget(source)
+
+
+def analyze_spec(loaded: LoadedSpec, ctx: RunContext) -> Report:
+    """The registered analysis of ``kind: observational`` (what ``causalkit run`` calls).
+
+    Example:
+        >>> from causalkit.spec.loader import LoadedSpec
+        >>> from causalkit.registry import RunContext
+        >>> spec = ObservationalSpec(name="x", kind="observational",
+        ...     graph="digraph { z -> treatment -> outcome; z -> outcome }",
+        ...     treatment="treatment", outcome="outcome",
+        ...     data={"simulate": "scm", "params": {"n": 1000, "graph": "digraph { z -> treatment -> outcome; z -> outcome }"}},
+        ...     refuters=[], implications=False)
+        >>> rep = analyze_spec(LoadedSpec(spec, None, "abc", {}), RunContext(seed=3))
+        >>> rep.experiment.spec_sha256, rep.estimates[0].method
+        ('abc', 'aipw')
+    """
+    spec: ObservationalSpec = loaded.spec
+    source = resolve_source(spec.data, override=ctx.data)
+    return run_analysis(spec, source, seed=ctx.seed, sha=loaded.sha256)
+
+
+def _seed(spec: ObservationalSpec, seed: int | None) -> int:
+    if seed is not None:
+        return seed
+    if spec.analysis.seed is not None:
+        return spec.analysis.seed
+    return 0
+
+
+def _needed_columns(ident: Identification) -> list[str]:
+    cols = [ident.treatment, ident.outcome]
+    if ident.strategy is Strategy.BACKDOOR:
+        cols += list(ident.adjustment_set or ())
+    elif ident.strategy is Strategy.FRONTDOOR:
+        cols += list(ident.frontdoor_set or ())
+    elif ident.strategy is Strategy.IV:
+        cols += list(ident.instruments)
+    return cols
+
+
+def _float(values: Any, name: str, source: str) -> Array:
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "biuf":
+        raise DataError(f"holds {arr.dtype} values, not numbers", column=name, source=source,
+                        hint="the treatment and the outcome must be numeric (0/1 for a "
+                             "binary treatment)")
+    out = arr.astype(np.float64)
+    bad = int(np.sum(~np.isfinite(out)))
+    if bad:
+        raise DataError(f"{bad} missing or NaN value(s)", column=name, source=source,
+                        hint="fill or drop them before the analysis")
+    return out
+
+
+def run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None = None,
+                 sha: str | None = None, graph: Any = None) -> Report:
+    """The pipeline on any :class:`~causalkit.data.Source` (what both entry points call).
+
+    Example:
+        >>> import pandas as pd
+        >>> spec = ObservationalSpec(name="x", kind="observational", graph="digraph { t -> y }",
+        ...     treatment="t", outcome="y", data={"simulate": "scm"})
+        >>> run_analysis(spec, Source.from_frame(pd.DataFrame({"t": [0, 1]}), name="d.csv"))
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: d.csv: column 'y': the graph's observed node has no data column (...)
+    """
+    seed_ = _seed(spec, seed)
+    alpha = spec.analysis.alpha
+    g = build_graph(graph if graph is not None else spec.graph, spec.latent)
+    g.validate(spec.treatment, spec.outcome)
+    engine = get_engine(source)
+    schema = engine.schema(source)
+    name = source.describe()
+    g.check_columns(schema, name)
+    adjustment: str | Sequence[str] = (
+        spec.adjustment if isinstance(spec.adjustment, list) else spec.adjustment.value)
+    att = spec.estimand.value == "att"
+    ident = identify(g, spec.treatment, spec.outcome, adjustment=adjustment, att=att)
+    extra_cols = [c for c in spec.effect_modifiers if c not in _needed_columns(ident)]
+    cols = list(dict.fromkeys(_needed_columns(ident) + extra_cols))
+    arrays = engine.arrays(source, cols)
+    t = _float(arrays[spec.treatment], spec.treatment, name)
+    y = _float(arrays[spec.outcome], spec.outcome, name)
+    if len(t) < 4:
+        raise DataError(f"only {len(t)} row(s); the analysis needs more", source=name)
+    parts = _Parts()
+    parts.checks.append(Check("identification", Status.PASS,
+                              f"{ident.strategy.value}: {ident.formula} — {ident.explanation}"))
+    parts.tables.append(_sets_table(ident))
+    if spec.implications:
+        from causalkit.observational.implications import implication_checks
+
+        implication_checks(g, source, spec, parts.checks, parts.tables)
+    if ident.strategy is Strategy.BACKDOOR:
+        _backdoor(spec, ident, arrays, t, y, seed_, alpha, parts, name)
+    elif ident.strategy is Strategy.FRONTDOOR:
+        m = np.column_stack([_float(arrays[c], c, name) for c in ident.frontdoor_set or ()])
+        _add(parts, spec, est.frontdoor_linear(t, y, m, alpha=alpha), ident, primary=True)
+    elif ident.strategy is Strategy.IV:
+        z = np.column_stack([_float(arrays[c], c, name) for c in ident.instruments])
+        res = est.two_stage_least_squares(t, y, z, np.empty((len(t), 0)), alpha=alpha)
+        _add(parts, spec, res, ident, primary=True)
+        f_stat = float(res.extra["first_stage_f"])
+        parts.checks.append(Check(
+            "weak_instrument", Status.PASS if f_stat >= 10 else Status.WARN,
+            f"first-stage F = {f_stat:.1f} (rule of thumb: below 10 the instrument is weak and "
+            f"2SLS is biased toward OLS)", value=f_stat))
+    else:
+        parts.checks.append(Check(
+            "estimation", Status.WARN,
+            "the effect is identifiable only through the ID algorithm's formula; causalkit "
+            "estimates backdoor, front-door and IV estimands, so no estimate is reported"))
+    try:
+        from causalkit.observational.plots import draw_graph
+
+        highlight = (ident.adjustment_set or ident.frontdoor_set or ident.instruments or ())
+        label = ("adjustment set" if ident.strategy is Strategy.BACKDOOR else
+                 "front-door set" if ident.strategy is Strategy.FRONTDOOR else "instrument")
+        parts.figures.insert(0, Figure("causal_graph", "Causal diagram",
+                                       draw_graph(g, spec.treatment, spec.outcome, highlight,
+                                                  highlight_label=label)))
+    except ImportError:  # pragma: no cover - matplotlib is a core dependency
+        pass
+    truth = {k: v for k, v in source.truth.items() if isinstance(v, int | float | str | bool)}
+    meta_extra: dict[str, Any] = {"strategy": ident.strategy.value,
+                                  "estimand": ident.formula,
+                                  "adjustment_set": ", ".join(ident.adjustment_set or ())}
+    meta_extra.update({f"truth_{k}": v for k, v in truth.items()})
+    return Report(
+        experiment=Experiment(name=spec.name, kind="observational", spec_sha256=sha,
+                              data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
+        estimates=tuple(parts.estimates), checks=tuple(parts.checks),
+        meta=Meta(seed=seed_, alpha=alpha, extra=meta_extra),
+        tables=tuple(parts.tables), figures=tuple(parts.figures),
+    )
+
+
+def _sets_table(ident: Identification) -> Table:
+    def fmt(v: Sequence[str] | None) -> str:
+        return "—" if v is None else ("{" + ", ".join(v) + "}")
+
+    rows: list[tuple[str, str]] = [("strategy", ident.strategy.value),
+                                   ("estimand", ident.formula),
+                                   ("explanation", ident.explanation)]
+    if ident.strategy is Strategy.BACKDOOR:
+        rows += [("adjustment set used", fmt(ident.adjustment_set)),
+                 ("minimal backdoor set", fmt(ident.minimal_set)),
+                 ("optimal set O(T,Y)", fmt(ident.optimal_set))]
+    if ident.frontdoor_set:
+        rows.append(("front-door set", fmt(ident.frontdoor_set)))
+    if ident.instruments:
+        rows.append(("instruments", fmt(ident.instruments)))
+    if ident.id_result is not None:
+        rows.append(("ID algorithm", ident.id_result.explain()))
+    return Table("identification", "Identification", ("item", "value"), tuple(rows))
+
+
+def _add(parts: _Parts, spec: ObservationalSpec, res: est.EffectResult,
+         ident: Identification, *, primary: bool) -> None:
+    t = spec.treatment
+    target = res.target
+    contrast = (f"{t}=1 − {t}=0" if target == "ate" else
+                f"{t}=1 − {t}=0 among the treated" if target == "att" else
+                f"per unit of {t}" if res.method in ("plm", "iv_2sls") else f"{t}=1 − {t}=0")
+    extra: dict[str, Any] = {"estimand": target, "strategy": ident.strategy.value}
+    for k, v in res.extra.items():
+        extra[k] = v
+    if ident.adjustment_set is not None:
+        extra["adjustment_set"] = ", ".join(ident.adjustment_set)
+    parts.estimates.append(Estimate(
+        metric=spec.outcome, contrast=contrast, method=res.method, estimate=res.estimate,
+        ci_low=res.ci_low, ci_high=res.ci_high, p_value=res.p_value, se=res.se,
+        n={"treated": res.n_treated, "control": res.n_control},
+        role="primary" if primary else "secondary", extra=extra))
+
+
+def _backdoor(spec: ObservationalSpec, ident: Identification, arrays: dict[str, Any],
+              t: Array, y: Array, seed: int, alpha: float, parts: _Parts, name: str) -> None:
+    adj = ident.adjustment_set or ()
+    design = design_matrix({c: arrays[c] for c in adj},
+                           {k: v.value for k, v in spec.terms.items()}, source=name)
+    x = design.matrix
+    binary_t = is_binary(t)
+    target: est.Target = "att" if spec.estimand.value == "att" else "ate"
+    logistic = None if spec.outcome_model is OutcomeModel.AUTO else \
+        spec.outcome_model is OutcomeModel.LOGISTIC
+    if logistic and not is_binary(y):
+        raise DataError("outcome_model: logistic needs a 0/1 outcome", column=spec.outcome,
+                        source=name)
+    first = True
+    results: dict[str, est.EffectResult] = {}
+    for e_name in spec.estimators:
+        if e_name in (EstimatorName.REGRESSION, EstimatorName.IPW, EstimatorName.AIPW) \
+                and not binary_t:
+            if e_name is EstimatorName.REGRESSION or e_name is spec.estimators[0]:
+                res = est.plm(t, y, x, folds=spec.folds, seed=seed,
+                              learner=spec.outcome_learner.value, alpha=alpha)
+                if "plm" not in results:
+                    results["plm"] = res
+                    _add(parts, spec, res, ident, primary=first)
+                    first = False
+            parts.checks.append(Check(
+                f"estimator_{e_name.value}", Status.WARN,
+                f"{e_name.value} needs a 0/1 treatment; {spec.treatment} is continuous, so the "
+                f"partially linear model (plm) estimates the effect per unit instead"))
+            continue
+        res_opt: est.EffectResult | None
+        if e_name is EstimatorName.REGRESSION:
+            res_opt = est.regression_adjustment(t, y, x, target=target, logistic=logistic,
+                                                alpha=alpha)
+        elif e_name is EstimatorName.IPW:
+            res_opt = est.ipw(t, y, x, target=target, trim=spec.trim, alpha=alpha)
+        elif e_name is EstimatorName.AIPW:
+            res_opt = est.aipw(t, y, x, target=target, folds=spec.folds, seed=seed,
+                               trim=spec.trim, alpha=alpha,
+                               propensity_learner=spec.propensity_learner.value,
+                               outcome_learner=spec.outcome_learner.value)
+        elif e_name is EstimatorName.PLM:
+            res_opt = est.plm(t, y, x, folds=spec.folds, seed=seed,
+                              learner=spec.outcome_learner.value, alpha=alpha)
+        else:
+            from causalkit.observational.econml_backend import econml_estimate
+
+            mods = list(spec.effect_modifiers) or list(adj)
+            xm = design_matrix({c: arrays[c] for c in mods}, source=name) if mods else None
+            res_opt, table = econml_estimate(
+                e_name.value, t, y, x, xm.matrix if xm is not None else None,
+                xm.names if xm is not None else (), target=target, folds=spec.folds,
+                seed=seed, alpha=alpha, gradient_boosting=(
+                    spec.outcome_learner is Learner.GRADIENT_BOOSTING))
+            if table is not None:
+                parts.tables.append(table)
+        if res_opt is None:
+            continue
+        if res_opt.method in results:
+            continue
+        results[res_opt.method] = res_opt
+        _add(parts, spec, res_opt, ident, primary=first)
+        first = False
+    if binary_t:
+        _diagnostics(spec, t, y, x, design.names, target, alpha, seed, results, parts)
+
+
+def _diagnostics(spec: ObservationalSpec, t: Array, y: Array, x: Array, names: tuple[str, ...],
+                 target: est.Target, alpha: float, seed: int,
+                 results: dict[str, est.EffectResult], parts: _Parts) -> None:
+    from causalkit.observational.plots import contour_plot, overlap_plot
+    from causalkit.observational.sensitivity import e_value, omitted_variable
+
+    e, _, _ = est.propensity(t, x)
+    ov = overlap(t, e)
+    parts.checks.append(Check("overlap", ov.status, ov.detail,
+                              value=min(ov.ess_treated / max(ov.n_treated, 1),
+                                        ov.ess_control / max(ov.n_control, 1))))
+    parts.figures.append(Figure("overlap", "Propensity score overlap", overlap_plot(t, e)))
+    ecl = np.clip(e, 1e-12, 1 - 1e-12)
+    rows = balance(t, x, names, ecl, target=target)
+    status, detail = balance_status(rows)
+    parts.checks.append(Check("covariate_balance", status, detail,
+                              value=max((abs(r.smd_after) for r in rows), default=0.0)))
+    parts.tables.append(Table(
+        "balance", "Covariate balance (standardized mean differences)",
+        ("covariate", "mean_treated", "mean_control", "smd_before", "smd_after"),
+        tuple((r.covariate, r.mean_treated, r.mean_control, r.smd_before, r.smd_after)
+              for r in rows)))
+    main = next(iter(results.values()), None)
+    if main is None:
+        return
+    if spec.refuters:
+        from causalkit.observational.refute import run_refuters
+
+        run_refuters(spec, t, y, x, main, seed=seed, alpha=alpha, checks=parts.checks,
+                     tables=parts.tables)
+    wants = set(spec.refuters)
+    if RefuterName.SENSITIVITY in wants or RefuterName.E_VALUE in wants:
+        baseline = float(results[main.method].extra.get("mean_control", np.nan)) \
+            if is_binary(y) else None
+        if baseline is not None and not np.isfinite(baseline):
+            baseline = float(y[t == 0].mean())
+        ev = e_value(main.estimate, main.ci_low, main.ci_high,
+                     outcome_sd=float(y.std()), baseline=baseline)
+        parts.checks.append(Check(
+            "e_value", Status.PASS if ev.e_value_ci > 1 else Status.WARN,
+            f"E-value {ev.e_value:.2f} (confidence limit {ev.e_value_ci:.2f}): an unmeasured "
+            f"confounder associated with both {spec.treatment} and {spec.outcome} by a risk "
+            f"ratio of {ev.e_value:.2f} each, beyond the adjustment set, could explain the "
+            f"estimate away; one of {ev.e_value_ci:.2f} could move the interval to include "
+            f"zero ({ev.scale}; VanderWeele & Ding 2017)", value=ev.e_value))
+    if RefuterName.SENSITIVITY in wants:
+        omv = omitted_variable(t, y, x, names, alpha=alpha)
+        strongest = max((b[1] * b[2] for b in omv.benchmarks), default=0.0)
+        status = Status.PASS if omv.rv_alpha > 0 else Status.WARN
+        bench = "; ".join(f"{b[0]}: R²dz={b[1]:.3f}, R²yz={b[2]:.3f}" for b in omv.benchmarks)
+        parts.checks.append(Check(
+            "robustness_value", status,
+            f"RV = {omv.rv:.3f}: a confounder explaining {omv.rv:.1%} of the residual variance "
+            f"of both {spec.treatment} and {spec.outcome} would bring the OLS estimate "
+            f"({omv.estimate:.4g}) to zero; RV_α = {omv.rv_alpha:.3f} would make it "
+            f"insignificant at α = {alpha} (Cinelli & Hazlett 2020). Benchmarks — {bench or 'none'}"
+            + (f"; the strongest benchmark product R²dz·R²yz is {strongest:.3g}" if bench else ""),
+            value=omv.rv))
+        parts.figures.append(Figure(
+            "sensitivity_contour", "Sensitivity contours (Cinelli & Hazlett)",
+            contour_plot(omv.estimate, omv.se, omv.dof, benchmarks=omv.benchmarks, alpha=alpha,
+                         rv=omv.rv)))

@@ -1,0 +1,183 @@
+"""Sensitivity to unobserved confounding: the E-value and the Cinelli-Hazlett robustness value.
+
+* E-value (VanderWeele & Ding 2017): the minimum strength of association, on the
+  risk-ratio scale, that an unmeasured confounder would need with both the
+  treatment and the outcome to explain the estimate away. A continuous outcome
+  uses the approximation ``RR ≈ exp(0.91 d)`` for the standardized effect ``d``.
+* Robustness value (Cinelli & Hazlett 2020): the partial R² that a confounder
+  would need with both treatment and outcome (given the covariates) to bring the
+  estimate to zero (``RV``) or to make it insignificant at ``alpha`` (``RV_α``),
+  from the OLS regression of outcome on treatment and the adjustment set.
+
+Example:
+    >>> round(e_value_rr(3.9), 2)
+    7.26
+    >>> rv = robustness_value(4.18, 783)   # Darfur example of Cinelli & Hazlett (2020)
+    >>> round(rv, 3), round(robustness_value(4.18, 783, alpha=0.05), 3)
+    (0.139, 0.076)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import stats
+
+from causalkit.observational.learners import Array, add_intercept
+
+
+def e_value_rr(rr: float) -> float:
+    """The E-value of a risk ratio: ``RR + sqrt(RR (RR - 1))`` (``1/RR`` first when below 1).
+
+    Example:
+        >>> e_value_rr(1.0), round(e_value_rr(0.5), 3)
+        (1.0, 3.414)
+    """
+    if not np.isfinite(rr) or rr <= 0:
+        return float("nan")
+    r = rr if rr >= 1 else 1 / rr
+    return float(r + np.sqrt(r * (r - 1)))
+
+
+@dataclass(frozen=True)
+class EValue:
+    """E-values of the point estimate and of the confidence limit nearest the null."""
+
+    risk_ratio: float
+    e_value: float
+    e_value_ci: float
+    scale: str
+
+
+def e_value(estimate: float, ci_low: float, ci_high: float, *, outcome_sd: float | None = None,
+            baseline: float | None = None) -> EValue:
+    """E-value of an additive effect.
+
+    Give ``baseline`` (the mean outcome under control) for a 0/1 outcome: the risk
+    ratio is ``(baseline + effect) / baseline``. Otherwise give ``outcome_sd``: the
+    standardized difference ``d = effect / sd`` maps to ``RR = exp(0.91 d)``.
+
+    Example:
+        >>> ev = e_value(0.1, 0.05, 0.15, baseline=0.2)
+        >>> round(ev.risk_ratio, 2), round(ev.e_value, 2), round(ev.e_value_ci, 2)
+        (1.5, 2.37, 1.81)
+    """
+    if baseline is not None and baseline > 0:
+        def to_rr(v: float) -> float:
+            return (baseline + v) / baseline
+        scale = "risk ratio (0/1 outcome)"
+    else:
+        sd = outcome_sd if outcome_sd and outcome_sd > 0 else 1.0
+
+        def to_rr(v: float) -> float:
+            return float(np.exp(0.91 * v / sd))
+        scale = "approximate risk ratio exp(0.91·d) of the standardized effect d"
+    rr = to_rr(estimate)
+    lo, hi = to_rr(ci_low), to_rr(ci_high)
+    ev_ci = 1.0 if lo <= 1 <= hi else e_value_rr(lo if rr > 1 else hi)
+    return EValue(float(rr), e_value_rr(rr), ev_ci, scale)
+
+
+def robustness_value(t_stat: float, dof: int, *, q: float = 1.0, alpha: float = 1.0) -> float:
+    """Cinelli-Hazlett robustness value ``RV_q`` (alpha = 1) or ``RV_{q,α}``.
+
+    Example:
+        >>> round(robustness_value(2.0, 100), 3)
+        0.181
+    """
+    if dof <= 1:
+        return 0.0
+    fq = q * abs(t_stat) / np.sqrt(dof)
+    f_crit = 0.0 if alpha >= 1 else abs(stats.t.ppf(alpha / 2, dof - 1)) / np.sqrt(dof - 1)
+    fqa = fq - f_crit
+    if fqa < 0:
+        return 0.0
+    if f_crit > 0 and fq > 1 / f_crit:
+        return float((fq ** 2 - f_crit ** 2) / (1 + fq ** 2))
+    return float(0.5 * (np.sqrt(fqa ** 4 + 4 * fqa ** 2) - fqa ** 2))
+
+
+def adjusted_estimate(estimate: float, se: float, dof: int, r2_treatment: NDArray[np.float64],
+                      r2_outcome: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The estimate after removing the bias of a confounder with the given partial R²s
+    (its magnitude moves toward zero): ``|bias| = se √dof √(R²yz R²dz / (1 - R²dz))``.
+
+    Example:
+        >>> float(adjusted_estimate(1.0, 0.1, 100, np.array(0.0), np.array(0.3)))
+        1.0
+    """
+    r2d = np.asarray(r2_treatment, dtype=np.float64)
+    r2y = np.asarray(r2_outcome, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bias = se * np.sqrt(dof) * np.sqrt(r2y * r2d / (1 - r2d))
+    return np.asarray(estimate - np.sign(estimate) * bias, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class OmittedVariable:
+    """Cinelli-Hazlett summary of the OLS regression of outcome on treatment and covariates."""
+
+    estimate: float
+    se: float
+    t_stat: float
+    dof: int
+    partial_r2: float
+    rv: float
+    rv_alpha: float
+    benchmarks: tuple[tuple[str, float, float], ...]
+
+
+def _ols_t(design: Array, y: Array) -> tuple[Array, Array, int]:
+    n, p = design.shape
+    gram = design.T @ design
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    resid = y - design @ coef
+    dof = n - p
+    sigma2 = float(resid @ resid) / max(dof, 1)
+    cov = sigma2 * np.linalg.pinv(gram)
+    return (np.asarray(coef, dtype=np.float64),
+            np.asarray(coef / np.sqrt(np.diag(cov)), dtype=np.float64), int(dof))
+
+
+def omitted_variable(t: Array, y: Array, x: Array, names: tuple[str, ...], *,
+                     alpha: float = 0.05, n_benchmarks: int = 3) -> OmittedVariable:
+    """Robustness values and benchmark bounds from ``y ~ t + x`` (Cinelli & Hazlett 2020).
+
+    Benchmarks: a confounder as strong as each of the ``n_benchmarks`` covariates
+    most related to the outcome (``kd = ky = 1``), as (label, R²dz, R²yz).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(1000, 2)); t = 0.5 * x[:, 0] + rng.normal(size=1000)
+        >>> y = 0.3 * t + x @ np.array([1.0, 0.5]) + rng.normal(size=1000)
+        >>> ov = omitted_variable(t, y, x, ("a", "b"))
+        >>> round(ov.estimate, 1), ov.rv > ov.rv_alpha > 0, [b[0] for b in ov.benchmarks]
+        (0.3, True, ['1x a', '1x b'])
+    """
+    base = add_intercept(x)
+    d = np.column_stack([t, base])
+    coef, tvals, dof = _ols_t(d, y)
+    t_stat = float(tvals[0])
+    se = float(abs(coef[0] / t_stat)) if t_stat != 0 else float("inf")
+    r2 = t_stat ** 2 / (t_stat ** 2 + dof)
+    bench: list[tuple[str, float, float]] = []
+    if x.shape[1]:
+        _, t_d, dof_d = _ols_t(base, t)
+        r2_dx = t_d[1:] ** 2 / (t_d[1:] ** 2 + dof_d)
+        r2_yx = tvals[2:] ** 2 / (tvals[2:] ** 2 + dof)
+        for j in np.argsort(-r2_yx)[:n_benchmarks]:
+            rd, ry = float(r2_dx[j]), float(r2_yx[j])
+            if rd >= 1 or ry >= 1:
+                continue
+            r2dz = rd / (1 - rd)
+            r2zxj = rd ** 2 / ((1 - rd) * (1 - rd))
+            if r2dz >= 1 or r2zxj >= 1:
+                continue
+            r2yz = ((1 + np.sqrt(r2zxj)) / np.sqrt(1 - r2zxj)) ** 2 * (ry / (1 - ry))
+            bench.append((f"1x {names[j]}", float(r2dz), float(min(r2yz, 1.0))))
+    return OmittedVariable(float(coef[0]), se, t_stat, dof, float(r2),
+                           robustness_value(t_stat, dof), robustness_value(t_stat, dof,
+                                                                           alpha=alpha),
+                           tuple(bench))
