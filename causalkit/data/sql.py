@@ -68,6 +68,20 @@ def double_literal(value: float) -> str:
     return f"CAST('{float(value)!r}' AS DOUBLE)"
 
 
+def string_literal(value: str) -> str:
+    """A string literal that reads the same in DuckDB and Spark SQL.
+
+    Both read ``''`` as a quote, but Spark reads backslashes as escapes and DuckDB
+    does not, so a backslash is spelled ``CHR(92)``.
+
+    Example:
+        >>> string_literal("it's"), string_literal("a\\\\b")
+        ("'it''s'", "('a' || CHR(92) || 'b')")
+    """
+    parts = ["'" + p.replace("'", "''") + "'" for p in value.split("\\")]
+    return parts[0] if len(parts) == 1 else "(" + " || CHR(92) || ".join(parts) + ")"
+
+
 def count_bad(expr: str) -> str:
     """Number of NULL or NaN values of a numeric expression.
 
@@ -239,4 +253,4 @@ def _moments(cols: tuple[str, ...], n: int, shift: np.ndarray, dsum: np.ndarray,
     return Moments(cols, n, mean, com)
 
 
-__all__ = ["MomentsQuery", "as_double", "count_bad", "double_literal", "where_clause"]
+__all__ = ["MomentsQuery", "as_double", "count_bad", "double_literal", "string_literal", "where_clause"]
