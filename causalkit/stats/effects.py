@@ -166,23 +166,23 @@ def compare(
         rel = mt / mc - 1.0
         rel_se = np.sqrt(vt / mc**2 + mt**2 * vc / mc**4)
         rel_stat = rel / rel_se
-    return Comparison(
-        mean_c=mc,
-        mean_t=mt,
-        estimate=est,
-        se=se,
-        df=np.broadcast_to(d, est.shape).astype(np.float64),
-        statistic=stat,
-        p_value=two_sided_p(stat, d),
-        ci_low=est - q * se,
-        ci_high=est + q * se,
-        relative=rel,
-        relative_se=rel_se,
-        relative_ci_low=rel - q * rel_se,
-        relative_ci_high=rel + q * rel_se,
-        relative_p_value=two_sided_p(rel_stat, d),
-        alpha=np.broadcast_to(a, est.shape).astype(np.float64),
-    )
+        return Comparison(
+            mean_c=mc,
+            mean_t=mt,
+            estimate=est,
+            se=se,
+            df=np.broadcast_to(d, est.shape).astype(np.float64),
+            statistic=stat,
+            p_value=two_sided_p(stat, d),
+            ci_low=est - q * se,
+            ci_high=est + q * se,
+            relative=rel,
+            relative_se=rel_se,
+            relative_ci_low=rel - q * rel_se,
+            relative_ci_high=rel + q * rel_se,
+            relative_p_value=two_sided_p(rel_stat, d),
+            alpha=np.broadcast_to(a, est.shape).astype(np.float64),
+        )
 
 
 def welch_test(
