@@ -198,7 +198,7 @@ def run_market(*, regions: list[tuple[str, str, float]], start_ns: int, n_second
     """
     prm = params or MarketParams()
     rng = np.random.default_rng(seed)
-    ticks_per_bucket = int(round(bucket_seconds / tick_seconds))
+    ticks_per_bucket = round(bucket_seconds / tick_seconds)
     if ticks_per_bucket < 1 or abs(ticks_per_bucket * tick_seconds - bucket_seconds) > 1e-9:
         raise SpecError("bucket_seconds must be a whole multiple of tick_seconds",
                         field="data.params")

@@ -181,7 +181,7 @@ def balanced_design(slots: NDArray[np.int64], *, q: float,
         ([[0, 1, 0, 1]], [[0, 0, 1, 1]])
     """
     n_regions, n_periods = slots.shape
-    leader, flipped = _pair_regions(n_regions, complementary)
+    leader, _flipped = _pair_regions(n_regions, complementary)
     leaders = np.unique(leader)
     coin_of = np.zeros((n_regions, n_periods), dtype=np.int64)
     flip = np.zeros((n_regions, n_periods), dtype=bool)

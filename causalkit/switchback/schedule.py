@@ -375,7 +375,7 @@ def design_schedule(spec: ScheduleSpec, regions: Sequence[Region]) -> Schedule:
         (168, 336)
     """
     start_ns = _ns(spec.start)
-    period_ns = int(round(spec.period.total_seconds())) * _NS
+    period_ns = round(spec.period.total_seconds()) * _NS
     n_periods = int((_ns(spec.end) - start_ns) // period_ns)
     if n_periods < 1:
         raise SpecError("the schedule holds no whole period", field="schedule")
@@ -391,7 +391,7 @@ def design_schedule(spec: ScheduleSpec, regions: Sequence[Region]) -> Schedule:
         design = regular_design(len(regions), n_periods, starts, q=q,
                                 complementary=complementary)
     coins = design.draw(np.random.default_rng(spec.seed))
-    burn = 0 if spec.burn_in is None else int(round(spec.burn_in.total_seconds() * _NS))
+    burn = 0 if spec.burn_in is None else round(spec.burn_in.total_seconds() * _NS)
     return Schedule(
         regions=names, tzs=tuple(r.tz for r in regions), start_ns=start_ns,
         period_ns=period_ns, n_periods=n_periods, carryover=m, burn_in_ns=burn,

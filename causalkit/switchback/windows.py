@@ -59,12 +59,12 @@ class Windows:
     @property
     def n_windows(self) -> int:
         """Number of windows ``N``."""
-        return int(len(self.group))
+        return len(self.group)
 
     @property
     def n_groups(self) -> int:
         """Number of groups ``G``."""
-        return int(len(self.pi1))
+        return len(self.pi1)
 
     def indicators(self, coins: BoolArray) -> tuple[BoolArray, BoolArray]:
         """All-treated and all-control indicators per group for coin values.
@@ -98,11 +98,12 @@ class Windows:
             [1.0, 2.0, 3.0]
         """
         y = np.asarray(y, dtype=np.float64)
-        if y.ndim == 1:
-            return np.bincount(self.group, weights=y, minlength=self.n_groups)
-        out = np.zeros((*y.shape[:-1], self.n_groups))
-        np.add.at(out, (..., self.group), y)
-        return out
+        lead = y.shape[:-1]
+        rows = int(np.prod(lead)) if lead else 1
+        flat = (np.arange(rows)[:, None] * self.n_groups + self.group[None, :]).ravel()
+        sums = np.bincount(flat, weights=y.reshape(rows, -1).ravel(),
+                           minlength=rows * self.n_groups)
+        return np.asarray(sums.reshape(*lead, self.n_groups), dtype=np.float64)
 
 
 def _canonical(coins: NDArray[np.int64], values: NDArray[np.int64]
@@ -199,7 +200,7 @@ class Pairs:
 
 def _joint(c1: NDArray[np.int64], v1: NDArray[np.int64], c2: NDArray[np.int64],
            v2: NDArray[np.int64], q: float) -> FloatArray:
-    c, v, conflict = _canonical(np.concatenate([c1, c2], axis=1),
+    _c, v, conflict = _canonical(np.concatenate([c1, c2], axis=1),
                                 np.concatenate([v1, v2], axis=1))
     prob = _prob(v, q)
     prob[conflict] = 0.0

@@ -1,0 +1,468 @@
+"""The registered analysis of ``kind: switchback``: rows -> region x period -> Report.
+
+The Report follows the gate contract (``docs/switchback.md``): one estimate per
+metric (the lag-m Horvitz-Thompson or Hajek estimate with its conservative
+interval at the multiplicity-adjusted level), the other methods (randomization
+test, fixed-effects regression with cluster and HAC errors) in ``extra`` and in
+the ``methods`` table, checks ``carryover``, ``schedule_balance``,
+``burn_in_share`` and ``data_*``, the schedule heatmap and the effect over time.
+
+Example:
+    >>> from causalkit.registry import analyzer
+    >>> analyzer("switchback") is analyze
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from causalkit.data import Source, get_engine
+from causalkit.errors import SpecError
+from causalkit.report import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
+from causalkit.spec.common import Direction, MarginKind, Metric, Role, Sequential
+from causalkit.spec.switchback import Centering, Estimator, SwitchbackSpec
+from causalkit.stats.multiplicity import adjust_pvalues, interval_levels
+from causalkit.switchback.aggregate import PeriodData, aggregate_grid, aggregate_periods
+from causalkit.switchback.data import metric_columns, period_outcomes, resolve, resolve_pre
+from causalkit.switchback.effect import OutcomeResult, analyze_outcomes, normal_interval
+from causalkit.switchback.schedule import Schedule, design_schedule
+
+if TYPE_CHECKING:
+    from causalkit.registry import RunContext
+    from causalkit.spec.loader import LoadedSpec
+
+Scalar = str | int | float | bool | None
+
+
+def schedule_of(spec: SwitchbackSpec) -> Schedule:
+    """The schedule a spec defines (deterministic in ``schedule.seed``).
+
+    Example:
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["A"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "m", "type": "mean",
+        ...     "column": "m"}], data={"simulate": "matching_market"})
+        >>> schedule_of(spec).n_periods
+        24
+    """
+    return design_schedule(spec.schedule, spec.regions)
+
+
+def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
+    """Analyse a switch-back spec (``causalkit run``, the gate)."""
+    spec: SwitchbackSpec = loaded.spec
+    schedule = schedule_of(spec)
+    source, simulated = resolve(spec, ctx, schedule)
+    pre = resolve_pre(spec, ctx, schedule, simulated)
+    return analyze_source(spec, source, schedule=schedule, pre=pre, simulated=simulated,
+                          spec_sha256=loaded.sha256, seed=ctx.seed)
+
+
+def _levels(schedule: Schedule) -> tuple[tuple[int, ...], int]:
+    """Candidate burn-ins (ns) for the diagnostic, and the bucket level of the spec's."""
+    b, period = schedule.burn_in_ns, schedule.period_ns
+    cands = {b // 2, b, 2 * b} if b else {period // 12, period // 6}
+    levels = tuple(sorted(x for x in cands if 0 < x < period))
+    return levels, (levels.index(b) + 1) if b else 0
+
+
+def _centres(spec: SwitchbackSpec, pre: Source | None, schedule: Schedule,
+             ) -> dict[str, NDArray[np.float64]] | None:
+    """Per-metric, per-region pre-period constants (mean of pre-period period outcomes)."""
+    wanted = spec.center is Centering.PRE_PERIOD or (
+        spec.center is Centering.AUTO and pre is not None)
+    if spec.estimator is Estimator.HAJEK or not wanted:
+        return None
+    if pre is None:
+        raise SpecError("center: pre_period needs pre_data (a pre-period of the same metrics)",
+                        field="center", hint="add pre_data, or set center: none")
+    r_ix, _k, _rows, sums, counts = aggregate_grid(
+        get_engine(pre), pre, regions=schedule.regions, start_ns=schedule.start_ns,
+        period_ns=schedule.period_ns, region=spec.unit, time=spec.time_column,
+        columns=metric_columns(spec.metrics), time_unit=spec.time_unit.value)
+    n_r = len(schedule.regions)
+    out: dict[str, NDArray[np.float64]] = {}
+    for m in spec.metrics:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if m.numerator is not None and m.denominator is not None:
+                y = sums[m.numerator] / np.where(sums[m.denominator] != 0,
+                                                 sums[m.denominator], np.nan)
+            else:
+                assert m.column is not None
+                y = sums[m.column] if spec.period_outcome.value == "total" else \
+                    sums[m.column] / np.where(counts[m.column] > 0, counts[m.column], np.nan)
+        ok = np.isfinite(y)
+        tot = np.bincount(r_ix[ok], weights=y[ok], minlength=n_r)
+        cnt = np.bincount(r_ix[ok], minlength=n_r)
+        out[m.name] = np.where(cnt > 0, tot / np.maximum(cnt, 1), np.nan)
+    return out
+
+
+@dataclass(frozen=True)
+class _Row:
+    metric: Metric
+    res: OutcomeResult
+    centred: bool
+
+
+def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule | None = None,
+                   pre: Source | None = None, simulated: dict[str, Source] | None = None,
+                   spec_sha256: str | None = None, seed: int | None = None,
+                   figures: bool = True) -> Report:
+    """Analyse a switch-back spec on a given source (never mutated).
+
+    Args:
+        spec: the validated spec.
+        source: outcome rows (events or pre-aggregated buckets) with the region column
+            ``spec.unit`` and the time column ``spec.time_column``.
+        schedule: the schedule (default: drawn from the spec).
+        pre: pre-period rows for centring (default: none).
+        simulated: the simulator's other tables (ground truth), when simulated.
+        spec_sha256: the spec file's hash.
+        seed: seed of the randomization tests (default: ``analysis.seed``, else 0).
+        figures: draw the heatmap and the effect-over-time plots.
+
+    Raises:
+        DataError: for missing, non-numeric or NaN columns.
+    """
+    schedule = schedule or schedule_of(spec)
+    engine = get_engine(source)
+    schema = engine.schema(source)
+    arm_col = spec.arm_column if spec.arm_column and spec.arm_column in schema else None
+    levels, main_level = _levels(schedule)
+    agg = aggregate_periods(engine, source, schedule, region=spec.unit, time=spec.time_column,
+                            columns=metric_columns(spec.metrics), burn_levels_ns=levels,
+                            arm=arm_col, time_unit=spec.time_unit.value)
+    rp = schedule.design.randomization_point
+    keep = agg.kept(rp, main_level)
+    centres = _centres(spec, pre, schedule)
+    hajek = spec.estimator is Estimator.HAJEK
+    seed_used = seed if seed is not None else (spec.analysis.seed or 0)
+    rows: list[_Row] = []
+    for i, metric in enumerate(spec.metrics):
+        y = period_outcomes(agg, metric, keep, spec.period_outcome)
+        other = {lv / 1e9: period_outcomes(agg, metric, agg.kept(rp, j), spec.period_outcome)
+                 for j, lv in enumerate((0, *levels)) if j != main_level}
+        centre = None if centres is None else np.nan_to_num(centres[metric.name])
+        res = analyze_outcomes(schedule, y, center=centre, hajek=hajek,
+                               draws=spec.analysis.draws, seed=seed_used + i,
+                               max_lag=spec.max_lag, by_burn_in=other)
+        rows.append(_Row(metric, res, centre is not None))
+    estimates = _estimates(spec, rows, schedule.carryover)
+    checks = _checks(spec, schedule, agg, keep, rows, centres, arm_col)
+    tables = [_methods_table(rows, spec.analysis.alpha), _lag_table(rows, spec.analysis.alpha),
+              _order_table(rows), _balance_table(schedule)]
+    if simulated and "all_treatment" in simulated and "all_control" in simulated:
+        tables.append(_truth_table(spec, schedule, simulated, estimates, levels, main_level))
+    figs: list[Figure] = []
+    if figures:
+        from causalkit.switchback.figures import effect_over_time_svg, heatmap_svg
+
+        figs.append(Figure("schedule_heatmap", "Switch-back schedule", heatmap_svg(schedule)))
+        shown = [r for r in rows if r.metric.role is Role.PRIMARY] or rows[:1]
+        for r in shown:
+            est = next(e for e in estimates if e.metric == r.metric.name)
+            ci = (est.ci_low if est.ci_low is not None else float("nan"),
+                  est.ci_high if est.ci_high is not None else float("nan"))
+            figs.append(Figure(f"effect_over_time_{r.metric.name}",
+                               f"{r.metric.name}: effect over time",
+                               effect_over_time_svg(schedule, r.res.periods,
+                                                    r.res.contribution, r.res.estimate, ci,
+                                                    r.metric.name)))
+    n_min = min(min(r.res.n_treated, r.res.n_control) for r in rows)
+    extra: dict[str, Scalar] = {
+        "min_n_per_arm": int(n_min), "unit_of_n": "region-periods",
+        "schedule_sha256": schedule.sha256, "design": schedule.design_name,
+        "carryover_periods": schedule.carryover,
+        "period_seconds": schedule.period_ns / 1e9, "estimator": spec.estimator.value,
+        "correction": spec.analysis.correction.value,
+    }
+    if agg.first_ns is not None and agg.last_ns is not None:
+        extra["first_exposure"] = _iso(agg.first_ns)
+        extra["last_exposure"] = _iso(agg.last_ns)
+    return Report(
+        experiment=Experiment(name=spec.name, kind="switchback", spec_sha256=spec_sha256,
+                              data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
+        estimates=tuple(estimates), checks=tuple(checks),
+        meta=Meta(seed=seed_used, alpha=spec.analysis.alpha, extra=extra),
+        tables=tuple(tables), figures=tuple(figs),
+    )
+
+
+def _iso(ns: int) -> str:
+    t = datetime.fromtimestamp(ns / 1e9, tz=UTC).replace(microsecond=0)
+    return t.isoformat().replace("+00:00", "Z")
+
+
+def _fin(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _estimates(spec: SwitchbackSpec, rows: list[_Row], m_periods: int) -> list[Estimate]:
+    alpha = spec.analysis.alpha
+    method = spec.analysis.correction.value
+    raw = []
+    for r in rows:
+        z = r.res.estimate / r.res.se if r.res.se > 0 else float("nan")
+        raw.append(normal_interval(r.res.estimate, r.res.se, alpha)[2] if np.isfinite(z)
+                   else float("nan"))
+    p_adj = np.array(raw, dtype=float)
+    levels = np.full(len(rows), alpha)
+    for role in (Role.PRIMARY, Role.GUARDRAIL):
+        idx = [i for i, r in enumerate(rows) if r.metric.role is role]
+        if idx:
+            p_adj[idx] = adjust_pvalues([raw[i] for i in idx], method)
+            levels[idx] = interval_levels([raw[i] for i in idx], alpha, method)
+    out = []
+    for i, r in enumerate(rows):
+        m, res = r.metric, r.res
+        lo, hi, _ = normal_interval(res.estimate, res.se, float(levels[i]))
+        rlo, rhi, _ = normal_interval(res.relative, res.relative_se, float(levels[i]))
+        z = res.estimate / res.se if res.se > 0 else float("nan")
+        margin = m.margin
+        if margin is not None and m.margin_kind is MarginKind.RELATIVE:
+            margin = margin * abs(res.mu0) if np.isfinite(res.mu0) else None
+        sig = bool(np.isfinite(lo) and (lo > 0 or hi < 0))
+        extra: dict[str, Scalar] = {
+            "z": _fin(z), "ci_kind": "fixed", "alpha": float(levels[i]),
+            "margin": margin, "significant": sig,
+            "practical_threshold": m.practical_threshold,
+            "carryover_periods": m_periods,
+            "control_mean": _fin(res.mu0), "treatment_mean": _fin(res.mu1),
+            "centred": r.centred,
+            "randomization_p": res.randomization.p_value,
+            "randomization_draws": res.randomization.draws,
+            "randomization_exact": res.randomization.exact,
+            "fe_estimate": _fin(res.fe.estimate), "fe_se_cluster": _fin(res.fe.se_cluster),
+            "fe_se_hac": _fin(res.fe.se_hac),
+            "missing_region_periods": res.missing,
+        }
+        if m.direction is not None:
+            up = m.direction is Direction.INCREASE
+            extra["better"] = sig and ((lo > 0) if up else (hi < 0))
+            extra["worse"] = sig and ((hi < 0) if up else (lo > 0))
+        else:
+            extra["better"] = extra["worse"] = None
+        if margin is not None and m.direction is not None and np.isfinite(lo):
+            up = m.direction is Direction.INCREASE
+            extra["noninferior"] = bool(lo > -margin) if up else bool(hi < margin)
+            extra["worse_than_margin"] = bool(hi < -margin) if up else bool(lo > margin)
+        else:
+            extra["noninferior"] = extra["worse_than_margin"] = None
+        out.append(Estimate(
+            metric=m.name, contrast="treatment - control",
+            method="hajek" if spec.estimator is Estimator.HAJEK else "horvitz_thompson",
+            estimate=float(res.estimate), ci_low=_fin(lo), ci_high=_fin(hi),
+            p_value=_fin(float(p_adj[i])), relative=_fin(res.relative),
+            relative_ci_low=_fin(rlo), relative_ci_high=_fin(rhi),
+            n={"control": res.n_control, "treatment": res.n_treated}, role=m.role.value,
+            se=_fin(res.se), direction=None if m.direction is None else m.direction.value,
+            extra=extra,
+        ))
+    return out
+
+
+def _status(p: float, alpha: float) -> Status:
+    return Status.FAIL if p < 0.001 else (Status.WARN if p < alpha else Status.PASS)
+
+
+def _checks(spec: SwitchbackSpec, schedule: Schedule, agg: PeriodData, keep: NDArray[np.bool_],
+            rows: list[_Row], centres: dict[str, NDArray[np.float64]] | None,
+            arm_col: str | None) -> list[Check]:
+    from causalkit.switchback.carryover import estimated_order
+
+    alpha = spec.analysis.alpha
+    m = schedule.carryover
+    out: list[Check] = []
+    for r in rows:
+        tests = list(r.res.order_tests)
+        at_m = next((t for t in tests if t.lag == m), None)
+        order = estimated_order(tests, alpha)
+        if at_m is None:
+            out.append(Check("carryover", Status.WARN, "too few periods to test the carryover "
+                             f"order beyond m = {m}", metric=r.metric.name))
+            continue
+        out.append(Check(
+            "carryover", _status(at_m.p_value, alpha),
+            f"lag {m + 1} minus lag {m} estimate = {at_m.difference:.4g} (se {at_m.se:.3g}, "
+            f"p = {at_m.p_value:.3g}); estimated carryover order {order} (design m = {m})",
+            metric=r.metric.name, value=at_m.p_value))
+    out.append(_balance_check(schedule))
+    total = int(agg.rows.sum())
+    dropped = int(np.where(keep, 0, agg.rows).sum())
+    share = dropped / total if total else 0.0
+    status = Status.PASS if share < 0.25 else (Status.WARN if share < 0.5 else Status.FAIL)
+    out.append(Check("burn_in_share", status,
+                     f"{share:.1%} of rows ({dropped:,} of {total:,}) dropped as burn-in "
+                     f"({schedule.burn_in_ns / 6e10:g} min after each randomization point)",
+                     value=share))
+    n_cells = schedule.arms.size
+    for r in rows:
+        miss = r.res.missing
+        if miss:
+            st = Status.WARN if miss <= 0.05 * n_cells else Status.FAIL
+            out.append(Check("data_missing_periods", st,
+                             f"{miss} of {n_cells} region-periods have no value "
+                             "(no rows or a zero denominator); they are left out",
+                             metric=r.metric.name, value=float(miss)))
+        if r.res.n_treated == 0 or r.res.n_control == 0:
+            out.append(Check("data_empty_arm", Status.FAIL,
+                             "no region-period has an all-treatment or all-control window",
+                             metric=r.metric.name))
+    if agg.unknown_rows or agg.outside_rows:
+        st = Status.WARN if agg.unknown_rows else Status.PASS
+        out.append(Check("data_outside_schedule", st,
+                         f"{agg.outside_rows:,} rows outside the schedule's time window and "
+                         f"{agg.unknown_rows:,} rows of regions not in the spec were ignored"))
+    if arm_col is not None:
+        logged = agg.treated_rows + agg.control_rows
+        wrong = np.where(schedule.arms == 1, agg.control_rows, agg.treated_rows)
+        n_log = int(logged.sum())
+        bad = int(wrong.sum())
+        frac = bad / n_log if n_log else 0.0
+        st = Status.FAIL if frac > 0.01 else (Status.WARN if bad else Status.PASS)
+        out.append(Check("schedule_adherence", st,
+                         f"{bad:,} of {n_log:,} rows logged an arm other than the schedule's "
+                         f"({frac:.2%})", value=frac))
+    if spec.estimator is Estimator.HORVITZ_THOMPSON and centres is None:
+        out.append(Check("centering", Status.WARN,
+                         "Horvitz-Thompson on uncentred outcomes: its variance grows with the "
+                         "outcome level; give pre_data (centring) or use estimator: hajek"))
+    elif centres is not None:
+        bad_regions = [schedule.regions[i] for i in range(len(schedule.regions))
+                       if any(not np.isfinite(c[i]) for c in centres.values())]
+        if bad_regions:
+            out.append(Check("centering", Status.WARN,
+                             "no pre-period value for " + ", ".join(bad_regions)
+                             + "; those regions are not centred"))
+    if spec.analysis.sequential is not Sequential.NONE:
+        out.append(Check("sequential", Status.WARN,
+                         f"analysis.sequential = {spec.analysis.sequential.value} is not "
+                         "applied to switch-backs: intervals are fixed-horizon"))
+    return out
+
+
+def _balance(schedule: Schedule) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per region: treated share and its z-score against the design's distribution."""
+    d = schedule.design
+    q = d.q
+    sign = np.where(d.flip, -1.0, 1.0)
+    n_r, n_t = d.shape
+    expect = np.where(d.flip, 1 - q, q).sum(axis=1)
+    var = np.zeros(n_r)
+    for r in range(n_r):
+        per_coin = np.bincount(d.coin_of[r], weights=sign[r], minlength=d.n_coins)
+        var[r] = q * (1 - q) * float(np.sum(per_coin ** 2))
+    count = schedule.arms.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(var > 0, (count - expect) / np.sqrt(var), 0.0)
+    return count / n_t, z
+
+
+def _balance_check(schedule: Schedule) -> Check:
+    from scipy import stats
+
+    share, z = _balance(schedule)
+    p = float(min(1.0, len(z) * 2 * stats.norm.sf(np.max(np.abs(z))))) if len(z) else 1.0
+    worst = int(np.argmax(np.abs(z)))
+    status = Status.WARN if p < 0.01 else Status.PASS
+    return Check("schedule_balance", status,
+                 f"treated share {share.min():.0%}-{share.max():.0%} of periods per region; "
+                 f"largest deviation {schedule.regions[worst]} (z = {z[worst]:.2f}, "
+                 f"Bonferroni p = {p:.3g})", value=p)
+
+
+def _balance_table(schedule: Schedule) -> Table:
+    share, z = _balance(schedule)
+    rows = tuple((r, tz, int(schedule.arms[i].sum()), float(share[i]), float(z[i]))
+                 for i, (r, tz) in enumerate(zip(schedule.regions, schedule.tzs)))
+    return Table("schedule_balance", "Treated periods per region",
+                 ("region", "tz", "treated_periods", "treated_share", "z"), rows)
+
+
+def _methods_table(rows: list[_Row], alpha: float) -> Table:
+    from scipy import stats
+
+    out: list[tuple[Scalar, ...]] = []
+    for r in rows:
+        res = r.res
+        lo, hi, p = normal_interval(res.estimate, res.se, alpha)
+        name = "horvitz_thompson" + (" (centred)" if r.centred else "")
+        out.append((r.metric.name, name, res.estimate, _fin(res.se), _fin(lo), _fin(hi), _fin(p)))
+        kind = "exact" if res.randomization.exact else f"{res.randomization.draws:,} draws"
+        out.append((r.metric.name, f"randomization_test ({kind})", res.estimate,
+                    _fin(res.randomization.null_sd), None, None, res.randomization.p_value))
+        fe = res.fe
+        for label, se, df in (("fe_regression (cluster by region)", fe.se_cluster, fe.df_cluster),
+                              (f"fe_regression (HAC, {fe.hac_lags} lags)", fe.se_hac, 0)):
+            if np.isfinite(se) and se > 0:
+                crit = float(stats.t.isf(alpha / 2, df)) if df > 0 else \
+                    float(stats.norm.isf(alpha / 2))
+                pv = float(2 * (stats.t.sf(abs(fe.estimate / se), df) if df > 0
+                                else stats.norm.sf(abs(fe.estimate / se))))
+                out.append((r.metric.name, label, _fin(fe.estimate), se,
+                            fe.estimate - crit * se, fe.estimate + crit * se, pv))
+            else:
+                out.append((r.metric.name, label, _fin(fe.estimate), None, None, None, None))
+    return Table("methods", "Estimates of each method (lag-m effect; unadjusted)",
+                 ("metric", "method", "estimate", "se", "ci_low", "ci_high", "p_value"),
+                 tuple(out))
+
+
+def _lag_table(rows: list[_Row], alpha: float) -> Table:
+    out: list[tuple[Scalar, ...]] = []
+    for r in rows:
+        for lg in r.res.lags:
+            lo, hi, _ = normal_interval(lg.estimate, lg.se, alpha)
+            out.append((r.metric.name, lg.lag, lg.burn_in_seconds / 60, lg.estimate,
+                        _fin(lg.se), _fin(lo), _fin(hi)))
+    return Table("carryover", "Carryover diagnostic: the estimate at several lags and burn-ins",
+                 ("metric", "lag", "burn_in_minutes", "estimate", "se", "ci_low", "ci_high"),
+                 tuple(out))
+
+
+def _order_table(rows: list[_Row]) -> Table:
+    out = tuple((r.metric.name, f"order <= {t.lag}", t.difference, t.se, t.z, t.p_value)
+                for r in rows for t in r.res.order_tests)
+    return Table("carryover_order", "Carryover order tests: lag p+1 minus lag p",
+                 ("metric", "null", "difference", "se", "z", "p_value"), out)
+
+
+def _truth_table(spec: SwitchbackSpec, schedule: Schedule, simulated: dict[str, Source],
+                 estimates: list[Estimate], levels: tuple[int, ...], main_level: int) -> Table:
+    """Ground truth of simulated data: the lag-m estimand from the all-treatment and
+    all-control worlds, aggregated exactly like the analysed data."""
+    from causalkit.switchback.windows import lag_windows
+
+    cols = metric_columns(spec.metrics)
+    worlds: dict[str, Any] = {}
+    for name in ("all_treatment", "all_control"):
+        src = simulated[name]
+        worlds[name] = aggregate_periods(get_engine(src), src, schedule, region=spec.unit,
+                                         time=spec.time_column, columns=cols,
+                                         burn_levels_ns=levels)
+    rp = schedule.design.randomization_point
+    w = lag_windows(schedule.design, schedule.carryover)
+    out: list[tuple[Scalar, ...]] = []
+    for m, est in zip(spec.metrics, estimates):
+        yt = period_outcomes(worlds["all_treatment"], m,
+                             worlds["all_treatment"].kept(rp, main_level), spec.period_outcome)
+        yc = period_outcomes(worlds["all_control"], m,
+                             worlds["all_control"].kept(rp, main_level), spec.period_outcome)
+        diff = (yt - yc)[w.region, w.period]
+        truth = float(np.nanmean(diff))
+        covered = None
+        if est.ci_low is not None and est.ci_high is not None:
+            covered = bool(est.ci_low <= truth <= est.ci_high)
+        out.append((m.name, truth, est.estimate, est.ci_low, est.ci_high, covered))
+    return Table("simulation_truth",
+                 "Simulated market: ground-truth global effect (all-treatment minus "
+                 "all-control) vs the switch-back estimate",
+                 ("metric", "truth", "estimate", "ci_low", "ci_high", "covered"), tuple(out))
