@@ -325,14 +325,13 @@ def decide(report: Report, rules: GateRules, *, now: datetime,
         return done("invalid", [*invalid, "no effect is trusted while a check fails"], (),
                     tested=False)
 
-    # 2. sticky: a decision reached at an earlier look stands ---------------------------
+    # 2. sticky: a decision reached at an earlier look stands (the same look, on the same
+    # statistics, is simply evaluated again below and gives the same answer)
     final = next((lk for lk in history if lk.decision in TERMINAL), None)
-    if final is not None:
-        reasons = list(final.reasons)
-        if final.key != key:
-            reasons.insert(0, f"{final.decision} was decided at look {final.index} "
-                           f"({final.time.isoformat()}) and is final; later data do not "
-                           "change it")
+    if final is not None and final.key != key:
+        reasons = [f"{final.decision} was decided at look {final.index} "
+                   f"({final.time.isoformat()}) and is final; later data do not change it",
+                   *final.reasons]
         shown = _verdicts(report, rules, None) if rules.sequential != "gst" else []
         return done(final.decision, reasons, shown, tested=False, sticky=final.index,
                     fraction=final.information_fraction, spent=final.spent_alpha,
@@ -424,6 +423,9 @@ def decide(report: Report, rules: GateRules, *, now: datetime,
                     f"threshold {abs(v.practical_threshold or 0):g}: {v.interval_text}")
             elif not v.better:
                 open_items.append(f"primary {v.label} is not significantly better yet: "
+                                  f"{v.interval_text}")
+            else:
+                open_items.append(f"primary {v.label} is significantly better: "
                                   f"{v.interval_text}")
         elif not v.guardrail_ok:
             open_items.append(f"guardrail {v.label} is not yet shown non-inferior "
