@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -109,11 +110,16 @@ def _arm_fit(d: Array, t: Array, y: Array, arm: int, logistic: bool) -> tuple[Gl
 
 def regression_adjustment(t: NDArray[np.generic], y: NDArray[np.generic], x: Array, *,
                           target: Target = "ate", logistic: bool | None = None,
+                          interactions: Sequence[int] | None = None,
                           alpha: float = 0.05) -> EffectResult:
-    """G-computation: fit an outcome model per arm, average the predicted contrast.
+    """G-computation: fit the outcome model, average the predicted contrast.
 
-    ``logistic`` defaults to True for a 0/1 outcome. The standard error comes from
-    the influence function of the two-model plug-in estimator (sandwich form).
+    By default (``interactions=None``) one outcome model per arm (every covariate
+    interacts with the treatment). ``interactions`` lists the covariate columns
+    that interact with the treatment in a single model ``y ~ t + x + t·x[:, k]``
+    (``[]``: a constant effect). ``logistic`` defaults to True for a 0/1 outcome.
+    The standard error comes from the influence function of the plug-in
+    estimator (sandwich form).
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -122,12 +128,17 @@ def regression_adjustment(t: NDArray[np.generic], y: NDArray[np.generic], x: Arr
         >>> y = 1.0 + 0.5 * t + x[:, 0] + rng.normal(size=4000)
         >>> round(regression_adjustment(t, y, x).estimate, 1)
         0.5
+        >>> round(regression_adjustment(t, y, x, interactions=[]).estimate, 1)
+        0.5
     """
     tt, yy = _check(t, y, x)
     if logistic is None:
         logistic = is_binary(yy)
     d = add_intercept(x)
     n = len(tt)
+    model = "logistic" if logistic else "linear"
+    if interactions is not None:
+        return _single_model(tt, yy, d, list(interactions), target, logistic, alpha, model)
     fit1, m1 = _arm_fit(d, tt, yy, 1, logistic)
     fit0, m0 = _arm_fit(d, tt, yy, 0, logistic)
     s1 = d * (tt * (yy - m1))[:, None]
@@ -145,9 +156,32 @@ def regression_adjustment(t: NDArray[np.generic], y: NDArray[np.generic], x: Arr
         est = float(np.sum(tt * (yy - m0)) / tt.sum())
         g0 = (d * (tt * dm0)[:, None]).mean(axis=0)
         psi = (tt * (yy - m0 - est) - s0 @ np.linalg.solve(h0, g0)) / pi
-    model = "logistic" if logistic else "linear"
     return _result("regression", target, psi, est, tt, alpha, outcome_model=model,
                    mean_treated=float(np.mean(m1)), mean_control=float(np.mean(m0)))
+
+
+def _single_model(t: Array, y: Array, d: Array, inter: list[int], target: str, logistic: bool,
+                  alpha: float, model: str) -> EffectResult:
+    def full(arm: Array) -> Array:
+        cols = [d, arm[:, None]]
+        if inter:
+            cols.append(d[:, [k + 1 for k in inter]] * arm[:, None])
+        return np.column_stack(cols)
+
+    n = len(t)
+    obs = full(t)
+    fit = fit_glm(obs, y, logistic=logistic)
+    one, zero = full(np.ones(n)), full(np.zeros(n))
+    m1, m0 = fit.mean(one), fit.mean(zero)
+    score = obs * (y - fit.mean(obs))[:, None]
+    h = fit.hessian / n
+    w = np.ones(n) if target == "ate" else t / t.mean()
+    est = float(np.mean(w * (m1 - m0)))
+    g = ((one * fit.dmean(one)[:, None] - zero * fit.dmean(zero)[:, None]) * w[:, None]).mean(axis=0)
+    psi = w * (m1 - m0 - est) + score @ np.linalg.solve(h, g)
+    return _result("regression", target, psi, est, t, alpha, outcome_model=model,
+                   mean_treated=float(np.mean(w * m1)), mean_control=float(np.mean(w * m0)),
+                   interactions=len(inter))
 
 
 def propensity(t: Array, x: Array) -> tuple[Array, GlmFit, Array]:
@@ -380,7 +414,8 @@ def plm(t: NDArray[np.generic], y: NDArray[np.generic], x: Array, *, folds: int 
 def two_stage_least_squares(t: NDArray[np.generic], y: NDArray[np.generic], z: Array, x: Array,
                             *, alpha: float = 0.05) -> EffectResult:
     """Two-stage least squares with instruments ``z`` and exogenous covariates ``x``,
-    with a heteroskedasticity-robust (HC0) standard error.
+    with a heteroskedasticity-robust (HC0) standard error (the classical one is in
+    ``extra["se_classical"]``, with the first-stage F statistic).
 
     Example:
         >>> rng = np.random.default_rng(5)
@@ -410,8 +445,10 @@ def two_stage_least_squares(t: NDArray[np.generic], y: NDArray[np.generic], z: A
     f_first = ((rss_red - rss_full) / q) / (rss_full / (n - inst.shape[1]))
     psi = n * (proj * resid[:, None]) @ bread[0]
     n1 = int(np.sum(tt > np.median(tt)))
+    se_classical = float(np.sqrt(resid @ resid / (n - regs.shape[1]) * bread[0, 0]))
     return EffectResult("iv_2sls", "late", float(beta[0]), float(np.sqrt(cov[0, 0])), alpha,
-                        n1, n - n1, psi, {"first_stage_f": float(f_first)})
+                        n1, n - n1, psi, {"first_stage_f": float(f_first),
+                                          "se_classical": se_classical})
 
 
 def frontdoor_linear(t: NDArray[np.generic], y: NDArray[np.generic], m: Array, *,

@@ -62,6 +62,7 @@ class Identification:
     optimal_set: tuple[str, ...] | None = None
     frontdoor_set: tuple[str, ...] | None = None
     instruments: tuple[str, ...] = ()
+    instrument_covariates: tuple[str, ...] = ()
     id_result: IdResult | None = None
     causal_path_exists: bool = True
 
@@ -215,27 +216,62 @@ def frontdoor_set(graph: CausalGraph, treatment: str, outcome: str) -> tuple[str
 
 
 def instruments(graph: CausalGraph, treatment: str, outcome: str) -> tuple[str, ...]:
-    """Observed instruments: d-connected to the treatment, d-separated from the outcome
-    once the treatment's outgoing edges are removed.
+    """Observed instruments (unconditional ones first; else one conditional instrument).
+
+    See :func:`instrument_set` for the conditioning covariates.
 
     Example:
         >>> from causalkit.observational.graph import build_graph
         >>> instruments(build_graph("digraph { z -> t -> y; t <-> y }"), "t", "y")
         ('z',)
     """
+    return instrument_set(graph, treatment, outcome)[0]
+
+
+def instrument_set(graph: CausalGraph, treatment: str,
+                   outcome: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Instruments and the covariates to hold fixed with them.
+
+    ``z`` is an instrument given ``W`` (observed non-descendants of the treatment)
+    when it is d-connected to the treatment given ``W`` and d-separated from the
+    outcome given ``W`` once the treatment's outgoing edges are removed. ``W`` is a
+    minimal such set, enlarged by the outcome's observed parents that are not
+    descendants of the treatment (they sharpen the estimate) when that keeps
+    every instrument valid.
+
+    Example:
+        >>> from causalkit.observational.graph import build_graph
+        >>> g = build_graph("digraph { z -> t -> y; t <-> y; a -> {t y}; c -> {z y} }")
+        >>> instrument_set(g, "t", "y")
+        (('z',), ('a', 'c'))
+    """
     import networkx as nx
 
     g_bd = backdoor_graph(graph, treatment)
-    de_t = graph.descendants(treatment)
-    out = []
+    allowed = _allowed(graph, treatment, outcome)
+    found: list[tuple[str, set[str]]] = []
     for z in graph.observed:
-        if z in (treatment, outcome) or z in de_t:
+        if z not in allowed:
             continue
-        if nx.is_d_separator(graph.dag, {z}, {treatment}, set()):
+        w0 = nx.find_minimal_d_separator(g_bd, {z}, {outcome}, restricted=allowed - {z})
+        if w0 is None:
             continue
-        if nx.is_d_separator(g_bd, {z}, {outcome}, set()):
-            out.append(z)
-    return tuple(out)
+        if nx.is_d_separator(graph.dag, {z}, {treatment}, set(w0)):
+            continue
+        found.append((z, set(w0)))
+    if not found:
+        return (), ()
+    uncond = [z for z, w in found if not w]
+    if uncond:
+        ivs, base = uncond, set()
+    else:
+        ivs, base = [found[0][0]], found[0][1]
+    extra = {p for p in graph.parents(outcome) if p in allowed and p not in ivs}
+    candidate = base | extra
+    if all(nx.is_d_separator(g_bd, {z}, {outcome}, candidate) and
+           not nx.is_d_separator(graph.dag, {z}, {treatment}, candidate) for z in ivs):
+        base = candidate
+    return tuple(ivs), tuple(n for n in graph.nodes if n in base)
 
 
 def open_backdoor_paths(graph: CausalGraph, treatment: str, outcome: str,
@@ -365,18 +401,22 @@ def identify(graph: CausalGraph, treatment: str, outcome: str, *,
                  f"from it to {y}")
         return Identification(t, y, Strategy.FRONTDOOR, formula, words, frontdoor_set=fd,
                               id_result=id_result, causal_path_exists=reaches)
-    ivs = instruments(graph, t, y)
+    ivs, iv_cov = instrument_set(graph, t, y)
     if ivs:
         z = ivs[0]
+        given = f" | {', '.join(iv_cov)}" if iv_cov else ""
         formula = (f"E[{y} | do({t}=1)] − E[{y} | do({t}=0)] = "
-                   f"Cov({y}, {z}) / Cov({t}, {z})  (two-stage least squares)")
+                   f"Cov({y}, {z}{given}) / Cov({t}, {z}{given})  (two-stage least squares)")
         words = (f"no observed set blocks the backdoor path(s) {paths}; {_fmt(ivs)} "
                  f"{'is an instrument' if len(ivs) == 1 else 'are instruments'}: associated "
                  f"with {t} and d-separated from {y} once {t}'s effects are removed. The IV "
                  f"estimand equals the average effect only if the effect is the same for "
                  f"everyone (linear model); otherwise it is a local average effect")
+        if iv_cov:
+            words += f"; the covariates {_fmt(iv_cov)} enter both stages"
         return Identification(t, y, Strategy.IV, formula, words, instruments=ivs,
-                              id_result=id_result, causal_path_exists=reaches)
+                              instrument_covariates=iv_cov, id_result=id_result,
+                              causal_path_exists=reaches)
     if id_result.identifiable:
         words = (f"no observed set blocks the backdoor path(s) {paths}, and there is no front-door "
                  f"set or instrument, but the ID algorithm identifies the effect")

@@ -49,11 +49,12 @@ class Design:
 
 def design_matrix(columns: Mapping[str, NDArray[np.generic]],
                   terms: Mapping[str, Term | str] | None = None,
-                  *, source: str = "data") -> Design:
+                  *, source: str = "data", rows: int | None = None) -> Design:
     """Build the covariate matrix: numbers as they are (plus powers), categories as dummies.
 
     Text columns are categorical automatically (first level dropped); a
     covariate with one value is dropped. Missing values are a :class:`DataError`.
+    ``rows`` sets the number of rows when there are no columns.
 
     Example:
         >>> import numpy as np
@@ -66,7 +67,7 @@ def design_matrix(columns: Mapping[str, NDArray[np.generic]],
     terms = dict(terms or {})
     cols: list[Array] = []
     names: list[str] = []
-    n = len(next(iter(columns.values()))) if columns else 0
+    n = len(next(iter(columns.values()))) if columns else (rows or 0)
     for name, raw in columns.items():
         kind = Term(terms.get(name, Term.LINEAR))
         values = np.asarray(raw)

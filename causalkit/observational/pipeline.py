@@ -120,7 +120,7 @@ def _needed_columns(ident: Identification) -> list[str]:
     elif ident.strategy is Strategy.FRONTDOOR:
         cols += list(ident.frontdoor_set or ())
     elif ident.strategy is Strategy.IV:
-        cols += list(ident.instruments)
+        cols += list(ident.instruments) + list(ident.instrument_covariates)
     return cols
 
 
@@ -185,7 +185,9 @@ def run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None = 
         _add(parts, spec, est.frontdoor_linear(t, y, m, alpha=alpha), ident, primary=True)
     elif ident.strategy is Strategy.IV:
         z = np.column_stack([_float(arrays[c], c, name) for c in ident.instruments])
-        res = est.two_stage_least_squares(t, y, z, np.empty((len(t), 0)), alpha=alpha)
+        cov = design_matrix({c: arrays[c] for c in ident.instrument_covariates},
+                            {k: v.value for k, v in spec.terms.items()}, source=name, rows=len(t))
+        res = est.two_stage_least_squares(t, y, z, cov.matrix, alpha=alpha)
         _add(parts, spec, res, ident, primary=True)
         f_stat = float(res.extra["first_stage_f"])
         parts.checks.append(Check(
@@ -237,6 +239,7 @@ def _sets_table(ident: Identification) -> Table:
         rows.append(("front-door set", fmt(ident.frontdoor_set)))
     if ident.instruments:
         rows.append(("instruments", fmt(ident.instruments)))
+        rows.append(("instrument covariates", fmt(ident.instrument_covariates)))
     if ident.id_result is not None:
         rows.append(("ID algorithm", ident.id_result.explain()))
     return Table("identification", "Identification", ("item", "value"), tuple(rows))
@@ -265,7 +268,7 @@ def _backdoor(spec: ObservationalSpec, ident: Identification, arrays: dict[str, 
               t: Array, y: Array, seed: int, alpha: float, parts: _Parts, name: str) -> None:
     adj = ident.adjustment_set or ()
     design = design_matrix({c: arrays[c] for c in adj},
-                           {k: v.value for k, v in spec.terms.items()}, source=name)
+                           {k: v.value for k, v in spec.terms.items()}, source=name, rows=len(t))
     x = design.matrix
     binary_t = is_binary(t)
     target: est.Target = "att" if spec.estimand.value == "att" else "ate"
@@ -293,8 +296,11 @@ def _backdoor(spec: ObservationalSpec, ident: Identification, arrays: dict[str, 
             continue
         res_opt: est.EffectResult | None
         if e_name is EstimatorName.REGRESSION:
+            inter = None
+            if spec.outcome_interactions is not None:
+                inter = _interaction_columns(spec.outcome_interactions, design.names, adj)
             res_opt = est.regression_adjustment(t, y, x, target=target, logistic=logistic,
-                                                alpha=alpha)
+                                                interactions=inter, alpha=alpha)
         elif e_name is EstimatorName.IPW:
             res_opt = est.ipw(t, y, x, target=target, trim=spec.trim, alpha=alpha)
         elif e_name is EstimatorName.AIPW:
@@ -326,6 +332,17 @@ def _backdoor(spec: ObservationalSpec, ident: Identification, arrays: dict[str, 
         first = False
     if binary_t:
         _diagnostics(spec, t, y, x, design.names, target, alpha, seed, results, parts)
+
+
+def _interaction_columns(wanted: Sequence[str], names: Sequence[str],
+                         adj: Sequence[str]) -> list[int]:
+    out = []
+    for w in wanted:
+        if w not in adj:
+            raise DataError(f"outcome_interactions names {w!r}, which is not in the adjustment set",
+                            hint=f"the adjustment set is {{{', '.join(adj)}}}")
+        out += [j for j, n in enumerate(names) if n == w or n.startswith(f"{w}=")]
+    return out
 
 
 def _diagnostics(spec: ObservationalSpec, t: Array, y: Array, x: Array, names: tuple[str, ...],

@@ -131,6 +131,11 @@ class ObservationalSpec(StrictModel):
     outcome_model: OutcomeModel = Field(
         OutcomeModel.AUTO, description="outcome regression for regression adjustment and AIPW"
     )
+    outcome_interactions: list[str] | None = Field(
+        None,
+        description="regression adjustment: covariates that interact with the treatment in one "
+                    "outcome model ([] = constant effect); default: one model per arm",
+    )
     effect_modifiers: list[str] = Field(
         default_factory=list,
         description="columns along which dml / causal_forest report heterogeneous effects "
