@@ -1,0 +1,213 @@
+"""Data problems, SRM, guardrails and the gate contract of the A/B report."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from causalkit.ab.analysis import analyze_source
+from causalkit.ab.inference import estimates
+from causalkit.ab.metrics import Contrast, Level
+from causalkit.data import Source
+from causalkit.errors import DataError
+from causalkit.report import Status
+from causalkit.simulate.ab import simulate_ab
+from causalkit.spec.ab import ABSpec
+from causalkit.spec.common import Analysis, Metric
+
+
+def _spec(**kw: object) -> ABSpec:
+    base: dict[str, object] = {
+        "name": "checks", "kind": "ab", "unit": "user_id", "data": {"simulate": "ab"},
+        "metrics": [
+            {"name": "chat", "type": "mean", "column": "chat_minutes", "role": "primary",
+             "direction": "increase"},
+            {"name": "mps", "type": "ratio", "numerator": "matches", "denominator": "sessions"},
+            {"name": "reports", "type": "proportion", "column": "reported", "role": "guardrail",
+             "direction": "decrease", "margin": 0.01}]}
+    base.update(kw)
+    return ABSpec.model_validate(base)
+
+
+def _frame(**kw: object) -> pd.DataFrame:
+    params: dict[str, object] = {"seed": 1, "n": 3000}
+    params.update(kw)
+    return simulate_ab(**params).tables["main"]  # type: ignore[arg-type]
+
+
+def _run(frame: pd.DataFrame, **kw: object):  # noqa: ANN202
+    return analyze_source(_spec(**kw), Source.from_frame(frame), figures=False)
+
+
+def _check(rep, name: str):  # noqa: ANN001, ANN202
+    found = [c for c in rep.checks if c.name == name]
+    assert found, [c.name for c in rep.checks]
+    return found[0]
+
+
+def test_clean_data_passes_and_fills_the_gate_contract() -> None:
+    rep = _run(_frame())
+    assert [c.name for c in rep.checks] == ["sample_ratio_mismatch"]
+    assert rep.checks[0].status is Status.PASS
+    for e in rep.estimates:
+        for key in ("z", "ci_kind", "alpha", "margin", "significant", "better", "worse",
+                    "practical_threshold"):
+            assert key in e.extra, (e.metric, key)
+        assert e.extra["ci_kind"] == "fixed"
+        assert set(e.n) == {"control", "treatment"}
+        assert e.contrast == "treatment - control"
+    g = next(e for e in rep.estimates if e.role == "guardrail")
+    assert g.extra["margin"] == 0.01 and isinstance(g.extra["noninferior"], bool)
+    assert rep.meta.extra["min_n_per_arm"] == min(rep.estimates[0].n.values())
+    assert "first_exposure" not in rep.meta.extra
+
+
+def test_timestamps_give_exposure_window_and_confidence_sequence() -> None:
+    frame = _frame()
+    rep = analyze_source(_spec(timestamp_column="exposed_at"), Source.from_frame(frame))
+    assert rep.meta.extra["first_exposure"].startswith("2026-11-01T")
+    assert rep.meta.extra["last_exposure"].endswith("Z")
+    cs = next(t for t in rep.tables if t.name == "confidence_sequence")
+    assert len(cs.rows) == 14
+    assert {f.name for f in rep.figures} == {"forest", "cs_chat_treatment"}
+    assert all(f.svg.lstrip().startswith("<svg") for f in rep.figures)
+    last = cs.rows[-1]
+    e = next(e for e in rep.estimates if e.metric == "chat")
+    assert last[3] == pytest.approx(e.estimate, rel=1e-12)
+
+
+def test_srm_fails_on_a_logging_bug() -> None:
+    rep = _run(_frame(srm=0.2))
+    c = _check(rep, "sample_ratio_mismatch")
+    assert c.status is Status.FAIL and c.value is not None and c.value < 0.001
+
+
+def test_duplicated_and_cross_arm_units_fail() -> None:
+    rep = _run(_frame(duplicates=7))
+    c = _check(rep, "data_duplicate_units")
+    assert c.status is Status.FAIL and "7 unit(s) in two or more arms" in c.detail
+    frame = _frame()
+    dup = pd.concat([frame, frame.iloc[:3]], ignore_index=True)  # same arm
+    c = _check(_run(dup), "data_duplicate_units")
+    assert "3 repeated within an arm" in c.detail
+
+
+def test_string_ids_duplicates_found() -> None:
+    frame = _frame()
+    frame = frame.assign(user_id="u" + frame["user_id"].astype(str))
+    frame = pd.concat([frame, frame.iloc[:2]], ignore_index=True)
+    assert _check(_run(frame), "data_duplicate_units").status is Status.FAIL
+
+
+def test_nan_metric_is_an_error() -> None:
+    frame = _frame()
+    frame.loc[5, "chat_minutes"] = np.nan
+    with pytest.raises(DataError, match="chat_minutes"):
+        _run(frame)
+
+
+def test_missing_ids_and_missing_column() -> None:
+    frame = _frame().astype({"user_id": "float64"})
+    frame.loc[3, "user_id"] = np.nan
+    with pytest.raises(DataError, match="without a unit id"):
+        _run(frame)
+    with pytest.raises(DataError, match="column is missing"):
+        _run(_frame().drop(columns=["sessions"]))
+
+
+def test_nonbinary_proportion_is_an_error() -> None:
+    frame = _frame()
+    frame.loc[0, "reported"] = 2
+    with pytest.raises(DataError, match="other than 0 and 1"):
+        _run(frame)
+
+
+def test_empty_arm_and_unknown_labels() -> None:
+    frame = _frame()
+    frame.loc[frame["variant"] == "treatment", "variant"] = "treatmnt"
+    rep = _run(frame)
+    assert _check(rep, "data_empty_arm").status is Status.FAIL
+    assert _check(rep, "data_unknown_variants").status is Status.WARN
+    assert _check(rep, "sample_ratio_mismatch").status is Status.FAIL
+    assert rep.estimates == ()
+
+
+def test_single_unit_arm() -> None:
+    frame = _frame()
+    keep = (frame["variant"] == "control") | (frame.index == frame.index[frame["variant"] == "treatment"][0])
+    rep = _run(frame[keep])
+    assert _check(rep, "data_small_arm").status is Status.FAIL
+
+
+def test_zero_variance_and_zero_denominator() -> None:
+    frame = _frame().assign(chat_minutes=3.0)
+    rep = _run(frame)
+    c = _check(rep, "data_zero_variance")
+    assert c.status is Status.FAIL and c.metric == "chat"
+    e = next(e for e in rep.estimates if e.metric == "chat")
+    assert math.isnan(e.p_value) and math.isnan(e.ci_low)
+    frame = _frame()
+    frame.loc[frame["variant"] == "control", "sessions"] = 0
+    frame.loc[frame["variant"] == "control", "matches"] = 0
+    c = _check(_run(frame), "data_zero_denominator")
+    assert c.status is Status.FAIL and c.metric == "mps"
+
+
+def test_holdout_rows_are_left_out() -> None:
+    frame = _frame()
+    frame.loc[:99, "variant"] = "holdout"
+    rep = _run(frame, assignment={"holdout": 0.05})
+    assert _check(rep, "holdout").detail.startswith("100 held-out")
+    assert all(c.name != "data_unknown_variants" for c in rep.checks)
+
+
+def _contrast(metric: Metric, est: float, se: float, control: float = 2.0) -> Contrast:
+    n = 10_000
+    var = se * se * n / 2
+    return Contrast(metric, "treatment", Level(n, control, control, var),
+                    Level(n, control + est, control + est, var), 1e6, "welch")
+
+
+@pytest.mark.parametrize(("direction", "est", "noninferior", "worse"), [
+    ("decrease", 0.002, True, False),   # small increase of a bad metric: within the margin
+    ("decrease", 0.03, False, True),    # clearly beyond the margin
+    ("decrease", 0.009, False, False),  # interval straddles the margin
+    ("increase", -0.002, True, False),
+    ("increase", -0.03, False, True),
+])
+def test_guardrail_direction_and_margin(direction: str, est: float, noninferior: bool,
+                                        worse: bool) -> None:
+    m = Metric(name="g", type="mean", column="g", role="guardrail", direction=direction,
+               margin=0.01)
+    (e,) = estimates([_contrast(m, est, 0.002)], Analysis(correction="none"), control="control")
+    assert e.extra["noninferior"] is noninferior
+    assert e.extra["worse_than_margin"] is worse
+
+
+def test_relative_margin_uses_control_level() -> None:
+    m = Metric(name="g", type="mean", column="g", role="guardrail", direction="increase",
+               margin=0.1, margin_kind="relative")
+    (e,) = estimates([_contrast(m, -0.1, 0.01, control=2.0)], Analysis(), control="control")
+    assert e.extra["margin"] == pytest.approx(0.2)
+    assert e.extra["noninferior"] is True
+    assert e.extra["worse"] is True  # significant harm, yet smaller than the margin
+
+
+def test_better_and_worse_follow_direction() -> None:
+    up = Metric(name="u", type="mean", column="u", role="primary", direction="increase")
+    down = Metric(name="d", type="mean", column="d", role="primary", direction="decrease")
+    e_up, e_down = estimates([_contrast(up, 0.1, 0.01), _contrast(down, 0.1, 0.01)],
+                             Analysis(), control="control")
+    assert e_up.extra["better"] is True and e_up.extra["worse"] is False
+    assert e_down.extra["better"] is False and e_down.extra["worse"] is True
+
+
+def test_msprt_interval_contains_fixed_interval() -> None:
+    rep = _run(_frame(), analysis={"sequential": "msprt"})
+    for e in rep.estimates:
+        assert e.extra["ci_kind"] == "always_valid"
+        assert e.ci_low <= e.extra["fixed_ci_low"] and e.ci_high >= e.extra["fixed_ci_high"]
+        assert e.method.endswith("+msprt")
