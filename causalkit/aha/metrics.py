@@ -206,15 +206,16 @@ def pareto_front(precision: ArrayLike, recall: ArrayLike) -> NDArray[np.bool_]:
         >>> pareto_front([0.9, 0.5, 0.4, 0.6], [0.2, 0.8, 0.7, 0.5]).tolist()
         [True, True, False, True]
     """
-    prec = np.asarray(precision, dtype=np.float64)
-    rec = np.asarray(recall, dtype=np.float64)
+    shape = np.shape(precision)
+    prec = np.asarray(precision, dtype=np.float64).ravel()
+    rec = np.asarray(recall, dtype=np.float64).ravel()
     front = np.zeros(prec.shape, dtype=bool)
     ok = np.flatnonzero(~(np.isnan(prec) | np.isnan(rec)))
     if ok.size == 0:
-        return front
+        return front.reshape(shape)
     # sort by recall descending, then precision descending; keep strict precision records
     order = ok[np.lexsort((-prec[ok], -rec[ok]))]
     p_sorted = prec[order]
     best_before = np.concatenate([[-np.inf], np.maximum.accumulate(p_sorted)[:-1]])
     front[order[p_sorted > best_before]] = True
-    return front
+    return front.reshape(shape)

@@ -19,7 +19,7 @@ Example:
     >>> sim = simulate_event_log(seed=1, n_users=2_000)
     >>> sorted(sim.tables), sim.truth["causal_action"], sim.truth["correlated_action"]
     (['events', 'users'], 'add_friend', 'like_post')
-    >>> 0.05 < sim.truth["ate"] < 0.3
+    >>> 0.2 < sim.truth["ate"] < 0.4
     True
 """
 
@@ -91,12 +91,13 @@ def simulate_event_log(
     seed: int = 0,
     n_users: int = 20_000,
     n_actions: int = 8,
-    effect: float = 1.0,
+    effect: float = 1.5,
     confounding: float = 1.0,
     causal_intent: float = 0.4,
     correlated_intent: float = 1.0,
-    session_intent: float = 0.8,
-    latent_share: float = 0.3,
+    session_intent: float = 1.0,
+    session_rate: float = 10.0,
+    latent_share: float = 0.02,
     base_retention: float = -1.2,
     causal_window: int = 7,
     causal_threshold: int = 3,
@@ -118,6 +119,7 @@ def simulate_event_log(
         causal_intent: log-rate effect of intent on the causal action.
         correlated_intent: log-rate effect of intent on the correlated action.
         session_intent: log-rate effect of intent on sessions (``app_open``).
+        session_rate: sessions on the signup day at average intent (fewer later).
         latent_share: share of intent's variance not explained by signup covariates.
         base_retention: retention log-odds at average intent without the condition.
         causal_window: X of the planted condition (days).
@@ -177,8 +179,8 @@ def simulate_event_log(
         days_l.append(np.repeat(d, c))
         codes_l.append(np.full(int(c.sum()), code, dtype=np.int64))
     # sessions: every day of the condition period, growing with intent
-    rate = 1.5 * np.exp(session_intent * intent - session_intent**2 / 2)
-    u, d, c = _poisson_events(rng, rate, condition_days, decay=10.0)
+    rate = session_rate * np.exp(session_intent * intent - session_intent**2 / 2)
+    u, d, c = _poisson_events(rng, rate, condition_days, decay=3.0)
     users_l.append(np.repeat(u, c))
     days_l.append(np.repeat(d, c))
     codes_l.append(np.full(int(c.sum()), n_actions, dtype=np.int64))

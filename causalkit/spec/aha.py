@@ -147,7 +147,12 @@ class AhaSpec(StrictModel):
     chunk_users: int = Field(
         250_000, ge=1_000, description="users per scan of the event log (bounds memory)"
     )
-    graph: str | None = Field(None, description="DOT diagram replacing the default one")
+    report_rows: int = Field(30, ge=1, description="conditions listed in the report's table")
+    heatmaps: int = Field(6, ge=0, description="X-by-Z heatmaps for this many best actions")
+    graph: str | None = Field(
+        None, description="DOT diagram replacing the default one (nodes: covariates, "
+        "early_activity, reached, retained)"
+    )
     check: CausalCheck = Field(default_factory=CausalCheck)
     experiment: str | None = Field(
         None, description="path to an A/B report (JSON) whose estimate nudged the action"

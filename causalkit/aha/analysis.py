@@ -1,0 +1,278 @@
+"""The Aha analysis: search the grid, pick and re-check the winner, run the causal check.
+
+:func:`discover` does the work on two sources and returns an :class:`AhaResult`;
+:func:`analyze` is what ``causalkit run`` calls for a ``kind: aha`` spec.
+
+Example:
+    >>> from causalkit.simulate.event_log import simulate_event_log
+    >>> from causalkit.data import Source
+    >>> from causalkit.spec.aha import AhaSpec
+    >>> sim = simulate_event_log(seed=2, n_users=4_000)
+    >>> spec = AhaSpec(name="demo", kind="aha", data={"simulate": "event_log"},
+    ...                windows=[3, 7], thresholds=[1, 3], actions={"exclude": ["app_open"]},
+    ...                check={"enabled": False})
+    >>> res = discover(spec, Source.from_frame(sim.tables["events"]),
+    ...                Source.from_frame(sim.tables["users"]))
+    >>> res.winner.label
+    'add_friend >= 3 in 7d'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from causalkit.aha.causal import (
+    CausalResult,
+    causal_frame,
+    check_condition,
+    default_graph,
+    experiment_evidence,
+)
+from causalkit.aha.combine import Combinations, combine, holdout_family, tables
+from causalkit.aha.grid import ConditionGrid
+from causalkit.aha.inputs import (
+    Columns,
+    InputSummary,
+    action_frequencies,
+    plan_scan,
+    select_actions,
+)
+from causalkit.aha.metrics import ConditionMetrics, condition_metrics, pareto_front
+from causalkit.aha.scan import UserFacts
+from causalkit.aha.search import (
+    Key,
+    best_per_action,
+    condition_indicators,
+    index_of,
+    ranked,
+    run_grid,
+    survivors,
+)
+from causalkit.report.model import Check, Estimate
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from causalkit.data import Source
+    from causalkit.registry import RunContext
+    from causalkit.report.model import Report
+    from causalkit.spec.aha import AhaSpec
+    from causalkit.spec.loader import LoadedSpec
+
+
+@dataclass(frozen=True)
+class AhaResult:
+    """Everything the search found (the report is built from it).
+
+    ``accepted`` marks grid conditions that survive the FDR correction with
+    phi > 0; ``winner`` is the accepted condition with the highest phi;
+    ``rechecked`` are the conditions re-tested on holdout users (``recheck``
+    their holdout metrics, ``recheck_q`` their q-values within the re-checked
+    family, which also holds the combinations).
+    """
+
+    spec_name: str
+    summary: InputSummary
+    grid: ConditionGrid
+    accepted: NDArray[np.bool_]
+    winner: Key | None
+    funnel: tuple[Key, ...]
+    rechecked: tuple[Key, ...]
+    recheck: ConditionMetrics
+    recheck_q: NDArray[np.float64]
+    combinations: Combinations
+    combination_q: NDArray[np.float64]
+    causal: tuple[CausalResult, ...]
+    experiment: tuple[Estimate, Check] | None
+    users: UserFacts
+    alpha: float
+    seed: int
+    n_discovery: int
+    n_holdout: int
+    outcome: str
+    notes: tuple[Check, ...] = ()
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every condition of the grid with its discovery and holdout metrics.
+
+        Example:
+            >>> # see the module example; one row per (action, window, threshold)
+            >>> True
+            True
+        """
+        import pandas as pd
+
+        g = self.grid
+        a, w, z = np.meshgrid(np.arange(len(g.actions)), g.windows, g.thresholds,
+                              indexing="ij")
+        d, h = g.discovery, g.holdout
+        data = {
+            "action": np.asarray(g.actions, dtype=object)[a.ravel()],
+            "window_days": w.ravel(), "threshold": z.ravel(),
+            "tp": d.tp.ravel(), "fp": d.fp.ravel(), "fn": d.fn.ravel(), "tn": d.tn.ravel(),
+            "precision": d.precision.ravel(), "recall": d.recall.ravel(),
+            "specificity": d.specificity.ravel(), "npv": d.npv.ravel(),
+            "coverage": d.coverage.ravel(), "lift": d.lift.ravel(), "phi": d.phi.ravel(),
+            "p_value": d.p_value.ravel(), "q_value": g.q_value.ravel(),
+            "accepted": self.accepted.ravel(),
+            "holdout_precision": h.precision.ravel(), "holdout_recall": h.recall.ravel(),
+            "holdout_lift": h.lift.ravel(), "holdout_phi": h.phi.ravel(),
+            "holdout_p_value": h.p_value.ravel(),
+        }
+        frame = pd.DataFrame(data)
+        return frame.sort_values("phi", ascending=False, na_position="last",
+                                 kind="stable").reset_index(drop=True)
+
+
+def _funnel(grid: ConditionGrid, accepted: NDArray[np.bool_]) -> tuple[Key, ...]:
+    d = grid.discovery
+    prec = np.where(accepted, d.precision, np.nan)
+    rec = np.where(accepted, d.recall, np.nan)
+    front = pareto_front(prec, rec)
+    idx = np.argwhere(front)
+    keys = [Key(grid.actions[i], int(grid.windows[j]), int(grid.thresholds[k]))
+            for i, j, k in idx]
+    return tuple(sorted(keys, key=lambda k: -float(d.recall[index_of(grid, k)])))
+
+
+def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None = None,
+             progress: Callable[[int, int], None] | None = None,
+             experiment_base: Path | None = None) -> AhaResult:
+    """Run the search, the holdout re-check and the causal check of a spec on two sources.
+
+    Args:
+        spec: the ``kind: aha`` spec.
+        events: the event log.
+        users: the users table.
+        seed: the holdout salt and the causal check's seed (default: the spec's
+            ``analysis.seed``, else 0).
+        progress: called after each bucket of users with (done, total).
+        experiment_base: folder that a relative ``experiment:`` path is relative to.
+    """
+    seed = seed if seed is not None else (spec.analysis.seed or 0)
+    alpha = spec.analysis.alpha
+    c = spec.columns
+    plan = plan_scan(
+        events, users, columns=Columns(c.user, c.event, c.timestamp, c.signup),
+        covariates=spec.covariates,
+        retention=(spec.retention.start_day, spec.retention.end_day),
+        retention_event=spec.retention.event, max_window=max(spec.windows),
+        observed_until=spec.observed_until, holdout=spec.holdout, salt=str(seed),
+        chunk_users=spec.chunk_users,
+    )
+    actions = select_actions(action_frequencies(plan), include=spec.actions.include,
+                             top=spec.actions.top, exclude=spec.actions.exclude,
+                             source=events.describe())
+    grid, facts = run_grid(plan, actions, spec.windows, spec.thresholds,
+                           proxy_days=spec.check.proxy_days, fdr=spec.fdr.value,
+                           progress=progress)
+    accepted = survivors(grid, alpha)
+    order = ranked(grid, only=accepted)
+    winner = order[0] if order else None
+
+    combo_keys = best_per_action(grid, alpha, spec.combine_top)
+    check_keys: list[Key] = []
+    if spec.check.enabled and spec.experiment is None:
+        check_keys = best_per_action(grid, alpha, spec.check.top)
+        for cond in spec.check.conditions:
+            k = Key(cond.action, cond.window, cond.threshold)
+            if k not in check_keys:
+                check_keys.append(k)
+    rechecked = list(dict.fromkeys([*([winner] if winner else []), *combo_keys, *check_keys]))
+    ind, early = condition_indicators(plan, rechecked, proxy_days=spec.check.proxy_days)
+    col = {k: i for i, k in enumerate(rechecked)}
+    hold = facts.holdout
+    recheck = condition_metrics(*tables(ind[hold], facts.retained[hold])) if rechecked \
+        else condition_metrics([], [], [], [])
+    combos = combine(combo_keys, ind[:, [col[k] for k in combo_keys]], facts.retained, hold)
+    recheck_q, combination_q = holdout_family(recheck, combos, method=spec.fdr.value)
+
+    outcome = f"retained_d{spec.retention.start_day}_{spec.retention.end_day}"
+    causal: list[CausalResult] = []
+    experiment = None
+    notes: list[Check] = []
+    if spec.experiment is not None:
+        path = Path(spec.experiment)
+        if not path.is_absolute() and experiment_base is not None:
+            path = experiment_base / path
+        experiment = experiment_evidence(path, spec.experiment_metric)
+    elif check_keys:
+        rows = hold if hold.any() else np.ones_like(hold)
+        graph = spec.graph or default_graph(spec.covariates)
+        for i, k in enumerate(check_keys):
+            frame = causal_frame(ind[rows, col[k]], facts.retained[rows],
+                                 facts.early[rows] - early[k.action][rows],
+                                 facts.covariates[rows], spec.covariates)
+            try:
+                causal.append(check_condition(
+                    k, frame, graph=graph, check=spec.check, alpha=alpha, seed=seed,
+                    role="primary" if i == 0 else "secondary", outcome_label=outcome))
+            except Exception as exc:  # a failed check is reported, never a silent number
+                from causalkit.errors import CausalkitError
+                from causalkit.report.model import Status
+
+                if not isinstance(exc, CausalkitError):
+                    raise
+                notes.append(Check(f"causal_{k.label}", Status.FAIL, str(exc), metric=k.label))
+    return AhaResult(
+        spec_name=spec.name, summary=plan.summary, grid=grid, accepted=accepted, winner=winner,
+        funnel=_funnel(grid, accepted), rechecked=tuple(rechecked), recheck=recheck,
+        recheck_q=recheck_q, combinations=combos, combination_q=combination_q,
+        causal=tuple(causal), experiment=experiment, users=facts, alpha=alpha, seed=seed,
+        n_discovery=int((~hold).sum()), n_holdout=int(hold.sum()), outcome=outcome,
+        notes=tuple(notes),
+    )
+
+
+def _sources(spec: AhaSpec, ctx: RunContext) -> tuple[Source, Source]:
+    import json
+
+    from causalkit.data import Source, resolve_source
+    from causalkit.simulate import simulate
+
+    if spec.data is not None and spec.data.simulate is not None and ctx.data is None:
+        d = spec.data
+        sim = simulate(d.simulate, d.params, d.seed)  # type: ignore[arg-type]
+        out = []
+        for table in ("events", "users"):
+            seed_text = json.dumps({"sim": d.simulate.value, "params": d.params,  # type: ignore[union-attr]
+                                    "seed": d.seed, "table": table}, sort_keys=True, default=str)
+            out.append(Source.from_frame(sim.tables[table], name=f"simulate:event_log:{table}",
+                                         truth=sim.truth, fingerprint_seed=seed_text))
+        return out[0], out[1]
+    ev_spec = spec.events or spec.data
+    assert ev_spec is not None
+    events = resolve_source(ev_spec, table="events", override=ctx.data)
+    us_spec = spec.users or spec.data
+    assert us_spec is not None
+    return events, resolve_source(us_spec, table="users")
+
+
+def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
+    """The registered analysis of ``kind: aha`` (what ``causalkit run`` calls).
+
+    ``--data`` replaces the event log; the users table stays the spec's.
+    """
+    from causalkit.aha.report import build_report
+
+    spec: AhaSpec = loaded.spec
+    events, users = _sources(spec, ctx)
+    progress = None
+    if ctx.progress:
+        import sys
+
+        def progress(done: int, total: int) -> None:
+            if total > 1:
+                print(f"aha: scanned {done}/{total} buckets of users", file=sys.stderr)
+
+    base = loaded.path.resolve().parent if loaded.path is not None else None
+    result = discover(spec, events, users, seed=ctx.seed, progress=progress,
+                      experiment_base=base)
+    return build_report(result, spec, spec_sha256=loaded.sha256,
+                        fingerprint=f"{events.fingerprint()}+{users.fingerprint()}")

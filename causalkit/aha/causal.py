@@ -1,0 +1,430 @@
+"""The causal check: a chosen condition becomes the treatment of an observational analysis.
+
+The default diagram says what the check assumes: signup covariates and early
+activity (events of *other* actions in the first ``proxy_days`` days, a proxy
+for the user's intent) cause both reaching the condition and retention, and
+nothing else does. The analysis is handed to
+:func:`causalkit.observational.analyze_frame` (AIPW, IPW, regression, with
+refuters and sensitivity); when that module is not available a built-in
+cross-fitted AIPW is used. Either way the report gives the E-value: how strongly
+an unmeasured confounder would have to be associated (risk ratio) with both
+reaching the condition and retention to explain the effect away.
+
+Example:
+    >>> print(default_graph(["age", "ios"]))
+    digraph aha {
+      age -> reached; age -> retained; age -> early_activity;
+      ios -> reached; ios -> retained; ios -> early_activity;
+      early_activity -> reached; early_activity -> retained;
+      reached -> retained;
+    }
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from causalkit.errors import CausalkitError, DataError, SpecError
+from causalkit.report.model import Check, Estimate, Report, Scalar, Status
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from causalkit.aha.search import Key
+    from causalkit.spec.aha import CausalCheck
+
+TREATMENT = "reached"
+OUTCOME = "retained"
+PROXY = "early_activity"
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _node(name: str) -> str:
+    return name if _IDENT.match(name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def default_graph(covariates: Sequence[str]) -> str:
+    """The default diagram (DOT) of the causal check.
+
+    Nodes: the covariates, ``early_activity``, ``reached`` (the condition) and
+    ``retained``. A ``graph:`` in the spec replaces it and may use these nodes
+    (and latent ones).
+    """
+    lines = ["digraph aha {"]
+    for c in covariates:
+        n = _node(c)
+        lines.append(f"  {n} -> {TREATMENT}; {n} -> {OUTCOME}; {n} -> {PROXY};")
+    lines.append(f"  {PROXY} -> {TREATMENT}; {PROXY} -> {OUTCOME};")
+    lines.append(f"  {TREATMENT} -> {OUTCOME};")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def causal_frame(reached: NDArray[np.bool_], retained: NDArray[np.integer],
+                 early_other: NDArray[np.integer], covariates: NDArray[np.float64],
+                 covariate_names: Sequence[str]) -> pd.DataFrame:
+    """The per-user frame of the check: covariates, early activity, condition, retention.
+
+    ``early_activity`` is ``log1p`` of the user's events of other actions in the
+    first days.
+
+    Example:
+        >>> f = causal_frame(np.array([True, False]), np.array([1, 0]), np.array([3, 0]),
+        ...                  np.array([[30.0], [41.0]]), ["age"])
+        >>> f.columns.tolist()
+        ['age', 'early_activity', 'reached', 'retained']
+    """
+    import pandas as pd
+
+    data: dict[str, Any] = {name: covariates[:, i] for i, name in enumerate(covariate_names)}
+    data[PROXY] = np.log1p(np.maximum(early_other, 0).astype(np.float64))
+    data[TREATMENT] = reached.astype(np.int64)
+    data[OUTCOME] = np.asarray(retained, dtype=np.int64)
+    return pd.DataFrame(data)
+
+
+@dataclass(frozen=True)
+class AipwResult:
+    """A cross-fitted AIPW estimate with the potential-outcome means and the log risk ratio."""
+
+    ate: float
+    se: float
+    mean_treated: float
+    mean_control: float
+    log_rr: float
+    log_rr_se: float
+    n_treated: int
+    n_control: int
+
+
+def _sigmoid(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    out: NDArray[np.float64] = 0.5 * (1.0 + np.tanh(0.5 * z))
+    return out
+
+
+def logistic_fit(x: NDArray[np.floating], y: NDArray[np.floating], *, ridge: float = 1e-6,
+                 iterations: int = 50) -> NDArray[np.float64]:
+    """Logistic regression coefficients (intercept first) by Newton-Raphson (IRLS).
+
+    A tiny ridge keeps separated data finite.
+
+    Example:
+        >>> rng = np.random.default_rng(1)
+        >>> x = rng.normal(size=(20_000, 1))
+        >>> y = (rng.random(20_000) < 1 / (1 + np.exp(-(0.5 + 2 * x[:, 0])))).astype(float)
+        >>> logistic_fit(x, y).round(1).tolist()
+        [0.5, 2.0]
+    """
+    d = np.column_stack([np.ones(x.shape[0]), x]).astype(np.float64)
+    beta = np.zeros(d.shape[1])
+    pen = ridge * np.eye(d.shape[1])
+    pen[0, 0] = 0.0
+    for _ in range(iterations):
+        p = _sigmoid(d @ beta)
+        w = np.maximum(p * (1 - p), 1e-10)
+        grad = d.T @ (y - p) - pen @ beta
+        hess = (d * w[:, None]).T @ d + pen
+        step = np.linalg.solve(hess, grad)
+        beta = beta + step
+        if float(np.max(np.abs(step))) < 1e-8:
+            break
+    return beta
+
+
+def aipw_binary(t: NDArray[np.floating], y: NDArray[np.floating], x: NDArray[np.floating],
+                *, folds: int = 5, seed: int = 0, clip: float = 0.01) -> AipwResult:
+    """Cross-fitted AIPW of a binary treatment on a binary outcome (logistic nuisances).
+
+    The built-in fallback when :mod:`causalkit.observational` is not available,
+    and the source of the risk ratio behind the E-value.
+
+    Propensities are clipped to ``[clip, 1 - clip]``; the standard errors come
+    from the efficient influence functions (of the difference and of the log
+    risk ratio).
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(4000, 1))
+        >>> t = (rng.random(4000) < 1 / (1 + np.exp(-x[:, 0]))).astype(float)
+        >>> y = (rng.random(4000) < 0.2 + 0.2 * t + 0.1 * (x[:, 0] > 0)).astype(float)
+        >>> r = aipw_binary(t, y, x)
+        >>> abs(r.ate - 0.2) < 3 * r.se
+        True
+    """
+    n = t.size
+    rng = np.random.default_rng(seed)
+    fold = rng.permutation(np.arange(n) % folds)
+    e = np.empty(n)
+    m1 = np.empty(n)
+    m0 = np.empty(n)
+
+    def _fit(xs: NDArray[np.floating], ys: NDArray[np.floating], xt: NDArray[np.floating]
+             ) -> NDArray[np.float64]:
+        if ys.size == 0:
+            return np.full(xt.shape[0], np.nan)
+        if ys.min() == ys.max():
+            return np.full(xt.shape[0], float(ys[0]))
+        beta = logistic_fit(xs, ys)
+        return _sigmoid(np.column_stack([np.ones(xt.shape[0]), xt]) @ beta)
+
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    xz = (x - mu) / np.where(sd > 0, sd, 1.0)
+    for k in range(folds):
+        test, train = fold == k, fold != k
+        e[test] = _fit(xz[train], t[train], xz[test])
+        tr1, tr0 = train & (t == 1), train & (t == 0)
+        m1[test] = _fit(xz[tr1], y[tr1], xz[test])
+        m0[test] = _fit(xz[tr0], y[tr0], xz[test])
+    e = np.clip(e, clip, 1 - clip)
+    s1 = m1 + t * (y - m1) / e
+    s0 = m0 + (1 - t) * (y - m0) / (1 - e)
+    mean1, mean0 = float(s1.mean()), float(s0.mean())
+    psi = s1 - s0
+    ate = float(psi.mean())
+    se = float(psi.std(ddof=1) / math.sqrt(n))
+    if mean1 > 0 and mean0 > 0:
+        if_rr = (s1 - mean1) / mean1 - (s0 - mean0) / mean0
+        log_rr, log_rr_se = math.log(mean1 / mean0), float(if_rr.std(ddof=1) / math.sqrt(n))
+    else:
+        log_rr, log_rr_se = float("nan"), float("nan")
+    return AipwResult(ate, se, mean1, mean0, log_rr, log_rr_se, int(t.sum()),
+                      int(n - t.sum()))
+
+
+def e_value(rr: float) -> float:
+    """The E-value of a risk ratio (VanderWeele and Ding, 2017).
+
+    The minimum strength of association, on the risk-ratio scale, that an
+    unmeasured confounder would need with both treatment and outcome to explain
+    the ratio away. Ratios below 1 are inverted; 1 gives 1.
+
+    Example:
+        >>> round(e_value(3.9), 2)
+        7.26
+        >>> e_value(0.5) == e_value(2.0)
+        True
+    """
+    if not math.isfinite(rr) or rr <= 0:
+        return float("nan")
+    r = rr if rr >= 1 else 1 / rr
+    return r + math.sqrt(r * (r - 1))
+
+
+def e_value_interval(rr_low: float, rr_high: float) -> float:
+    """The E-value of the interval limit closest to 1 (1 when the interval covers 1).
+
+    Example:
+        >>> e_value_interval(0.9, 1.4), round(e_value_interval(1.2, 1.9), 3)
+        (1.0, 1.69)
+    """
+    if rr_low <= 1 <= rr_high:
+        return 1.0
+    return e_value(rr_low if rr_low > 1 else rr_high)
+
+
+@dataclass(frozen=True)
+class CausalResult:
+    """The causal check of one condition."""
+
+    key: Key
+    estimates: tuple[Estimate, ...]
+    checks: tuple[Check, ...]
+    effect: float
+    ci_low: float
+    ci_high: float
+    e_value: float
+    e_value_ci: float
+    fragile: bool
+    engine: str
+    raw_difference: float
+    n_treated: int
+    n_control: int
+
+
+def _raw_difference(t: NDArray[np.floating], y: NDArray[np.floating], z: float
+                    ) -> tuple[float, float, float]:
+    p1, p0 = float(y[t == 1].mean()), float(y[t == 0].mean())
+    n1, n0 = int((t == 1).sum()), int((t == 0).sum())
+    se = math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)
+    return p1 - p0, p1 - p0 - z * se, p1 - p0 + z * se
+
+
+def _observational(frame: pd.DataFrame, graph: str, check: CausalCheck, alpha: float,
+                   seed: int, name: str) -> Report | None:
+    try:
+        from causalkit.observational import analyze_frame
+    except ImportError:
+        return None
+    from causalkit.spec.common import Analysis
+    from causalkit.spec.observational import ObservationalSpec
+
+    spec = ObservationalSpec(
+        name=name, kind="observational", graph=graph, treatment=TREATMENT, outcome=OUTCOME,
+        estimators=list(check.estimators), refuters=list(check.refuters),
+        simulations=check.simulations, analysis=Analysis(alpha=alpha, seed=seed),
+        data={"simulate": "scm"},
+    )
+    report: Report = analyze_frame(spec, frame, seed=seed, source_name=name)
+    return report
+
+
+def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalCheck,
+                    alpha: float = 0.05, seed: int = 0, role: str = "primary",
+                    outcome_label: str = OUTCOME) -> CausalResult:
+    """Estimate the effect of reaching ``key`` on retention, with refuters and sensitivity.
+
+    Args:
+        key: the condition.
+        frame: from :func:`causal_frame`.
+        graph: the diagram (DOT).
+        check: the spec's causal-check settings.
+        alpha: 1 - the interval level.
+        seed: cross-fitting and refuter seed.
+        role: ``primary`` for the chosen condition, else ``secondary``.
+        outcome_label: the outcome's name in the report.
+
+    Raises:
+        DataError: when nobody (or everybody) reached the condition.
+    """
+    from scipy.stats import norm
+
+    t = frame[TREATMENT].to_numpy(dtype=np.float64)
+    y = frame[OUTCOME].to_numpy(dtype=np.float64)
+    n1, n0 = int(t.sum()), int(t.size - t.sum())
+    if n1 < 10 or n0 < 10:
+        raise DataError(f"too few users on one side of {key.label} for a causal check "
+                        f"({n1} reached, {n0} did not)",
+                        hint="use more users or a condition with more coverage")
+    z = float(norm.isf(alpha / 2))
+    contrast = f"{key.label}: reached - not reached"
+    common: dict[str, Scalar] = {"condition": key.label, "action": key.action, "window_days": key.window,
+              "threshold": key.threshold}
+    raw, raw_lo, raw_hi = _raw_difference(t, y, z)
+    estimates = [Estimate(
+        metric=outcome_label, contrast=contrast, method="unadjusted", estimate=raw,
+        ci_low=raw_lo, ci_high=raw_hi, p_value=float(2 * norm.sf(abs(raw) / ((raw_hi - raw) / z)))
+        if raw_hi > raw else None, n={"reached": n1, "not_reached": n0}, role="secondary",
+        se=(raw_hi - raw) / z, extra={**common, "retention_reached": float(y[t == 1].mean()),
+                                      "retention_not_reached": float(y[t == 0].mean())},
+    )]
+    checks: list[Check] = []
+    covs = [c for c in frame.columns if c not in (TREATMENT, OUTCOME)]
+    x = frame[covs].to_numpy(dtype=np.float64)
+    own = aipw_binary(t, y, x, seed=seed)
+    report = None
+    try:
+        report = _observational(frame, graph, check, alpha, seed, f"aha:{key.label}")
+    except CausalkitError as exc:
+        checks.append(Check(f"causal_{key.label}_observational", Status.WARN,
+                            f"the observational analysis failed ({exc}); built-in AIPW used",
+                            metric=key.label))
+    if report is not None:
+        engine = "observational"
+        for e in report.estimates:
+            estimates.append(Estimate(
+                metric=outcome_label, contrast=contrast, method=e.method, estimate=e.estimate,
+                ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value, relative=e.relative,
+                relative_ci_low=e.relative_ci_low, relative_ci_high=e.relative_ci_high,
+                n=dict(e.n) or {"reached": n1, "not_reached": n0}, role=role, se=e.se,
+                direction="increase", extra={**dict(e.extra), **common},
+            ))
+        for c in report.checks:
+            if c.name == "e_value":  # superseded by the sensitivity check below (log-RR interval)
+                continue
+            checks.append(Check(f"causal_{c.name}", c.status, f"{key.label}: {c.detail}",
+                                metric=key.label, value=c.value))
+        main = next((e for e in estimates[1:] if e.method == "aipw"),
+                    estimates[1] if len(estimates) > 1 else None)
+    else:
+        engine = "builtin_aipw"
+        main = None
+    if main is None or main.ci_low is None or main.ci_high is None:
+        engine = "builtin_aipw" if main is None else engine
+        lo, hi = own.ate - z * own.se, own.ate + z * own.se
+        main = Estimate(
+            metric=outcome_label, contrast=contrast, method="aipw", estimate=own.ate, ci_low=lo,
+            ci_high=hi, p_value=float(2 * norm.sf(abs(own.ate) / own.se)) if own.se > 0 else None,
+            relative=own.mean_treated / own.mean_control - 1 if own.mean_control > 0 else None,
+            n={"reached": n1, "not_reached": n0}, role=role, se=own.se, direction="increase",
+            extra={**common, "engine": "builtin cross-fitted AIPW (5 folds, logistic)",
+                   "mean_reached": own.mean_treated, "mean_not_reached": own.mean_control},
+        )
+        estimates.append(main)
+    assert main.ci_low is not None
+    assert main.ci_high is not None
+    # sensitivity: E-value on the risk-ratio scale from the AIPW potential-outcome means
+    rr = math.exp(own.log_rr)
+    rr_lo = math.exp(own.log_rr - z * own.log_rr_se)
+    rr_hi = math.exp(own.log_rr + z * own.log_rr_se)
+    ev, ev_ci = e_value(rr), e_value_interval(rr_lo, rr_hi)
+    fragile = ev_ci < check.fragile_e_value
+    covers_zero = main.ci_low <= 0 <= main.ci_high
+    if covers_zero:
+        status, verdict = Status.WARN, "the interval covers zero: no evidence that it causes retention"
+    elif fragile:
+        status, verdict = Status.WARN, (
+            f"fragile: a confounder associated with both by a risk ratio of {ev_ci:.2f} "
+            "could explain it away")
+    else:
+        status, verdict = Status.PASS, "robust to moderate unmeasured confounding"
+    checks.append(Check(
+        f"causal_sensitivity_{key.label}", status,
+        f"{key.label}: effect {main.estimate:+.3f} [{main.ci_low:+.3f}, {main.ci_high:+.3f}]; "
+        f"risk ratio {rr:.2f} [{rr_lo:.2f}, {rr_hi:.2f}]; an unmeasured confounder would need "
+        f"a risk ratio of {ev:.2f} with both reaching the condition and retention to explain "
+        f"the estimate away ({ev_ci:.2f} to move the interval to include no effect; E-values "
+        f"of the AIPW risk ratio, VanderWeele & Ding 2017); {verdict}",
+        metric=key.label, value=ev_ci,
+    ))
+    return CausalResult(
+        key=key, estimates=tuple(estimates), checks=tuple(checks), effect=main.estimate,
+        ci_low=main.ci_low, ci_high=main.ci_high, e_value=ev, e_value_ci=ev_ci,
+        fragile=fragile, engine=engine, raw_difference=raw, n_treated=n1, n_control=n0,
+    )
+
+
+def experiment_evidence(path: Path, metric: str | None = None) -> tuple[Estimate, Check]:
+    """The estimate of a randomized experiment (an A/B report JSON) as causal evidence.
+
+    Takes the estimate of ``metric``, else the first primary estimate, else the first.
+
+    Raises:
+        SpecError: the file is missing, not a report, or has no such estimate.
+    """
+    try:
+        report = Report.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError("no such file", field="experiment", file=str(path),
+                        hint="point experiment: to the JSON report of the A/B test") from None
+    except (ValueError, KeyError, TypeError, json.JSONDecodeError) as exc:
+        raise SpecError(f"not a causalkit report ({exc})", field="experiment",
+                        file=str(path), hint="use `causalkit run --format json`") from None
+    pool = [e for e in report.estimates if metric is None or e.metric == metric]
+    if not pool:
+        names = ", ".join(sorted({e.metric for e in report.estimates})) or "none"
+        raise SpecError(f"the report has no estimate of {metric!r}" if metric else
+                        "the report has no estimates", field="experiment_metric",
+                        file=str(path), hint=f"metrics: {names}")
+    est = next((e for e in pool if e.role == "primary"), pool[0])
+    out = Estimate(
+        metric=est.metric, contrast=est.contrast, method=f"experiment:{est.method}",
+        estimate=est.estimate, ci_low=est.ci_low, ci_high=est.ci_high, p_value=est.p_value,
+        relative=est.relative, relative_ci_low=est.relative_ci_low,
+        relative_ci_high=est.relative_ci_high, n=est.n, role="primary", se=est.se,
+        direction=est.direction, extra={**dict(est.extra), "experiment": report.experiment.name},
+    )
+    covers = est.ci_low is not None and est.ci_high is not None and est.ci_low <= 0 <= est.ci_high
+    status = Status.WARN if covers else Status.PASS
+    detail = (f"randomized experiment {report.experiment.name!r}: {est.metric} "
+              f"{est.estimate:+.4g} [{est.ci_low}, {est.ci_high}] "
+              + ("covers zero" if covers else "excludes zero"))
+    return out, Check("causal_experiment", status, detail, metric=est.metric)

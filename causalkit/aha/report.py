@@ -1,0 +1,233 @@
+"""The report of an Aha analysis: ranked conditions, views, the re-check and the causal check.
+
+Example:
+    >>> from causalkit.aha.report import condition_row_columns
+    >>> condition_row_columns()[:4]
+    ('rank', 'condition', 'action', 'window_days')
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from causalkit.aha.search import index_of, ranked
+from causalkit.report.model import (
+    Check,
+    Estimate,
+    Experiment,
+    Figure,
+    Meta,
+    Report,
+    Scalar,
+    Status,
+    Table,
+)
+
+if TYPE_CHECKING:
+    from causalkit.aha.analysis import AhaResult
+    from causalkit.spec.aha import AhaSpec
+
+
+def _f(x: object) -> Scalar:
+    v = float(x)  # type: ignore[arg-type]
+    return round(v, 6) if np.isfinite(v) else None
+
+
+def condition_row_columns() -> tuple[str, ...]:
+    """Columns of the ranked-conditions table."""
+    return ("rank", "condition", "action", "window_days", "threshold", "reached", "retained",
+            "precision", "recall", "specificity", "npv", "coverage", "lift", "phi", "p_value",
+            "q_value", "accepted", "holdout_precision", "holdout_lift", "holdout_phi",
+            "holdout_p_value")
+
+
+def _conditions_table(res: AhaResult, rows: int) -> Table:
+    g, d, h = res.grid, res.grid.discovery, res.grid.holdout
+    out = []
+    for rank, key in enumerate(ranked(g)[:rows], start=1):
+        i = index_of(g, key)
+        assert i is not None
+        out.append((rank, key.label, key.action, key.window, key.threshold,
+                    int(d.tp[i] + d.fp[i]), int(d.tp[i]), _f(d.precision[i]), _f(d.recall[i]),
+                    _f(d.specificity[i]), _f(d.npv[i]), _f(d.coverage[i]), _f(d.lift[i]),
+                    _f(d.phi[i]), _f(d.p_value[i]), _f(g.q_value[i]), bool(res.accepted[i]),
+                    _f(h.precision[i]), _f(h.lift[i]), _f(h.phi[i]), _f(h.p_value[i])))
+    n_cond = int(np.prod(g.shape))
+    return Table(name="aha_conditions",
+                 title=f"Conditions ranked by phi on discovery users (top {len(out)} of {n_cond})",
+                 columns=condition_row_columns(), rows=tuple(out))
+
+
+def _funnel_table(res: AhaResult) -> Table:
+    g, d = res.grid, res.grid.discovery
+    rows = []
+    for step, key in enumerate(res.funnel, start=1):
+        i = index_of(g, key)
+        assert i is not None
+        rows.append((step, key.label, _f(d.coverage[i]), _f(d.precision[i]), _f(d.recall[i]),
+                     _f(d.lift[i]), _f(d.phi[i])))
+    return Table(name="aha_funnel",
+                 title="Funnel: accepted conditions on the precision-recall front, "
+                       "from high recall to high precision",
+                 columns=("step", "condition", "coverage", "precision", "recall", "lift", "phi"),
+                 rows=tuple(rows))
+
+
+def _recheck_table(res: AhaResult) -> Table:
+    rows = []
+    m = res.recheck
+    for i, key in enumerate(res.rechecked):
+        rows.append((key.label, "single", _f(m.precision[i]), _f(m.recall[i]), _f(m.lift[i]),
+                     _f(m.phi[i]), _f(m.p_value[i]), _f(res.recheck_q[i])))
+    c = res.combinations
+    for i, item in enumerate(c.items):
+        rows.append((item.label, item.op, _f(c.holdout.precision[i]), _f(c.holdout.recall[i]),
+                     _f(c.holdout.lift[i]), _f(c.holdout.phi[i]), _f(c.holdout.p_value[i]),
+                     _f(res.combination_q[i])))
+    return Table(name="aha_holdout",
+                 title=f"Re-checked on {res.n_holdout} holdout users: the winners and their "
+                       "AND/OR combinations",
+                 columns=("condition", "kind", "precision", "recall", "lift", "phi", "p_value",
+                          "q_value"),
+                 rows=tuple(rows))
+
+
+def _combination_table(res: AhaResult) -> Table:
+    c = res.combinations
+    rows = []
+    for i, item in enumerate(c.items):
+        rows.append((item.label, item.op, _f(c.discovery.coverage[i]),
+                     _f(c.discovery.precision[i]), _f(c.discovery.recall[i]),
+                     _f(c.discovery.phi[i]), _f(c.holdout.precision[i]),
+                     _f(c.holdout.phi[i]), _f(res.combination_q[i])))
+    return Table(name="aha_combinations",
+                 title="AND/OR combinations of the best condition of each top action",
+                 columns=("condition", "op", "coverage", "precision", "recall", "phi",
+                          "holdout_precision", "holdout_phi", "holdout_q_value"),
+                 rows=tuple(rows))
+
+
+def _users_table(res: AhaResult) -> Table:
+    s = res.summary
+    rows: tuple[tuple[Scalar, ...], ...] = (
+        ("users in the users table", s.users),
+        ("excluded: no signup time", s.missing_signup),
+        ("excluded: retention window not fully observed", s.not_observed),
+        ("eligible users", s.eligible_users),
+        ("discovery users (search)", res.n_discovery),
+        ("holdout users (re-check and causal check)", res.n_holdout),
+        ("events", s.events),
+        ("events of users not in the users table (ignored)", s.events_unknown_user),
+        ("events before signup (ignored)", s.events_before_signup),
+    )
+    return Table(name="aha_users", title="Users and events", columns=("what", "count"),
+                 rows=rows)
+
+
+def _causal_table(res: AhaResult) -> Table:
+    rows = []
+    for c in res.causal:
+        rows.append((c.key.label, c.n_treated, c.n_control, _f(c.raw_difference),
+                     _f(c.effect), _f(c.ci_low), _f(c.ci_high), _f(c.e_value),
+                     _f(c.e_value_ci), c.fragile, c.engine))
+    return Table(name="aha_causal",
+                 title="Causal check: effect of reaching the condition on retention",
+                 columns=("condition", "reached", "not_reached", "raw_difference", "effect",
+                          "ci_low", "ci_high", "e_value", "e_value_ci", "fragile", "engine"),
+                 rows=tuple(rows))
+
+
+def _checks(res: AhaResult) -> list[Check]:
+    s = res.summary
+    out: list[Check] = []
+    share = s.excluded_users / s.users if s.users else 0.0
+    status = Status.WARN if share > 0.5 or s.eligible_users < 500 else Status.PASS
+    out.append(Check(
+        "aha_observed_users", status,
+        f"{s.eligible_users} users with a fully observed retention window; {s.not_observed} "
+        f"excluded because signup + {res.outcome.split('_')[-1]} days is after the end of the "
+        f"data, {s.missing_signup} without a signup time", value=float(s.excluded_users)))
+    if s.events_unknown_user or s.events_before_signup:
+        out.append(Check(
+            "aha_orphan_events", Status.WARN,
+            f"{s.events_unknown_user} events of users missing from the users table and "
+            f"{s.events_before_signup} events before signup were ignored",
+            value=float(s.events_unknown_user + s.events_before_signup)))
+    n_acc = int(res.accepted.sum())
+    n_test = int(np.isfinite(res.grid.discovery.p_value).sum())
+    out.append(Check(
+        "aha_discoveries", Status.PASS if n_acc else Status.WARN,
+        f"{n_acc} of {n_test} testable conditions raise retention and survive the "
+        f"false-discovery correction at q <= {res.alpha}"
+        + ("" if n_acc else "; nothing to carry into the causal check"), value=float(n_acc)))
+    if res.winner is not None:
+        if res.n_holdout == 0:
+            out.append(Check("aha_holdout_replication", Status.WARN,
+                             "no holdout users: the winner is not re-checked (set holdout > 0)"))
+        else:
+            i = res.rechecked.index(res.winner)
+            q = float(res.recheck_q[i])
+            phi = float(res.recheck.phi[i])
+            ok = np.isfinite(q) and q <= res.alpha and phi > 0
+            out.append(Check(
+                "aha_holdout_replication", Status.PASS if ok else Status.WARN,
+                f"winner {res.winner.label}: holdout phi {phi:.3f}, q = {q:.3g} "
+                + ("(replicates)" if ok else "(does not replicate on users it was not chosen on)"),
+                metric=res.winner.label, value=q))
+        if res.n_holdout == 0 and res.causal:
+            out.append(Check("aha_causal_same_users", Status.WARN,
+                             "the causal check runs on the users the condition was chosen on"))
+    for c in res.causal:
+        out.extend(c.checks)
+    out.extend(res.notes)
+    if res.experiment is not None:
+        out.append(res.experiment[1])
+    return out
+
+
+def _figures(res: AhaResult, spec: AhaSpec) -> list[Figure]:
+    from causalkit.aha.search import best_per_action
+    from causalkit.aha.views import funnel, heatmap, precision_recall
+
+    g = res.grid
+    phi = np.nan_to_num(g.discovery.phi, nan=-np.inf).reshape(len(g.actions), -1).max(axis=1)
+    top_actions = [g.actions[i] for i in np.argsort(-phi, kind="stable")]
+    figs = [heatmap(g, a) for a in top_actions[: spec.heatmaps]]
+    highlight = [k.action for k in best_per_action(g, res.alpha, 6)] or top_actions[:6]
+    figs.append(precision_recall(g, res.accepted, highlight=highlight))
+    figs.append(funnel(g, res.funnel))
+    return figs
+
+
+def build_report(res: AhaResult, spec: AhaSpec, *, spec_sha256: str | None = None,
+                 fingerprint: str | None = None) -> Report:
+    """The :class:`~causalkit.report.Report` of an :class:`~causalkit.aha.analysis.AhaResult`."""
+    estimates: list[Estimate] = []
+    for c in res.causal:
+        estimates.extend(c.estimates)
+    if res.experiment is not None:
+        estimates.insert(0, res.experiment[0])
+    tables = [_conditions_table(res, spec.report_rows), _funnel_table(res), _recheck_table(res),
+              _combination_table(res), _users_table(res)]
+    if res.causal:
+        tables.append(_causal_table(res))
+    extra: dict[str, Scalar] = {
+        "winner": res.winner.label if res.winner else None,
+        "conditions": int(np.prod(res.grid.shape)),
+        "accepted": int(res.accepted.sum()),
+        "actions": len(res.grid.actions),
+        "eligible_users": res.summary.eligible_users,
+        "excluded_users": res.summary.excluded_users,
+        "holdout_users": res.n_holdout,
+        "fdr": spec.fdr.value,
+        "p_value": "two-sided Fisher exact",
+    }
+    return Report(
+        experiment=Experiment(name=spec.name, kind="aha", spec_sha256=spec_sha256,
+                              data_fingerprint=fingerprint, hypothesis=spec.hypothesis),
+        estimates=tuple(estimates), checks=tuple(_checks(res)),
+        meta=Meta(seed=res.seed, alpha=res.alpha, extra=extra), tables=tuple(tables),
+        figures=tuple(_figures(res, spec)),
+    )
