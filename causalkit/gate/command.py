@@ -37,6 +37,9 @@ from causalkit.gate.rules import GateRules, decide
 from causalkit.report.model import Decision, Experiment, Meta, Report
 
 GATED_KINDS = ("ab", "switchback")
+SEQUENCE_KINDS = ("ab",)
+"""Kinds whose analysis computes confidence sequences itself under ``sequential: msprt``;
+for the others the gate builds them from the fixed-horizon estimate and its se."""
 DEFAULT_FAIL_ON = frozenset({"rollback", "invalid", "error"})
 
 
@@ -65,7 +68,8 @@ def rules_for(spec: Any) -> tuple[GateRules, list[str], Any]:
 
     ``sequential: none`` is switched to ``msprt`` (always-valid intervals) with a
     warning: a gate re-runs on growing data, and fixed-horizon intervals re-read
-    daily ship far too often. The planned horizon defaults to ``end - start``
+    daily ship far too often. ``ab`` specs are re-analysed with ``msprt``; for
+    ``switchback`` the gate builds the confidence sequences itself. The planned horizon defaults to ``end - start``
     (``ab``) or the schedule's length (``switchback``).
 
     Example:
@@ -86,8 +90,9 @@ def rules_for(spec: Any) -> tuple[GateRules, list[str], Any]:
             "the spec says sequential: none; the gate used always-valid (msprt) intervals "
             "because it re-reads growing data. Set analysis.sequential to msprt (or gst with "
             "--state) to make this explicit")
-        spec = spec.model_copy(update={
-            "analysis": analysis.model_copy(update={"sequential": Sequential.MSPRT})})
+        if spec.kind in SEQUENCE_KINDS:
+            spec = spec.model_copy(update={
+                "analysis": analysis.model_copy(update={"sequential": Sequential.MSPRT})})
     decision = spec.decision
     if spec.kind == "switchback":
         start: datetime | None = spec.schedule.start
@@ -102,7 +107,7 @@ def rules_for(spec: Any) -> tuple[GateRules, list[str], Any]:
             f"metric(s) {', '.join(missing)} decide the rollout but have no direction",
             hint="set direction: increase or decrease on every primary metric")
     rules = GateRules(
-        sequential=spec.analysis.sequential.value,
+        sequential="gst" if spec.analysis.sequential is Sequential.GST else "msprt",
         alpha=spec.analysis.alpha,
         min_sample_per_arm=decision.min_sample_per_arm,
         min_runtime=decision.min_runtime,

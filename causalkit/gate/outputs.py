@@ -54,7 +54,7 @@ def _verdict_word(v: Verdict) -> str:
     return "not significant"
 
 
-def _apply(est: Estimate, v: Verdict, gst: bool) -> Estimate:
+def _apply(est: Estimate, v: Verdict) -> Estimate:
     extra: dict[str, Scalar] = dict(est.extra)
     extra.update({
         "significant": v.better or v.worse,
@@ -65,11 +65,12 @@ def _apply(est: Estimate, v: Verdict, gst: bool) -> Estimate:
     if v.noninferior is not None:
         extra["noninferior"] = v.noninferior
         extra["worse_than_margin"] = v.worse_than_margin
-    if not gst or est.role not in ("primary", "guardrail"):
+    if v.interval == "report":
         return replace(est, extra=extra)
-    z = (v.high - v.estimate) / est.se if est.se else None
-    extra.update({"ci_kind": "repeated_gst", "fixed_ci_low": est.ci_low,
-                  "fixed_ci_high": est.ci_high, "boundary_z": z})
+    extra.update({"ci_kind": v.interval, "fixed_ci_low": est.ci_low,
+                  "fixed_ci_high": est.ci_high})
+    if v.interval == "repeated_gst" and est.se:
+        extra["boundary_z"] = (v.high - v.estimate) / est.se
     return replace(est, ci_low=v.low, ci_high=v.high, extra=extra)
 
 
@@ -85,14 +86,13 @@ def gated_report(report: Report, result: GateResult, *, exit_code: int,
         notes: warnings of the command itself (e.g. a switched sequential method),
             added to the reasons.
     """
-    gst = result.details.get("sequential") == "gst"
     by_key = {(v.metric, v.arm): v for v in result.verdicts}
     from causalkit.gate.rules import arm_of
 
     ests = []
     for est in report.estimates:
         v = by_key.get((est.metric, arm_of(est)))
-        ests.append(_apply(est, v, gst) if v is not None else est)
+        ests.append(_apply(est, v) if v is not None else est)
     warnings = [*notes, *result.warnings]
     reasons = (*result.decision.reasons, *(f"warning: {w}" for w in warnings))
     extra: dict[str, Scalar] = dict(report.meta.extra)

@@ -171,47 +171,88 @@ def _threshold(est: Estimate) -> float | None:
 
 
 def _fraction(report: Report, rules: GateRules, runtime: timedelta | None) -> float:
+    """Information fraction: units per arm over the planned units per arm, else time.
+
+    The time scale counts the time the data cover: up to the last exposure when
+    the report knows it (a run after the experiment ended adds no information).
+    """
     if rules.horizon_sample_per_arm is not None:
         return min_n_per_arm(report) / rules.horizon_sample_per_arm
     if rules.horizon is not None and runtime is not None:
+        last = report.meta.extra.get("last_exposure")
+        start = _start(report, rules)
+        if isinstance(last, str) and start is not None:
+            try:
+                covered = parse_timestamp(last) - start
+            except ValueError:
+                covered = runtime
+            runtime = max(min(runtime, covered), timedelta(0))
         return runtime / rules.horizon
     raise GateError(
-        "sequential: gst needs the planned information",
+        "the gate needs the planned information",
         hint="set decision.horizon_sample_per_arm (or decision.horizon with a start time)",
     )
 
 
-def _verdicts(report: Report, rules: GateRules, z_by_alpha: dict[float, float] | None
-              ) -> list[Verdict]:
+def _sequence(est: Estimate, alpha: float, report: Report, rules: GateRules,
+              runtime: timedelta | None) -> tuple[float, float]:
+    """An always-valid interval from a fixed-horizon estimate and its standard error.
+
+    The normal-mixture confidence sequence of :func:`causalkit.stats.sequential.msprt`,
+    with the mixture tuned at the planned horizon: the estimator's variance there is
+    ``se**2 * t`` for the information fraction ``t``.
+    """
+    from causalkit.stats.sequential import msprt, msprt_tau2
+
+    if est.se is None:
+        raise GateError(f"estimate {est.metric} ({est.contrast}) has a fixed-horizon interval "
+                        "and no standard error",
+                        hint="the gate needs se to build an always-valid interval")
+    if not (math.isfinite(est.se) and est.se > 0 and math.isfinite(est.estimate)):
+        return (math.nan, math.nan)
+    try:
+        t = _fraction(report, rules, runtime)
+    except GateError:
+        raise GateError(
+            f"estimate {est.metric} ({est.contrast}) has a fixed-horizon interval; the gate "
+            "turns it into an always-valid one tuned at the planned horizon",
+            hint="set decision.horizon_sample_per_arm or decision.horizon (with a start)",
+        ) from None
+    if t <= 0:
+        return (math.nan, math.nan)
+    se2 = est.se * est.se
+    av = msprt(est.estimate, se2, float(msprt_tau2(se2 * t, alpha)), alpha)
+    return (float(av.ci_low), float(av.ci_high))
+
+
+def _verdicts(report: Report, rules: GateRules, z_by_alpha: dict[float, float] | None,
+              runtime: timedelta | None = None) -> list[Verdict]:
     """Verdicts on every estimate; ``z_by_alpha`` set means group-sequential intervals."""
     out = []
     fam = {r: sum(1 for e in report.estimates if e.role == r) for r in ("primary", "guardrail")}
     for est in report.estimates:
         low, high = est.ci_low, est.ci_high
-        decides = est.role in ("primary", "guardrail")
-        if decides and z_by_alpha is not None:
-            if est.se is None:
-                raise GateError(f"estimate {est.metric} ({est.contrast}) has no standard error",
-                                hint="the group-sequential gate builds intervals from se")
-            from causalkit.gate.gst import repeated_interval
+        source = "report"
+        if est.role in ("primary", "guardrail"):
+            alpha = _alpha_of(est, rules, fam.get(est.role, 1))
+            if z_by_alpha is not None:
+                if est.se is None:
+                    raise GateError(
+                        f"estimate {est.metric} ({est.contrast}) has no standard error",
+                        hint="the group-sequential gate builds intervals from se")
+                from causalkit.gate.gst import repeated_interval
 
-            z = z_by_alpha[_alpha_of(est, rules, fam.get(est.role, 1))]
-            low, high = repeated_interval(est.estimate, est.se, z)
-        elif decides:
-            kind = est.extra.get("ci_kind")
-            if kind != "always_valid":
-                raise GateError(
-                    f"estimate {est.metric} ({est.contrast}) has a {kind or 'unlabelled'} "
-                    "interval, not an always-valid one",
-                    hint="with sequential: msprt the analysis must return confidence "
-                         "sequences; use sequential: gst with --state otherwise",
-                )
+                low, high = repeated_interval(est.estimate, est.se, z_by_alpha[alpha])
+                source = "repeated_gst"
+            elif est.extra.get("ci_kind") != "always_valid":
+                low, high = _sequence(est, alpha, report, rules, runtime)
+                source = "always_valid"
         out.append(judge(
             metric=est.metric, arm=arm_of(est), role=est.role, direction=est.direction,
             estimate=est.estimate,
             low=math.nan if low is None else float(low),
             high=math.nan if high is None else float(high),
-            margin=_margin(est), practical_threshold=_threshold(est),
+            margin=_margin(est), practical_threshold=_threshold(est), interval=source,
         ))
     return out
 
@@ -332,7 +373,7 @@ def decide(report: Report, rules: GateRules, *, now: datetime,
         reasons = [f"{final.decision} was decided at look {final.index} "
                    f"({final.time.isoformat()}) and is final; later data do not change it",
                    *final.reasons]
-        shown = _verdicts(report, rules, None) if rules.sequential != "gst" else []
+        shown = _verdicts(report, rules, None, runtime) if rules.sequential != "gst" else []
         return done(final.decision, reasons, shown, tested=False, sticky=final.index,
                     fraction=final.information_fraction, spent=final.spent_alpha,
                     z=final.boundary_z)
@@ -343,7 +384,7 @@ def decide(report: Report, rules: GateRules, *, now: datetime,
     if rules.sequential == "gst":
         fraction, z_by_alpha, spent = _gst(report, rules, history, same, runtime)
         z_nominal = z_by_alpha[rules.alpha]
-    verdicts = _verdicts(report, rules, z_by_alpha)
+    verdicts = _verdicts(report, rules, z_by_alpha, runtime)
     deciding = [v for v in verdicts if v.role in ("primary", "guardrail")]
     broken = [v for v in deciding if not v.finite]
     if broken:

@@ -24,9 +24,12 @@ from dataclasses import dataclass
 class Verdict:
     """The gate's reading of one metric x arm estimate.
 
-    ``low``/``high`` is the interval the decision used (always-valid, or a
-    repeated confidence interval from group-sequential boundaries). ``noninferior``
-    is ``None`` for a metric without a margin.
+    ``low``/``high`` is the interval the decision used; ``interval`` says where it
+    came from: ``report`` (the analysis' always-valid interval), ``always_valid``
+    (a confidence sequence the gate built from a fixed-horizon estimate and its
+    standard error) or ``repeated_gst`` (a repeated confidence interval from the
+    group-sequential boundary). ``noninferior`` is ``None`` for a metric without
+    a margin.
     """
 
     metric: str
@@ -44,6 +47,7 @@ class Verdict:
     worse_than_margin: bool
     meets_threshold: bool
     finite: bool
+    interval: str = "report"
 
     @property
     def label(self) -> str:
@@ -95,6 +99,7 @@ def judge(
     high: float,
     margin: float | None = None,
     practical_threshold: float | None = None,
+    interval: str = "report",
 ) -> Verdict:
     """Read an interval against zero, the margin and the practical threshold.
 
@@ -108,6 +113,7 @@ def judge(
         high: upper end of the decision interval.
         margin: non-inferiority margin in absolute units (>= 0), or ``None``.
         practical_threshold: smallest improvement worth shipping (its size is used).
+        interval: where the interval came from (see :class:`Verdict`).
 
     Returns:
         The verdict. A non-finite estimate or bound gives a verdict that is
@@ -125,7 +131,7 @@ def judge(
     if not finite or low > high:
         return Verdict(metric, arm, role, direction, estimate, low, high, margin,
                        practical_threshold, False, False, None if margin is None else False,
-                       False, False, False)
+                       False, False, False, interval)
     # Move to the "good is positive" scale: the interval becomes [g_low, g_high].
     if sign > 0:
         g_est, g_low, g_high = estimate, low, high
@@ -133,7 +139,7 @@ def judge(
         g_est, g_low, g_high = -estimate, -high, -low
     else:
         return Verdict(metric, arm, role, direction, estimate, low, high, margin,
-                       practical_threshold, False, False, None, False, False, True)
+                       practical_threshold, False, False, None, False, False, True, interval)
     better = g_low > 0.0
     worse = g_high < 0.0
     if margin is None:
@@ -145,4 +151,4 @@ def judge(
     meets = practical_threshold is None or g_est >= abs(practical_threshold)
     return Verdict(metric, arm, role, direction, estimate, low, high, margin,
                    practical_threshold, better, worse, noninferior, worse_than_margin,
-                   meets, True)
+                   meets, True, interval)

@@ -125,6 +125,7 @@ def test_guardrail_not_shown_noninferior_holds():
     wide = {**OK_G, "low": -0.003, "high": 0.003}
     res = run(report(est(**GOOD), est("g", **wide)))
     assert res.decision.state == "hold"
+    assert res.decision.reasons[0].startswith("primary m [treatment] is significantly better")
     assert any("guardrail g [treatment] is not yet shown non-inferior" in r
                for r in res.decision.reasons)
 
@@ -179,9 +180,20 @@ def test_harm_in_any_arm_rolls_back():
     assert run(rep).decision.state == "rollback"
 
 
-def test_msprt_refuses_fixed_intervals():
-    with pytest.raises(GateError, match="not an always-valid one"):
-        run(report(est(**GOOD, ci_kind="fixed")))
+def test_msprt_turns_fixed_intervals_into_confidence_sequences():
+    # se 0.1 at half the planned information: se^2 at the horizon is 0.005
+    rep = report(est(estimate=0.4, low=0.204, high=0.596, se=0.1, n=5000, ci_kind="fixed"))
+    res = run(rep, horizon_sample_per_arm=10000)
+    v = res.verdicts[0]
+    la = -2 * math.log(0.05)
+    tau2 = 0.005 * (la + math.log1p(la))
+    var = 0.01
+    half = math.sqrt(var * (var + tau2) / tau2 * (la + math.log((var + tau2) / var)))
+    assert (v.low, v.high) == pytest.approx((0.4 - half, 0.4 + half), rel=1e-12)
+    assert v.interval == "always_valid"
+    assert res.decision.state == "ship"  # 0.4 - 0.305 > 0
+    with pytest.raises(GateError, match="planned horizon"):
+        run(rep)
 
 
 def test_primary_without_direction_is_an_error():
