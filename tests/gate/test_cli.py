@@ -343,3 +343,47 @@ def test_gst_state_errors(data, snapshots, tmp_path):
               data)
     assert res.exit_code == 2
     assert "belongs to another spec" in res.output
+
+
+# -- switch-back specs -------------------------------------------------------------------------
+
+SWITCHBACK = """\
+name: matching-algo-v3
+kind: switchback
+unit: region
+time_column: timestamp
+regions: [KR, US]
+schedule: {start: 2026-12-01T00:00Z, end: 2026-12-04T00:00Z, period: 2h, carryover: 1,
+           burn_in: 10m, design: optimal, seed: 7}
+metrics:
+  - {name: chat_minutes_per_join, type: ratio, numerator: chat_minutes,
+     denominator: queue_joins, role: primary, direction: increase}
+  - {name: abandon_rate, type: ratio, numerator: abandons, denominator: queue_joins,
+     role: guardrail, direction: decrease, margin: 0.02}
+analysis: {alpha: 0.05, sequential: msprt, draws: 200, seed: 1}
+data: {path: sb.csv}
+"""
+
+
+def test_switchback_spec_is_gated_with_gate_built_confidence_sequences(tmp_path):
+    from causalkit.simulate.market import simulate_market
+
+    sim = simulate_market(seed=2, days=3, pre_days=0, period="2h", regions=["KR", "US"],
+                          tick_seconds=300, schedule_seed=7)
+    sim.tables["main"].to_csv(tmp_path / "sb.csv", index=False)
+    (tmp_path / "sb.yaml").write_text(SWITCHBACK)
+    out = tmp_path / "r.json"
+    res = run(["sb.yaml", "--now", "2026-12-02T12:00Z", "--json", str(out)], tmp_path)
+    rep = report_of(out)
+    assert res.exit_code == {"ship": 0, "hold": 10, "rollback": 20}[rep["decision"]["state"]]
+    assert rep["experiment"]["kind"] == "switchback"
+    for e in rep["estimates"]:
+        assert e["extra"]["ci_kind"] == "always_valid"
+        # the confidence sequence contains the fixed-horizon interval
+        assert e["ci_low"] < e["extra"]["fixed_ci_low"] < e["extra"]["fixed_ci_high"] < e["ci_high"]
+    # after the schedule's end the planned horizon is reached
+    res = run(["sb.yaml", "--now", "2026-12-05T00:00Z", "--json", str(out)], tmp_path)
+    rep = report_of(out)
+    assert res.exit_code == 11
+    assert rep["decision"]["state"] == "inconclusive"
+    assert rep["decision"]["reasons"][0] == "the planned horizon 3d is reached"
