@@ -166,7 +166,8 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
          "planned units per arm", "mde", "mde relative", "power at planned units"),
         tuple(rows))
     detail = (f"pre-period: {mom.n:,} units"
-              + (f" over {days:.1f} days ({per_day:,.0f} per day)" if per_day else "")
+              + (f" over {days:.1f} days" if days else "")
+              + (f"; {per_day:,.0f} units per day" if per_day else "")
               + f"; alpha {alpha} split over {fam[Role.PRIMARY]} primary and "
               f"{fam[Role.GUARDRAIL]} guardrail comparison(s) (Bonferroni); power {power}; "
               f"shares control {share_c:.3f}, smallest treatment {share_t:.3f}; fixed-horizon "

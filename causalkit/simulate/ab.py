@@ -9,7 +9,9 @@ assignment (:func:`causalkit.ab.assignment.assign`), with:
 ``chat_minutes``       minutes chatted during the test (mean metric)
 ``pre_chat_minutes``   minutes in the pre-period (CUPED covariate), correlation ``rho``
 ``sessions``           sessions during the test (ratio denominator, >= 1)
-``matches``            matches during the test (ratio numerator, Binomial(sessions, rate))
+``matches``            matches during the test (ratio numerator, Binomial(sessions, rate);
+                       each user's rate is Beta with mean ``match_rate``, shared with the
+                       pre-period, so CUPED helps the ratio too)
 ``pre_sessions``       pre-period sessions (>= 1)
 ``pre_matches``        pre-period matches
 ``reported``           1 when the user was reported (proportion)
@@ -106,9 +108,10 @@ def simulate_ab(
     activity = rng.gamma(4.0, sessions_mean / 4.0, n)
     pre_sessions = rng.poisson(activity) + 1
     sessions = rng.poisson(activity) + 1
-    rate = np.clip(match_rate + effect("matches_per_session"), 0.0, 1.0)
+    taste = rng.beta(10.0 * match_rate, 10.0 * (1.0 - match_rate), n)  # per-user match rate
+    rate = np.clip(taste + effect("matches_per_session"), 0.0, 1.0)
     matches = rng.binomial(sessions, rate)
-    pre_matches = rng.binomial(pre_sessions, match_rate)
+    pre_matches = rng.binomial(pre_sessions, taste)
     reported = (rng.random(n) < np.clip(report_rate + effect("report_rate"), 0, 1)).astype(
         np.int64)
     t0 = np.datetime64(start, "us")

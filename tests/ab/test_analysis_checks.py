@@ -38,11 +38,11 @@ def _frame(**kw: object) -> pd.DataFrame:
     return simulate_ab(**params).tables["main"]  # type: ignore[arg-type]
 
 
-def _run(frame: pd.DataFrame, **kw: object):  # noqa: ANN202
+def _run(frame: pd.DataFrame, **kw: object):
     return analyze_source(_spec(**kw), Source.from_frame(frame), figures=False)
 
 
-def _check(rep, name: str):  # noqa: ANN001, ANN202
+def _check(rep, name: str):
     found = [c for c in rep.checks if c.name == name]
     assert found, [c.name for c in rep.checks]
     return found[0]
@@ -60,7 +60,8 @@ def test_clean_data_passes_and_fills_the_gate_contract() -> None:
         assert set(e.n) == {"control", "treatment"}
         assert e.contrast == "treatment - control"
     g = next(e for e in rep.estimates if e.role == "guardrail")
-    assert g.extra["margin"] == 0.01 and isinstance(g.extra["noninferior"], bool)
+    assert g.extra["margin"] == 0.01
+    assert isinstance(g.extra["noninferior"], bool)
     assert rep.meta.extra["min_n_per_arm"] == min(rep.estimates[0].n.values())
     assert "first_exposure" not in rep.meta.extra
 
@@ -82,13 +83,16 @@ def test_timestamps_give_exposure_window_and_confidence_sequence() -> None:
 def test_srm_fails_on_a_logging_bug() -> None:
     rep = _run(_frame(srm=0.2))
     c = _check(rep, "sample_ratio_mismatch")
-    assert c.status is Status.FAIL and c.value is not None and c.value < 0.001
+    assert c.status is Status.FAIL
+    assert c.value is not None
+    assert c.value < 0.001
 
 
 def test_duplicated_and_cross_arm_units_fail() -> None:
     rep = _run(_frame(duplicates=7))
     c = _check(rep, "data_duplicate_units")
-    assert c.status is Status.FAIL and "7 unit(s) in two or more arms" in c.detail
+    assert c.status is Status.FAIL
+    assert "7 unit(s) in two or more arms" in c.detail
     frame = _frame()
     dup = pd.concat([frame, frame.iloc[:3]], ignore_index=True)  # same arm
     c = _check(_run(dup), "data_duplicate_units")
@@ -146,14 +150,17 @@ def test_zero_variance_and_zero_denominator() -> None:
     frame = _frame().assign(chat_minutes=3.0)
     rep = _run(frame)
     c = _check(rep, "data_zero_variance")
-    assert c.status is Status.FAIL and c.metric == "chat"
+    assert c.status is Status.FAIL
+    assert c.metric == "chat"
     e = next(e for e in rep.estimates if e.metric == "chat")
-    assert math.isnan(e.p_value) and math.isnan(e.ci_low)
+    assert math.isnan(e.p_value)
+    assert math.isnan(e.ci_low)
     frame = _frame()
     frame.loc[frame["variant"] == "control", "sessions"] = 0
     frame.loc[frame["variant"] == "control", "matches"] = 0
     c = _check(_run(frame), "data_zero_denominator")
-    assert c.status is Status.FAIL and c.metric == "mps"
+    assert c.status is Status.FAIL
+    assert c.metric == "mps"
 
 
 def test_holdout_rows_are_left_out() -> None:
@@ -201,13 +208,16 @@ def test_better_and_worse_follow_direction() -> None:
     down = Metric(name="d", type="mean", column="d", role="primary", direction="decrease")
     e_up, e_down = estimates([_contrast(up, 0.1, 0.01), _contrast(down, 0.1, 0.01)],
                              Analysis(), control="control")
-    assert e_up.extra["better"] is True and e_up.extra["worse"] is False
-    assert e_down.extra["better"] is False and e_down.extra["worse"] is True
+    assert e_up.extra["better"] is True
+    assert e_up.extra["worse"] is False
+    assert e_down.extra["better"] is False
+    assert e_down.extra["worse"] is True
 
 
 def test_msprt_interval_contains_fixed_interval() -> None:
     rep = _run(_frame(), analysis={"sequential": "msprt"})
     for e in rep.estimates:
         assert e.extra["ci_kind"] == "always_valid"
-        assert e.ci_low <= e.extra["fixed_ci_low"] and e.ci_high >= e.extra["fixed_ci_high"]
+        assert e.ci_low <= e.extra["fixed_ci_low"]
+        assert e.ci_high >= e.extra["fixed_ci_high"]
         assert e.method.endswith("+msprt")

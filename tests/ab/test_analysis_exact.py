@@ -130,7 +130,7 @@ def _expected(frame: pd.DataFrame, sequential: str) -> dict[tuple[str, str], dic
         adj, levels = _holm(np.array([out[k]["p_test"] for k in keys]), 0.05)
         for k, pa, lv in zip(keys, adj, levels):
             out[k]["p_adj"], out[k]["level"] = pa, lv
-    for k, row in out.items():
+    for row in out.values():
         row.setdefault("p_adj", row["p_test"])
         row.setdefault("level", 0.05)
         lv = row["level"]

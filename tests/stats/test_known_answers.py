@@ -58,7 +58,8 @@ def test_p_values_exact_far_below_1e16() -> None:
     p = two_sided_p(z)
     exact = special.erfc(z / math.sqrt(2.0))
     np.testing.assert_allclose(p, exact, rtol=1e-12)
-    assert np.all(p > 0) and np.all(p < 1e-20)
+    assert np.all(p > 0)
+    assert np.all(p < 1e-20)
     assert float(1 - special.ndtr(20.0)) == 0.0  # what 1 - cdf would have given
     # Student t in the far tail: against the incomplete beta function
     t, df = 25.0, 30.0

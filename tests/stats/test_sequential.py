@@ -102,4 +102,5 @@ def test_msprt_wider_than_fixed_and_tau_optimum() -> None:
 def test_running_always_valid_is_monotone() -> None:
     r = running_always_valid([0.3, 0.1, 0.25, 0.2], [0.05, 0.03, 0.02, 0.01], 0.1)
     assert np.all(np.diff(r.p_value) <= 0)
-    assert np.all(np.diff(r.ci_low) >= 0) and np.all(np.diff(r.ci_high) <= 0)
+    assert np.all(np.diff(r.ci_low) >= 0)
+    assert np.all(np.diff(r.ci_high) <= 0)
