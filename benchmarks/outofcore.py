@@ -118,7 +118,34 @@ def child_grouped(path: str, engine: str) -> dict[str, Any]:
     t0 = time.perf_counter()
     out = eng.grouped_moments(src, by=["variant"], columns=COLUMNS)
     seconds = time.perf_counter() - t0
-    return {"seconds": seconds, "moments": _plain(out)}
+    return {"seconds": seconds, "moments": _plain(out), "descendants_mb": descendants_peak_mb()}
+
+
+def descendants_peak_mb() -> float:
+    """Sum of the peak RSS (VmHWM) of this process's live descendants, e.g. Spark's JVM."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    stat = fh.read()
+                parents[int(entry)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    mine, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {pid for pid, ppid in parents.items() if ppid in frontier} - mine
+        mine |= frontier
+    total = 0.0
+    for pid in mine:
+        try:
+            with open(f"/proc/{pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) / 1024
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def child_peer(path: str) -> dict[str, Any]:
@@ -194,8 +221,9 @@ def measure(kind: str, path: str, engine: str = "duckdb",
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} failed: {err.decode(errors='replace')[-800:]}")
-    last = out.decode().strip().splitlines()[-1]
-    return json.loads(last), usage.ru_maxrss / 1024
+    last = json.loads(out.decode().strip().splitlines()[-1])
+    # own peak + live descendants (Spark's JVM is not reaped before the child exits)
+    return last, usage.ru_maxrss / 1024 + float(last.get("descendants_mb", 0.0))
 
 
 def same_moments(a: dict[str, Any], b: dict[str, Any], rtol: float = 1e-9) -> bool:
