@@ -8,11 +8,16 @@ exit code 2 and ``error: ...`` on standard error, and the JSON report (when
 writes the ``error`` outputs, then crashes with exit code 1.
 
 Example:
-    >>> import pathlib, tempfile
+    >>> import json, pathlib, tempfile
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> code = gate_command(spec=d / "missing.yaml", data=None, state=None, now=None,
-    ...                     fail_on=None, json_out=d / "r.json", junit=None, markdown=None,
-    ...                     debug=False)  # doctest: +SKIP
+    >>> gate_command(spec=d / "missing.yaml", data=None, state=None, now=None,
+    ...              fail_on=None, json_out=d / "r.json", junit=None, markdown=None,
+    ...              debug=False)
+    causalkit gate: ERROR (exit 2) - missing
+      - ...missing.yaml...
+    2
+    >>> json.loads((d / "r.json").read_text())["decision"]["state"]
+    'error'
 """
 
 from __future__ import annotations
@@ -218,6 +223,15 @@ def gate_command(*, spec: Path, data: Path | None, state: Path | None, now: str 
 
     Returns:
         The exit code.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> d = pathlib.Path(tempfile.mkdtemp())
+        >>> gate_command(spec=d / "x.yaml", data=None, state=None, now="not a time",
+        ...              fail_on=None, json_out=None, junit=None, markdown=None, debug=False)
+        causalkit gate: ERROR (exit 2) - x
+          - --now: 'not a time' is not an ISO 8601 timestamp; write it like 2026-12-01T00:00Z
+        2
     """
     loaded: Any = None
     fail_set: frozenset[str] = DEFAULT_FAIL_ON

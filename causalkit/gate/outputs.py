@@ -85,6 +85,19 @@ def gated_report(report: Report, result: GateResult, *, exit_code: int,
         looks: the state file's looks after this run (shown as a table).
         notes: warnings of the command itself (e.g. a switched sequential method),
             added to the reasons.
+
+    Example:
+        >>> from datetime import datetime, UTC
+        >>> from causalkit.gate.rules import GateRules, decide
+        >>> from causalkit.report import Report, Experiment, Estimate
+        >>> est = Estimate(metric="m", contrast="treatment - control", method="welch",
+        ...     estimate=0.4, ci_low=0.1, ci_high=0.7, role="primary", direction="increase",
+        ...     extra={"ci_kind": "always_valid"})
+        >>> rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(est,))
+        >>> res = decide(rep, GateRules(), now=datetime(2026, 1, 1, tzinfo=UTC))
+        >>> gated = gated_report(rep, res, exit_code=0)
+        >>> gated.decision.state, gated.estimates[0].extra["gate_verdict"]
+        ('ship', 'better')
     """
     by_key = {(v.metric, v.arm): v for v in result.verdicts}
     from causalkit.gate.rules import arm_of

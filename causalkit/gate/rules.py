@@ -27,6 +27,8 @@ Example:
     >>> result = decide(rep, GateRules(), now=datetime(2026, 1, 8, tzinfo=UTC))
     >>> result.decision.state, result.decision.reasons[0]
     ('ship', 'primary m [treatment] is significantly better: +0.4 [+0.1, +0.7]')
+    >>> type(result).__name__, result.look.index
+    ('GateResult', 1)
 """
 
 from __future__ import annotations
@@ -371,7 +373,8 @@ def decide(report: Report, rules: GateRules, *, now: datetime,
     final = next((lk for lk in history if lk.decision in TERMINAL), None)
     if final is not None and final.key != key:
         reasons = [f"{final.decision} was decided at look {final.index} "
-                   f"({final.time.isoformat()}) and is final; later data do not change it",
+                   f"({final.time.isoformat().replace('+00:00', 'Z')}) and is final; later "
+                   "data do not change it",
                    *final.reasons]
         shown = _verdicts(report, rules, None, runtime) if rules.sequential != "gst" else []
         return done(final.decision, reasons, shown, tested=False, sticky=final.index,

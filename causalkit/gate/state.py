@@ -13,8 +13,8 @@ Example:
     >>> from causalkit.gate.looks import Look
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "state.json"
     >>> state = load_state(path, spec_sha256="abc", experiment="x", sequential="gst")
-    >>> state.looks
-    ()
+    >>> isinstance(state, GateState), state.looks
+    (True, ())
     >>> lk = Look(index=1, time=datetime(2026, 1, 1, tzinfo=UTC), key="k", n_per_arm=9,
     ...           decision="hold")
     >>> new, changed = state.with_look(lk)
@@ -180,6 +180,13 @@ def save_state(path: Path, state: GateState) -> None:
 
     Raises:
         GateError: when the file cannot be written.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "state.json"
+        >>> save_state(path, GateState("abc", "x", "msprt"))
+        >>> path.read_text().splitlines()[1]
+        '  "format": "causalkit-gate-state",'
     """
     text = json.dumps(state.to_dict(), indent=2, allow_nan=False, ensure_ascii=False) + "\n"
     try:

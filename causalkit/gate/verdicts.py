@@ -12,6 +12,8 @@ Example:
     ...           estimate=0.0005, low=-0.0004, high=0.0014, margin=0.002)
     >>> v.noninferior, v.worse_than_margin, v.worse
     (True, False, False)
+    >>> type(v).__name__
+    'Verdict'
 """
 
 from __future__ import annotations
