@@ -107,7 +107,7 @@ class CausalCheck(StrictModel):
     )
     simulations: int = Field(20, ge=1, description="simulations per refuter")
     fragile_e_value: float = Field(
-        1.5, gt=1,
+        2.0, gt=1,
         description="an effect whose interval E-value is below this is flagged as fragile",
     )
 
