@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -29,9 +30,14 @@ Scale = Literal["auto", "absolute", "relative"]
 _COLORS = {"better": "#1a7f37", "worse": "#cf222e", "neutral": "#24292f", "guardrail": "#8250df"}
 
 
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
 def _label(text: str) -> str:
-    """Text safe for matplotlib: ``$`` would start mathtext and can raise on bad TeX."""
-    return text.replace("$", r"\$")
+    """Text safe for matplotlib and its SVG: ``$`` would start mathtext (and can raise
+    on bad TeX); control characters would make the SVG ill-formed XML.
+    """
+    return _UNPRINTABLE.sub("\ufffd", text).replace("$", r"\$")
 
 
 def _finite(x: float | None) -> bool:
@@ -62,43 +68,63 @@ def _margin(e: Estimate) -> float | None:
     return (-1.0 if e.direction == "increase" else 1.0) * abs(float(margin))
 
 
+_SCALE_LIMIT = 1e300  # beyond this a value is drawn as an arrow at the axis edge
+
+
+def _on_scale(x: float | None) -> bool:
+    return x is not None and math.isfinite(x) and abs(x) <= _SCALE_LIMIT
+
+
+def _end(bound: float | None, left: float, right: float, low_side: bool) -> float:
+    """Where an interval end is drawn: itself, or the axis edge when missing or off scale."""
+    if bound is not None and _on_scale(bound):
+        return bound
+    if bound is None or math.isnan(bound):
+        return left if low_side else right
+    return right if bound > 0 else left
+
+
 def _draw_rows(ax: Any, rows: Sequence[Estimate], labels: Sequence[str], relative: bool) -> None:
     """Draw one row per estimate on ``ax`` (top to bottom), with a zero line."""
     ys = np.arange(len(rows))[::-1].astype(float)
     margins = [None if relative else _margin(e) for e in rows]
-    finite: list[float] = [0.0, *(m for m in margins if m is not None)]
+    finite: list[float] = [0.0, *(m for m in margins if m is not None and _on_scale(m))]
     for e in rows:
-        finite += [v for v in _values(e, relative) if v is not None and math.isfinite(v)]
+        finite += [v for v in _values(e, relative) if v is not None and _on_scale(v)]
     lo, hi = min(finite), max(finite)
-    pad = 0.08 * (hi - lo) if hi > lo else (abs(hi) or 1.0) * 0.5
+    pad = 0.08 * hi - 0.08 * lo if hi > lo else (abs(hi) or 1.0) * 0.5
     left, right = lo - pad, hi + pad
     ax.axvline(0.0, color="#6e7781", linewidth=0.9, linestyle="--", zorder=1)
     for y, e, m in zip(ys, rows, margins, strict=True):
         point, low, high = _values(e, relative)
         color = _color(e)
         if low is not None or high is not None:
-            a: float = low if low is not None and math.isfinite(low) else (
-                right if low == math.inf else left)
-            b: float = high if high is not None and math.isfinite(high) else (
-                left if high == -math.inf else right)
+            a, b = _end(low, left, right, True), _end(high, left, right, False)
             ax.plot([a, b], [y, y], color=color, linewidth=2.0, solid_capstyle="butt", zorder=2)
             for bound, end in ((low, a), (high, b)):
-                if bound is None or not math.isfinite(bound):
+                if not _on_scale(bound):
                     marker = "<" if end <= left else ">"
                     ax.plot([end], [y], marker=marker, color=color, markersize=6, zorder=3,
                             clip_on=False)
-        if _finite(point):
+        if point is not None and _on_scale(point):
             significant = e.extra.get("significant")
             if not isinstance(significant, bool):
-                significant = (low is not None and high is not None and math.isfinite(low)
-                               and math.isfinite(high) and (low > 0 or high < 0))
+                significant = (low is not None and high is not None and _on_scale(low)
+                               and _on_scale(high) and (low > 0 or high < 0))
             face = color if significant else "white"
             ax.plot([point], [y], marker="D" if e.role == "guardrail" else "o", markersize=6,
                     markerfacecolor=face, markeredgecolor=color, zorder=4)
+        elif point is not None and math.isfinite(point):
+            edge = right if point > 0 else left
+            ax.plot([edge], [y], marker=">" if point > 0 else "<", color=color, markersize=8,
+                    zorder=4, clip_on=False)
+            ax.annotate(f"off scale ({point:.3g})", (edge, y), xytext=(-4 if point > 0 else 4, 6),
+                        textcoords="offset points", ha="right" if point > 0 else "left",
+                        fontsize=8, color=color)
         else:
             ax.annotate("not estimable", (0.0, y), xytext=(4, 0), textcoords="offset points",
                         va="center", fontsize=8, color=_COLORS["worse"])
-        if m is not None:
+        if m is not None and _on_scale(m):
             ax.plot([m, m], [y - 0.4, y + 0.4], color=_COLORS["guardrail"], linewidth=2.0,
                     zorder=2)
             ax.annotate("margin", (m, y + 0.4), xytext=(0, 1), textcoords="offset points",

@@ -159,7 +159,7 @@ def fmt_scalar(v: Scalar) -> str:
 def estimate_verdict(e: Estimate) -> str:
     """A short word on what the estimate shows, from its ``extra`` flags.
 
-    ``worse`` beats ``better``; a guardrail's margin verdicts come next; then
+    ``worse than margin`` beats ``worse``, which beats ``better``; then non-inferiority; then
     ``significant``; an estimate without those flags gets ``""``.
 
     Example:
@@ -168,10 +168,10 @@ def estimate_verdict(e: Estimate) -> str:
         'worse than margin'
     """
     x = e.extra
-    if x.get("worse") is True:
-        return "worse"
     if x.get("worse_than_margin") is True:
         return "worse than margin"
+    if x.get("worse") is True:
+        return "worse"
     if x.get("better") is True:
         return "better"
     if x.get("noninferior") is True:

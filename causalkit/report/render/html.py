@@ -132,11 +132,15 @@ def _figure(svg: str, title: str) -> str:
 
 
 def _forest(report: Report) -> str:
+    import warnings
+
     from causalkit.report.plots import forest_plot
     from causalkit.report.svg import figure_to_svg
 
     try:
-        svg = figure_to_svg(forest_plot(report.estimates))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # glyphs missing for exotic names
+            svg = figure_to_svg(forest_plot(report.estimates))
     except Exception as exc:  # a plot must never take the report down with it
         return f'<p class="ck-note">the forest plot could not be drawn: {_e(exc)}</p>'
     return _figure(svg, "Forest plot of the estimates (filled: interval excludes 0)")
