@@ -4,10 +4,15 @@ Everything an A/B analysis needs comes from one grouped aggregate query through
 the engine (``engine.query``; the relation ``src`` is the data), plus a check
 that every unit appears once:
 
-* per arm: the row count, the mean of every metric column and the centred
-  cross-products of the column pairs the metrics use (``COVAR_POP * COUNT``,
-  DuckDB's numerically stable streaming covariance), NULL/NaN counts, values
-  outside {0, 1} of proportion columns, and the first/last exposure time;
+* per arm: the row count, and for every metric column the sum of ``x - s`` and
+  for every column pair the metrics use the sum of ``(x - s_x)(y - s_y)``, where
+  the shift ``s`` is the data value closest to the mean of the first 10,000 rows
+  (a tiny query). Then ``mean = s + d / n`` and ``comoment = C - d d' / n``: the
+  shifted sums are as fast as raw sums (about 0.6 of DuckDB's ``VAR_SAMP``) and,
+  because ``s`` is close to the mean, as accurate as a two-pass computation; a
+  constant column gives exactly zero variance. Also NULL counts, values outside
+  {0, 1} of proportion columns and the first/last exposure time (NaN propagates
+  through the sums and is then counted by a second query for the message);
 * once: missing unit ids and the number of distinct units. For integer ids
   in a compact range, DuckDB counts them with a bitmap (``bitstring_agg``, about
   half the cost of a scan); otherwise with ``COUNT(DISTINCT ...)``. When rows
@@ -35,6 +40,7 @@ import numpy as np
 
 from causalkit.data import ColumnKind, Moments, Source, get_engine, quote_ident
 from causalkit.data.duckdb_engine import DuckDBEngine
+from causalkit.data.sql import double_literal
 from causalkit.errors import DataError
 
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
@@ -73,13 +79,27 @@ def _x(col: str) -> str:
     return f"CAST({quote_ident(col)} AS DOUBLE)"
 
 
-def _grouped_sql(keys: Sequence[str], columns: Sequence[str], pairs: Sequence[tuple[int, int]],
-                 binary: Sequence[str], timestamp: str | None) -> str:
-    xs = [_x(c) for c in columns]
+SHIFT_ROWS = 10_000
+
+
+def _shift_sql(columns: Sequence[str]) -> str:
+    v = [quote_ident(f"__ck_v{i}") for i in range(len(columns))]
+    m = [quote_ident(f"__ck_m{i}") for i in range(len(columns))]
+    inner = ", ".join(f"{_x(c)} AS {vi}" for c, vi in zip(columns, v))
+    window = ", ".join([*v, *(f"AVG({vi}) OVER () AS {mi}" for vi, mi in zip(v, m))])
+    picks = ", ".join(f"MIN_BY({vi}, ABS({vi} - {mi}))" for vi, mi in zip(v, m))
+    return (f"SELECT {picks} FROM (SELECT {window} FROM "
+            f"(SELECT {inner} FROM src LIMIT {SHIFT_ROWS}) AS s) AS w")
+
+
+def _grouped_sql(keys: Sequence[str], columns: Sequence[str], shifts: Sequence[float],
+                 pairs: Sequence[tuple[int, int]], binary: Sequence[str],
+                 timestamp: str | None) -> str:
+    dev = [f"({_x(c)} - {double_literal(v)})" for c, v in zip(columns, shifts)]
     aggs = ["COUNT(*)"]
-    aggs += [f"AVG({x})" for x in xs]
-    aggs += [f"COALESCE(COVAR_POP({xs[i]}, {xs[j]}), 0) * COUNT(*)" for i, j in pairs]
-    aggs += [f"COUNT(*) - COUNT({x}) + COUNT_IF(ISNAN({x}))" for x in xs]
+    aggs += [f"SUM({d})" for d in dev]
+    aggs += [f"SUM({dev[i]} * {dev[j]})" for i, j in pairs]
+    aggs += [f"COUNT({quote_ident(c)})" for c in columns]
     aggs += [f"COUNT_IF({_x(c)} <> 0 AND {_x(c)} <> 1)" for c in binary]
     if timestamp is not None:
         t = quote_ident(timestamp)
@@ -138,18 +158,22 @@ def scan(
     index = {c: i for i, c in enumerate(cols)}
     pair_idx = sorted({tuple(sorted((index[a], index[b]))) for a, b in pairs})
     pair_list: list[tuple[int, int]] = [(int(p[0]), int(p[1])) for p in pair_idx]
-    arms_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS VARCHAR)"], cols, pair_list,
-                            binary, timestamp)
+    head = engine.query(source, _shift_sql(cols)).to_pylist()
+    raw = list(head[0].values()) if head else []
+    shifts = [float(v) if v is not None and np.isfinite(float(v)) else 0.0 for v in raw]
+    shifts += [0.0] * (len(cols) - len(shifts))
+    arms_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS VARCHAR)"], cols, shifts,
+                            pair_list, binary, timestamp)
     arms, nonbinary, first, last = _parse(
-        engine.query(source, arms_sql).to_pylist(), 1, cols, pair_list, binary, timestamp,
-        source.describe())
+        engine.query(source, arms_sql).to_pylist(), 1, cols, shifts, pair_list, binary,
+        timestamp, source)
     days: dict[tuple[str, Any], Moments] = {}
     if by_day and timestamp is not None:
         day_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS VARCHAR)",
-                                f"CAST({quote_ident(timestamp)} AS DATE)"], cols, pair_list, (),
-                               None)
-        parsed = _parse(engine.query(source, day_sql).to_pylist(), 2, cols, pair_list, (), None,
-                        source.describe())[0]
+                                f"CAST({quote_ident(timestamp)} AS DATE)"], cols, shifts,
+                               pair_list, (), None)
+        parsed = _parse(engine.query(source, day_sql).to_pylist(), 2, cols, shifts, pair_list,
+                        (), None, source)[0]
         days = {(str(k[0]), k[1]): m for k, m in parsed.items()}
     rows = sum(m.n for m in arms.values())
     units = rows
@@ -167,13 +191,15 @@ def scan(
     )
 
 
-def _parse(rows: list[dict[str, Any]], nkeys: int, cols: list[str],
+def _parse(rows: list[dict[str, Any]], nkeys: int, cols: list[str], shifts: Sequence[float],
            pairs: list[tuple[int, int]], binary: Sequence[str], timestamp: str | None,
-           where: str) -> tuple[dict[tuple[Any, ...], Moments], dict[str, int],
-                                datetime | None, datetime | None]:
+           source: Source) -> tuple[dict[tuple[Any, ...], Moments], dict[str, int],
+                                    datetime | None, datetime | None]:
     k = len(cols)
+    shift = np.asarray(shifts, dtype=np.float64)
     out: dict[tuple[Any, ...], Moments] = {}
-    bad = np.zeros(k, dtype=np.int64)
+    missing = np.zeros(k, dtype=np.int64)
+    nonfinite = np.zeros(k, dtype=bool)
     nonbinary = dict.fromkeys(binary, 0)
     firsts: list[datetime] = []
     lasts: list[datetime] = []
@@ -182,13 +208,14 @@ def _parse(rows: list[dict[str, Any]], nkeys: int, cols: list[str],
         key = tuple(vals[:nkeys])
         v = vals[nkeys:]
         n = int(v[0])
-        mean = np.array([np.nan if x is None else float(x) for x in v[1:1 + k]])
+        d = np.array([np.nan if x is None else float(x) for x in v[1:1 + k]])
         pos = 1 + k
-        com = np.full((k, k), np.nan)
+        raw = np.full((k, k), np.nan)
         for i, j in pairs:
-            com[i, j] = com[j, i] = float(v[pos] or 0.0)
+            raw[i, j] = raw[j, i] = float(v[pos]) if v[pos] is not None else np.nan
             pos += 1
-        bad += np.array([int(x or 0) for x in v[pos:pos + k]], dtype=np.int64)
+        counts = np.array([int(x or 0) for x in v[pos:pos + k]], dtype=np.int64)
+        missing += n - counts
         pos += k
         for c in binary:
             nonbinary[c] += int(v[pos] or 0)
@@ -198,12 +225,43 @@ def _parse(rows: list[dict[str, Any]], nkeys: int, cols: list[str],
             if lo is not None and hi is not None:
                 firsts.append(lo)
                 lasts.append(hi)
-        out[key] = Moments(tuple(cols), n, mean, com)
-    for c, count in zip(cols, bad):
+        nonfinite |= ~np.isfinite(d)
+        out[key] = _moments(cols, n, shift, d, raw)
+    for c, count in zip(cols, missing):
         if count:
-            raise DataError(f"{int(count)} missing or NaN value(s)", column=c, source=where,
+            raise DataError(f"{int(count)} missing value(s)", column=c, source=source.describe(),
                             hint="fill or drop them before the analysis")
+    for c, bad in zip(cols, nonfinite):
+        if bad:
+            _raise_nonfinite(source, c)
     return out, nonbinary, min(firsts, default=None), max(lasts, default=None)
+
+
+def _moments(cols: list[str], n: int, shift: np.ndarray, d: np.ndarray,
+             raw: np.ndarray) -> Moments:
+    """Moments from shifted sums (the corrected two-pass formula; noise-level variance -> 0)."""
+    k = len(cols)
+    if n == 0:
+        return Moments(tuple(cols), 0, np.full(k, np.nan), np.zeros((k, k)))
+    with np.errstate(invalid="ignore"):
+        com = raw - np.outer(d, d) / n
+        diag = np.diag(raw).copy()
+        tiny = np.diag(com) <= 1e-12 * diag
+    com[tiny, :] = 0.0
+    com[:, tiny] = 0.0
+    return Moments(tuple(cols), n, shift + d / n, com)
+
+
+def _raise_nonfinite(source: Source, column: str) -> None:
+    x = _x(column)
+    row = get_engine(source).query(
+        source, f"SELECT COUNT_IF(ISNAN({x})) AS nan, COUNT_IF(ISINF({x})) AS inf FROM src"
+    ).to_pylist()[0]
+    what = (f"{row['nan']} NaN value(s)" if row["nan"] else "") + \
+        (" and " if row["nan"] and row["inf"] else "") + \
+        (f"{row['inf']} infinite value(s)" if row["inf"] else "")
+    raise DataError(what or "non-finite values", column=column, source=source.describe(),
+                    hint="fill or drop them before the analysis")
 
 
 def _distinct_units(engine: Any, source: Source, unit: str, schema: dict[str, ColumnKind],

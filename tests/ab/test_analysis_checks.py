@@ -221,3 +221,34 @@ def test_msprt_interval_contains_fixed_interval() -> None:
         assert e.ci_low <= e.extra["fixed_ci_low"]
         assert e.ci_high >= e.extra["fixed_ci_high"]
         assert e.method.endswith("+msprt")
+
+
+def test_large_mean_small_sd_is_exact() -> None:
+    """Shifted sums: a metric with mean 1e6 and sd 1 keeps its variance to 1e-9."""
+    frame = _frame()
+    rng = np.random.default_rng(3)
+    frame = frame.assign(chat_minutes=1e6 + rng.standard_normal(len(frame)))
+    rep = _run(frame)
+    e = next(e for e in rep.estimates if e.metric == "chat")
+    c = frame.loc[frame["variant"] == "control", "chat_minutes"].to_numpy()
+    t = frame.loc[frame["variant"] == "treatment", "chat_minutes"].to_numpy()
+    se = math.sqrt(c.var(ddof=1) / len(c) + t.var(ddof=1) / len(t))
+    assert e.se == pytest.approx(se, rel=1e-9)
+    assert e.estimate == pytest.approx(t.mean() - c.mean(), rel=1e-6)
+
+
+def test_constant_within_one_arm() -> None:
+    frame = _frame()
+    frame.loc[frame["variant"] == "control", "chat_minutes"] = 0.1
+    rep = _run(frame)
+    lv = next(t for t in rep.tables if t.name == "levels")
+    control_sd = next(r[5] for r in lv.rows if r[0] == "chat" and r[1] == "control")
+    assert control_sd == 0.0
+    assert all(c.name != "data_zero_variance" for c in rep.checks)
+
+
+def test_infinite_value_is_an_error() -> None:
+    frame = _frame()
+    frame.loc[7, "chat_minutes"] = np.inf
+    with pytest.raises(DataError, match="1 infinite value"):
+        _run(frame)
