@@ -223,15 +223,19 @@ def boosting_predict(x: Array, y: Array, train: NDArray[np.bool_], *, classify: 
         True
     """
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+    from threadpoolctl import threadpool_limits
 
-    if classify:
-        clf = HistGradientBoostingClassifier(random_state=seed, max_iter=200,
-                                             early_stopping=False)
-        clf.fit(x[train], y[train].astype(int))
-        return np.asarray(clf.predict_proba(x)[:, 1], dtype=np.float64)
-    reg = HistGradientBoostingRegressor(random_state=seed, max_iter=200, early_stopping=False)
-    reg.fit(x[train], y[train])
-    return np.asarray(reg.predict(x), dtype=np.float64)
+    # one OpenMP thread: on a shared or busy machine more threads oversubscribe badly
+    with threadpool_limits(limits=1, user_api="openmp"):
+        if classify:
+            clf = HistGradientBoostingClassifier(random_state=seed, max_iter=150,
+                                                 early_stopping=False)
+            clf.fit(x[train], y[train].astype(int))
+            return np.asarray(clf.predict_proba(x)[:, 1], dtype=np.float64)
+        reg = HistGradientBoostingRegressor(random_state=seed, max_iter=150,
+                                            early_stopping=False)
+        reg.fit(x[train], y[train])
+        return np.asarray(reg.predict(x), dtype=np.float64)
 
 
 def names_of(terms: Sequence[str]) -> str:

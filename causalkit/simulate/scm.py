@@ -93,7 +93,7 @@ def _run(order: list[str], parents: dict[str, list[str]], weights: dict[tuple[st
                 mu, sd = scale[key]
                 vals[v] = (u_t < _expit(confounding * (lin - mu) / sd)).astype(np.float64)
                 continue
-            if v == outcome:
+            if v == outcome and treatment in parents[v]:
                 t = vals[treatment]
                 tau = np.full(n, effect)
                 if nonlinear and first_conf is not None:
@@ -103,6 +103,9 @@ def _run(order: list[str], parents: dict[str, list[str]], weights: dict[tuple[st
                     vals[v] = (u_y < _expit(base - 0.5)).astype(np.float64)
                 else:
                     vals[v] = base + noise[v]
+                continue
+            if v == outcome and binary_outcome:
+                vals[v] = (u_y < _expit(lin - 0.5)).astype(np.float64)
                 continue
             vals[v] = lin + noise[v]
         return vals
