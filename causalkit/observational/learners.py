@@ -223,7 +223,7 @@ def boosting_predict(x: Array, y: Array, train: NDArray[np.bool_], *, classify: 
         True
     """
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-    from threadpoolctl import threadpool_limits
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
     # one OpenMP thread: on a shared or busy machine more threads oversubscribe badly
     with threadpool_limits(limits=1, user_api="openmp"):

@@ -107,7 +107,7 @@ def test_aipw_coverage_500_simulations():
 
 
 def test_plm_continuous_treatment_and_boosting():
-    t, y, x, truth = _data(7, 4000, continuous_treatment=True, effect=0.5)
+    t, y, x, _truth = _data(7, 4000, continuous_treatment=True, effect=0.5)
     lin = est.plm(t, y, x)
     assert abs(lin.estimate - 0.5) < 4 * lin.se
     gb = est.plm(t, y, x, learner="gradient_boosting", folds=2)

@@ -38,7 +38,9 @@ def test_dot_subset_parses_groups_chains_attributes_comments():
       y <- k
     }"""
     g = parse_dot(text)
-    assert ("age group", "t") in g.edges and ("t", "z") in g.edges and ("y", "z") in g.edges
+    assert ("age group", "t") in g.edges
+    assert ("t", "z") in g.edges
+    assert ("y", "z") in g.edges
     assert ("k", "y") in g.edges
     assert g.bidirected == (("t", "y"),)
     assert set(g.latent) == {"u", "w"}
@@ -64,7 +66,7 @@ def test_cycle_is_printed():
 
 def test_unknown_and_latent_treatment():
     g = build_graph("digraph { t -> y; u -> y; u [latent=true] }")
-    with pytest.raises(IdentificationError, match="'tt' is not a node.*did you mean 't'"):
+    with pytest.raises(IdentificationError, match=r"'tt' is not a node.*did you mean 't'"):
         identify(g, "tt", "y")
     with pytest.raises(IdentificationError, match="latent"):
         identify(g, "u", "y")
@@ -72,7 +74,7 @@ def test_unknown_and_latent_treatment():
 
 def test_missing_column_names_the_node():
     g = build_graph("digraph { z -> t -> y; z -> y }")
-    with pytest.raises(DataError, match="column 'z'.*no data column"):
+    with pytest.raises(DataError, match=r"column 'z'.*no data column"):
         g.check_columns(["t", "y"], "data.csv")
 
 
@@ -95,7 +97,8 @@ def test_backdoor_minimal_and_optimal_sets():
     assert minimal_backdoor_set(g, "t", "y") in (("a",), ("z",))
     assert optimal_adjustment_set(g, "t", "y") == ("z", "b")
     ident = identify(g, "t", "y")
-    assert ident.strategy is Strategy.BACKDOOR and ident.adjustment_set == ("z", "b")
+    assert ident.strategy is Strategy.BACKDOOR
+    assert ident.adjustment_set == ("z", "b")
     assert identify(g, "t", "y", adjustment="minimal").adjustment_set in (("a",), ("z",))
     assert "Henckel" in ident.explanation
 
@@ -118,19 +121,24 @@ def test_explicit_adjustment_set_is_checked():
 def test_frontdoor_iv_and_id():
     fd = build_graph("digraph { t -> m -> y; t <-> y }")
     ident = identify(fd, "t", "y")
-    assert ident.strategy is Strategy.FRONTDOOR and ident.frontdoor_set == ("m",)
+    assert ident.strategy is Strategy.FRONTDOOR
+    assert ident.frontdoor_set == ("m",)
     iv = build_graph("digraph { z -> t -> y; t <-> y; w -> {t y} }")
     ident = identify(iv, "t", "y")
-    assert ident.strategy is Strategy.IV and ident.instruments == ("z",)
+    assert ident.strategy is Strategy.IV
+    assert ident.instruments == ("z",)
     assert instrument_set(iv, "t", "y") == (("z",), ("w",))
     # napkin graph: no backdoor or front-door set; w2 is an instrument given w1, and the
     # ID algorithm identifies the effect nonparametrically (a ratio of sums)
     napkin = build_graph("digraph { w1 -> w2 -> x -> y; w1 <-> x; w1 <-> y }")
     ident = identify(napkin, "x", "y")
-    assert ident.strategy is Strategy.IV and ident.instruments == ("w2",)
+    assert ident.strategy is Strategy.IV
+    assert ident.instruments == ("w2",)
     assert ident.instrument_covariates == ("w1",)
-    assert ident.id_result is not None and ident.id_result.identifiable
-    assert ident.id_result.formula is not None and "/" in ident.id_result.formula
+    assert ident.id_result is not None
+    assert ident.id_result.identifiable
+    assert ident.id_result.formula is not None
+    assert "/" in ident.id_result.formula
 
 
 def test_not_identifiable_names_paths_and_hedge():
@@ -138,13 +146,15 @@ def test_not_identifiable_names_paths_and_hedge():
     with pytest.raises(IdentificationError) as err:
         identify(g, "t", "y")
     text = str(err.value)
-    assert "t <- U(t,y) -> y" in text and "hedge" in text
+    assert "t <- U(t,y) -> y" in text
+    assert "hedge" in text
 
 
 def test_id_algorithm_known_formulas():
     bow = build_graph("digraph { x -> y; x <-> y }")
     r = identify_id(bow, {"x"}, {"y"})
-    assert not r.identifiable and r.hedge is not None
+    assert not r.identifiable
+    assert r.hedge is not None
     front = identify_id(build_graph("digraph { x -> m -> y; x <-> y }"), {"x"}, {"y"})
     assert front.formula == "Σ_{m} P(m | x) Σ_{x′} P(x′) P(y | x′, m)"
     back = identify_id(build_graph("digraph { z -> x -> y; z -> y }"), {"x"}, {"y"})

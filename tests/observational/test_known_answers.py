@@ -58,7 +58,8 @@ def test_nhefs_ipw_what_if_chapter_12():
     assert round(ipw.estimate - 1.959964 * se_fixed, 1) == 2.4
     assert round(ipw.estimate + 1.959964 * se_fixed, 1) == 4.5
     # accounting for the estimated propensity narrows the interval (M-estimation)
-    assert ipw.se is not None and ipw.se < se_fixed
+    assert ipw.se is not None
+    assert ipw.se < se_fixed
 
 
 def test_nhefs_standardization_what_if_chapter_13():
@@ -66,7 +67,8 @@ def test_nhefs_standardization_what_if_chapter_13():
                                     outcome_interactions=["smokeintensity"]), _nhefs())
     reg = rep.estimates[0]
     assert round(reg.estimate, 1) == 3.5
-    assert round(reg.ci_low, 1) == 2.6 and round(reg.ci_high, 1) == 4.5
+    assert round(reg.ci_low, 1) == 2.6
+    assert round(reg.ci_high, 1) == 4.5
 
 
 def test_card_iv_mixtape():
