@@ -86,8 +86,24 @@ class CoinDesign:
             ...     np.random.default_rng(0), 3).shape
             (3, 2)
         """
-        shape = (self.n_coins,) if size is None else (size, self.n_coins)
-        return rng.random(shape) < self.q
+        coins = draw_coins(rng, 1 if size is None else size, self.n_coins, self.q)
+        return coins[0] if size is None else coins
+
+
+def draw_coins(rng: np.random.Generator, size: int, n_coins: int, q: float
+               ) -> NDArray[np.bool_]:
+    """``(size, n_coins)`` independent coins showing 1 with probability ``q``
+    (fair coins come from random bits, 64 times cheaper than uniform doubles).
+
+    Example:
+        >>> draw_coins(np.random.default_rng(0), 4, 3, 0.5).shape
+        (4, 3)
+    """
+    if q == 0.5:
+        nbytes = (n_coins + 7) // 8
+        raw = rng.integers(0, 256, (size, nbytes), dtype=np.uint8)
+        return np.unpackbits(raw, axis=1, count=n_coins).view(bool)
+    return rng.random((size, n_coins)) < q
 
 
 def block_starts(n_periods: int, carryover: int, *, optimal: bool) -> NDArray[np.int64]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from causalkit.switchback.design import draw_coins
 from causalkit.switchback.windows import BoolArray, FloatArray, Pairs, Windows
 
 
@@ -227,7 +228,7 @@ def randomization_test(w: Windows, n_coins: int, y: FloatArray, observed: float,
     done = 0
     while done < draws:
         size = min(block, draws - done)
-        s = stats(rng.random((size, n_coins)) < w.q)
+        s = stats(draw_coins(rng, size, n_coins, w.q))
         count += int(np.sum(~(np.abs(s) < obs - tol)))
         finite = np.nan_to_num(s)
         total += float(finite.sum())

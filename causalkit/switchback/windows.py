@@ -82,10 +82,15 @@ class Windows:
             [[True, False, False], [False, False, True]]
         """
         c = np.asarray(coins, dtype=bool)
-        shown = c[..., self.coins].astype(np.int64)
-        pad = self.coins < 0
-        treated = np.all((shown == self.values) | pad, axis=-1)
-        control = np.all((shown == 1 - self.values) | pad, axis=-1)
+        treated = np.ones((*c.shape[:-1], self.n_groups), dtype=bool)
+        control = np.ones_like(treated)
+        for j in range(self.coins.shape[1]):  # a few columns: one vector op each
+            col = self.coins[:, j]
+            live = col >= 0
+            shown = c[..., np.where(live, col, 0)]
+            want = self.values[:, j] == 1
+            treated &= (shown == want) | ~live
+            control &= (shown != want) | ~live
         return treated, control
 
     def group_sums(self, y: FloatArray) -> FloatArray:

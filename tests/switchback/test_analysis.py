@@ -71,16 +71,20 @@ def test_recovers_known_effect_and_follows_contract() -> None:
     assert isinstance(rep, Report)
     est = {e.metric: e for e in rep.estimates}
     y = est["y"]
-    assert y.ci_low is not None and y.ci_high is not None
+    assert y.ci_low is not None
+    assert y.ci_high is not None
     assert y.ci_low < 0.5 < y.ci_high
-    assert y.method == "horvitz_thompson" and y.role == "primary"
+    assert y.method == "horvitz_thompson"
+    assert y.role == "primary"
     assert y.extra["centred"] is True
     for key in ("z", "ci_kind", "alpha", "margin", "noninferior", "worse_than_margin",
                 "significant", "better", "worse", "practical_threshold", "randomization_p",
                 "fe_estimate", "fe_se_cluster", "fe_se_hac"):
         assert key in y.extra
-    assert y.extra["ci_kind"] == "fixed" and y.extra["better"] is True
-    assert y.relative is not None and 0 < y.relative < 0.2
+    assert y.extra["ci_kind"] == "fixed"
+    assert y.extra["better"] is True
+    assert y.relative is not None
+    assert 0 < y.relative < 0.2
     assert set(y.n) == {"control", "treatment"}
     assert est["conv"].extra["margin"] == 0.05
     assert est["conv"].extra["noninferior"] in (True, False)
@@ -102,7 +106,8 @@ def test_no_effect_is_not_significant_and_frt_agrees() -> None:
                          pre=Source.from_frame(_events(spec, 0.0, seed=4, pre=True)),
                          figures=False)
     y = next(e for e in rep.estimates if e.metric == "y")
-    assert y.ci_low is not None and y.ci_high is not None
+    assert y.ci_low is not None
+    assert y.ci_high is not None
     assert y.ci_low < 0 < y.ci_high
     assert float(y.extra["randomization_p"]) > 0.01  # type: ignore[arg-type]
 
@@ -188,4 +193,6 @@ def test_missing_periods_are_flagged() -> None:
         gap = (ts >= "2026-03-02T00:00Z") & (ts < end) & (data["region"] == "A")
         rep = analyze_source(spec, Source.from_frame(data[~gap]), figures=False)
         miss = [c for c in rep.checks if c.name == "data_missing_periods"]
-        assert miss and miss[0].status is status and miss[0].metric == "y"
+        assert miss
+        assert miss[0].status is status
+        assert miss[0].metric == "y"

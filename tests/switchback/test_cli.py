@@ -27,7 +27,8 @@ def test_schedule_command(tmp_path: Path) -> None:
     assert table.loc[table.region == "KR", "is_randomization_point"].sum() == 118  # n - 2
     assert svg.read_text().lstrip().startswith("<svg")
     bad = CliRunner().invoke(main, ["schedule", str(SPEC), "--out", str(tmp_path / "x.xls")])
-    assert bad.exit_code == 2 and "suffix" in bad.output
+    assert bad.exit_code == 2
+    assert "suffix" in bad.output
 
 
 def test_run_and_power_on_simulated_market(tmp_path: Path) -> None:
@@ -55,4 +56,5 @@ def test_example_script(capsys: pytest.CaptureFixture[str]) -> None:
     runpy.run_path(str(ROOT / "examples" / "switchback" / "plan_and_analyze.py"),
                    run_name="__main__")
     text = capsys.readouterr().out
-    assert "ground truth" in text and "treated share" in text
+    assert "ground truth" in text
+    assert "treated share" in text

@@ -39,7 +39,8 @@ def test_table_columns_and_probabilities() -> None:
     kr = tab[tab.region == "KR"]
     assert kr.period.tolist() == list(range(1, 337))
     rp = kr.period[kr.is_randomization_point].tolist()
-    assert rp[:4] == [1, 5, 7, 9] and len(rp) == 168 - 2
+    assert rp[:4] == [1, 5, 7, 9]
+    assert len(rp) == 168 - 2
     assert kr.p_all_treated.iloc[:2].isna().all()
     assert set(kr.p_all_treated.dropna().round(4)) == {0.5, 0.25}
     burn = (kr.burn_in_end - kr.start).dt.total_seconds()
@@ -147,9 +148,10 @@ def test_vectorized_lookup_matches_scalar(offsets: list[int], names: list[str]) 
 
 
 def test_spec_rules() -> None:
-    with pytest.raises(ValueError, match="0.5"):
+    with pytest.raises(ValueError, match=r"0\.5"):
         ScheduleSpec(start="2026-12-01T00:00Z", end="2026-12-02T00:00Z", period="1h",
                      pairing="complementary", treatment_probability=0.3)
     s = design_schedule(ScheduleSpec(start="2026-12-01T00:00Z", end="2026-12-02T00:30Z",
                                      period="1h", carryover="90m"), REGIONS)
-    assert s.n_periods == 24 and s.carryover == 2  # partial period dropped; 90m -> 2 periods
+    assert s.n_periods == 24
+    assert s.carryover == 2
