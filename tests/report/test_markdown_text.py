@@ -90,9 +90,11 @@ def test_text_has_no_ansi_without_colour(report):
     assert not ANSI.search(out)
     for word in ("match-filter-v2 (ab)", "hypothesis: The new gender filter", "Estimates",
                  "Checks", "decision: HOLD", "guardrail report_rate is worse", "Covariate balance",
-                 "3.1e-20", "+3.4% [+1%, +5.8%]", "fail", "warn", "pass", "—"):
+                 "3.1e-20", "+3.4%", "[+1%, +5.8%]", "[0.12, 0.7]", "welch+cuped", "fail", "warn", "pass", "—"):
         assert word in out, word
     assert max(len(line) for line in out.splitlines()) <= 132
+    for width in (60, 80, 100):
+        assert max(len(line) for line in render(report, "text", width=width).splitlines()) <= width
 
 
 def test_text_with_colour_has_ansi(report):
@@ -105,11 +107,13 @@ def test_text_respects_width_and_shows_markup_literally():
     rep = Report(experiment=Experiment(name="[bold red]x[/] :smile:", kind="ab"),
                  estimates=(Estimate(metric="[link=http://e]m[/link]", contrast="t - c",
                                      method="welch", estimate=2.0),))
-    out = render(rep, "text", width=80)
+    out = render(rep, "text")
     assert "[bold red]x[/] :smile:" in out
     assert "[link=http://e]m[/link]" in out
-    assert not ANSI.search(out)
-    assert max(len(line) for line in out.splitlines()) <= 80
+    for width in (60, 80, 100):
+        narrow = render(rep, "text", width=width)
+        assert not ANSI.search(narrow)
+        assert max(len(line) for line in narrow.splitlines()) <= width
 
 
 def test_text_lists_figures(report):

@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from causalkit.report.model import Estimate, Scalar
 
@@ -154,6 +154,21 @@ def fmt_scalar(v: Scalar) -> str:
     if isinstance(v, bool | int | float):
         return fmt_num(v)
     return str(v)
+
+
+def numeric_columns(columns: Sequence[str], rows: Sequence[Sequence[Scalar]]) -> list[bool]:
+    """For each column, whether every non-missing cell is a number (so it is right-aligned).
+
+    Example:
+        >>> numeric_columns(("arm", "units"), (("control", 19979), ("treatment", None)))
+        [False, True]
+    """
+    out = []
+    for j in range(len(columns)):
+        cells = [row[j] for row in rows if j < len(row) and row[j] is not None]
+        out.append(bool(cells) and all(isinstance(v, int | float) and not isinstance(v, bool)
+                                       for v in cells))
+    return out
 
 
 def estimate_verdict(e: Estimate) -> str:

@@ -3,7 +3,8 @@
 Every string taken from the report (experiment name, metric names, details,
 reasons, table cells, figure titles) goes through :func:`html.escape`. Figures
 are report SVG passed through :func:`~causalkit.report.render.sanitize.sanitize_svg`
-before they are embedded; the forest plot of the estimates is drawn here.
+before they are embedded; the forest plot of the estimates is drawn here unless the
+report already carries a figure named ``forest``.
 
 Example:
     >>> from causalkit.report import Report, Experiment
@@ -30,6 +31,7 @@ from causalkit.report.render._format import (
     fmt_scalar,
     is_error,
     is_failure,
+    numeric_columns,
 )
 from causalkit.report.render.sanitize import sanitize_svg
 
@@ -113,11 +115,11 @@ def _checks(report: Report) -> str:
 
 def _user_table(t: Table) -> str:
     width = len(t.columns)
+    numeric = numeric_columns(t.columns, t.rows)
 
     def cells(row: Sequence[Scalar]) -> str:
         vals = [fmt_scalar(v) for v in row[:width]] + [MISSING] * (width - len(row))
-        return "".join(_td(v, "ck-num" if isinstance(r, int | float) and not isinstance(r, bool)
-                           else "") for v, r in zip(vals, [*row[:width], *[None] * width]))
+        return "".join(_td(v, "ck-num" if num else "") for v, num in zip(vals, numeric))
 
     body = [f"<tr>{cells(row)}</tr>" for row in t.rows]
     return f"<h3>{_e(t.title or t.name)}</h3>" + _table(list(t.columns), body)
@@ -192,7 +194,7 @@ def render_body(report: Report, *, forest: bool = True) -> str:
     parts.append("<h2>Estimates</h2>")
     if report.estimates:
         parts.append(_estimates(report))
-        if forest:
+        if forest and not any(f.name == "forest" for f in report.figures):
             parts.append(_forest(report))
     else:
         parts.append('<p class="ck-note">No estimates.</p>')

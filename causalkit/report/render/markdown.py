@@ -29,6 +29,7 @@ from causalkit.report.render._format import (
     fmt_p,
     fmt_relative,
     fmt_scalar,
+    numeric_columns,
 )
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
@@ -71,7 +72,8 @@ def _user_table(t: Table) -> list[str]:
     out = [f"### {escape_md(t.title or t.name)}", ""]
     if width == 0:
         return [*out, "_(no columns)_", ""]
-    return [*out, *_table([escape_md(c) for c in t.columns], rows), ""]
+    align = ["---:" if num else "---" for num in numeric_columns(t.columns, t.rows)]
+    return [*out, *_table([escape_md(c) for c in t.columns], rows, align), ""]
 
 
 def render_markdown(report: Report) -> str:

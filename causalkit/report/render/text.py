@@ -28,10 +28,11 @@ from causalkit.report.render._format import (
     fmt_n,
     fmt_num,
     fmt_p,
-    fmt_relative,
+    fmt_pct,
     fmt_scalar,
     is_error,
     is_failure,
+    numeric_columns,
 )
 
 _STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
@@ -44,50 +45,49 @@ def _constant(values: list[str]) -> str | None:
     return values[0] if values and all(v == values[0] for v in values) else None
 
 
-def _estimates_table(report: Report) -> Any:
+def _estimates_table(report: Report, width: int) -> Any:
+    """Two lines per estimate: the numbers, then the method and the intervals under them."""
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
     ests = report.estimates
-    same_contrast = _constant([e.contrast for e in ests]) if len(ests) > 1 else None
-    same_method = _constant([e.method for e in ests]) if len(ests) > 1 else None
+    same_contrast = _constant([e.contrast for e in ests])
     arms = _constant([" / ".join(e.n) for e in ests]) if ests[0].n else None
     caption = []
     if same_contrast is not None:
         caption.append(f"contrast: {same_contrast}")
-    if same_method is not None:
-        caption.append(f"method: {same_method}")
     if arms is not None:
         caption.append(f"n: {arms}")
-    t = Table(title="Estimates", title_justify="left", caption=Text("; ".join(caption)) or None,
-              caption_justify="left")
-    columns: list[tuple[str, str, bool]] = [("metric", "left", True)]
-    if same_contrast is None:
-        columns.append(("contrast", "left", False))
-    if same_method is None:
-        columns.append(("method", "left", False))
-    n_header = "n" if arms else "n per arm"
-    columns += [("estimate", "right", True), ("CI", "left", True), ("relative [CI]", "left", True),
-                ("p-value", "right", True), (n_header, "left", arms is not None), ("role", "left", False),
-                ("verdict", "left", False)]
-    for name, justify, no_wrap in columns:
-        t.add_column(name, justify=justify, no_wrap=no_wrap,  # type: ignore[arg-type]
-                     min_width=7 if name in ("verdict", "role") else None)
+    t = Table(title="Estimates", title_justify="left", caption=Text("; ".join(caption)),
+              caption_justify="left", show_lines=True,
+              box=box.HEAVY_HEAD if width >= 110 else box.SIMPLE_HEAD,
+              pad_edge=width >= 110)
+    t.add_column("metric", overflow="fold", max_width=32)
+    t.add_column("estimate [CI]", justify="right", overflow="fold")
+    t.add_column("relative [CI]", justify="right", overflow="fold")
+    t.add_column("p-value", justify="right", no_wrap=True)
+    t.add_column("n" if arms else "n per arm", overflow="fold")
+    t.add_column("role", min_width=9, overflow="fold")
+    t.add_column("verdict", max_width=17, overflow="fold")
     for e in ests:
         style = ""
         if is_failure(e) or is_error(e):
             style = "red"
         elif e.extra.get("better") is True:
             style = "green"
-        cells: list[Any] = [Text(e.metric)]
+        name = Text(e.metric)
         if same_contrast is None:
-            cells.append(Text(e.contrast))
-        if same_method is None:
-            cells.append(Text(e.method))
-        cells += [fmt_num(e.estimate), fmt_ci(e.ci_low, e.ci_high), fmt_relative(e),
-                  fmt_p(e.p_value), Text(" / ".join(fmt_int(v) for v in e.n.values()) if arms else fmt_n(e.n, sep="\n")), Text(e.role),
-                  Text(estimate_verdict(e))]
-        t.add_row(*cells, style=style)
+            name.append(f"\n{e.contrast}")
+        name.append(f"\n{e.method}", style="dim")
+        ci = fmt_ci(e.ci_low, e.ci_high)
+        rel_ci = fmt_ci(e.relative_ci_low, e.relative_ci_high, pct=True)
+        n = " / ".join(fmt_int(v) for v in e.n.values()) if arms else fmt_n(e.n, sep="\n")
+        t.add_row(name, f"{fmt_num(e.estimate)}\n{ci}" if ci != MISSING else fmt_num(e.estimate),
+                  MISSING if e.relative is None else (
+                      f"{fmt_pct(e.relative)}\n{rel_ci}" if rel_ci != MISSING
+                      else fmt_pct(e.relative)),
+                  fmt_p(e.p_value), Text(n), Text(e.role), Text(estimate_verdict(e)), style=style)
     return t
 
 
@@ -111,8 +111,8 @@ def _user_tables(report: Report) -> list[Any]:
     out = []
     for tab in report.tables:
         t = Table(title=Text(tab.title or tab.name), title_justify="left")
-        for col in tab.columns:
-            t.add_column(Text(col))
+        for col, numeric in zip(tab.columns, numeric_columns(tab.columns, tab.rows)):
+            t.add_column(Text(col), justify="right" if numeric else "left")
         width = len(tab.columns)
         for row in tab.rows:
             cells = [Text(fmt_scalar(v)) for v in row[:width]]
@@ -163,7 +163,7 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
     head.append("\n" + " · ".join(bits), style="dim")
     console.print(Panel(head, expand=False))
 
-    console.print(_estimates_table(report) if report.estimates else Text("No estimates."))
+    console.print(_estimates_table(report, width) if report.estimates else Text("No estimates."))
     console.print()
     console.print(_checks_table(report) if report.checks else Text("No checks."))
     console.print()
