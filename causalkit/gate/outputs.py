@@ -100,7 +100,7 @@ def gated_report(report: Report, result: GateResult, *, exit_code: int,
         ('ship', 'better')
     """
     by_key = {(v.metric, v.arm): v for v in result.verdicts}
-    from causalkit.gate.rules import arm_of
+    from causalkit.gate.intervals import arm_of
 
     ests = []
     for est in report.estimates:
@@ -174,7 +174,7 @@ def summary_markdown(report: Report, exit_code: int) -> str:
     if deciding:
         lines += ["| metric | arm | role | estimate | decision interval | margin | verdict |",
                   "| --- | --- | --- | ---: | --- | ---: | --- |"]
-        from causalkit.gate.rules import arm_of
+        from causalkit.gate.intervals import arm_of
 
         for e in deciding:
             lines.append(

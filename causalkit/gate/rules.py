@@ -35,38 +35,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from causalkit.errors import GateError
+from causalkit.gate.intervals import (
+    GateRules,
+    gst_look,
+    min_n_per_arm,
+    start_time,
+    verdicts_for,
+)
 from causalkit.gate.looks import TERMINAL, Look
-from causalkit.gate.verdicts import Verdict, judge
-from causalkit.report.model import Decision, Estimate, Report, Status
-from causalkit.spec.types import format_duration, parse_timestamp
-
-
-@dataclass(frozen=True)
-class GateRules:
-    """The decision settings of a spec, as the gate uses them.
-
-    ``sequential`` is ``msprt`` (always-valid intervals from the analysis) or
-    ``gst`` (Lan-DeMets O'Brien-Fleming boundaries applied by the gate).
-    ``start`` is the spec's start; without it the data's first exposure is used.
-
-    Example:
-        >>> GateRules(min_sample_per_arm=1000).sequential
-        'msprt'
-    """
-
-    sequential: str = "msprt"
-    alpha: float = 0.05
-    min_sample_per_arm: int = 0
-    min_runtime: timedelta | None = None
-    horizon: timedelta | None = None
-    horizon_sample_per_arm: int | None = None
-    start: datetime | None = None
+from causalkit.gate.verdicts import Verdict
+from causalkit.report.model import Decision, Report, Status
+from causalkit.spec.types import format_duration
 
 
 @dataclass(frozen=True)
@@ -80,35 +64,6 @@ class GateResult:
     runtime: timedelta | None = None
     sticky_from: int | None = None
     details: dict[str, float | str | None] = field(default_factory=dict)
-
-
-def arm_of(est: Estimate) -> str:
-    """The treatment arm of an estimate (``"b - control"`` -> ``"b"``).
-
-    Example:
-        >>> arm_of(Estimate(metric="m", contrast="b - control", method="welch", estimate=0.0))
-        'b'
-    """
-    if " - " in est.contrast:
-        return est.contrast.split(" - ", 1)[0].strip()
-    return est.contrast.strip() or "treatment"
-
-
-def min_n_per_arm(report: Report) -> int:
-    """The smallest arm: ``meta.extra["min_n_per_arm"]``, else the smallest ``n`` of any estimate.
-
-    Example:
-        >>> from causalkit.report import Experiment
-        >>> min_n_per_arm(Report(experiment=Experiment(name="x", kind="ab"), estimates=(
-        ...     Estimate(metric="m", contrast="t - c", method="w", estimate=0.0,
-        ...              n={"c": 10, "t": 12}),)))
-        10
-    """
-    value = report.meta.extra.get("min_n_per_arm")
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return int(value)
-    counts = [int(c) for e in report.estimates for c in e.n.values()]
-    return min(counts) if counts else 0
 
 
 def look_key(report: Report) -> str:
@@ -135,162 +90,8 @@ def look_key(report: Report) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _start(report: Report, rules: GateRules) -> datetime | None:
-    if rules.start is not None:
-        return rules.start
-    first = report.meta.extra.get("first_exposure")
-    if isinstance(first, str):
-        try:
-            return parse_timestamp(first)
-        except ValueError:
-            raise GateError(f"report meta first_exposure {first!r} is not a timestamp") from None
-    return None
-
-
-def _decision_estimates(report: Report) -> list[Estimate]:
-    return [e for e in report.estimates if e.role in ("primary", "guardrail")]
-
-
-def _alpha_of(est: Estimate, rules: GateRules, family_size: int) -> float:
-    value = est.extra.get("alpha")
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1:
-        return float(value)
-    return rules.alpha / max(family_size, 1)
-
-
-def _margin(est: Estimate) -> float | None:
-    value = est.extra.get("margin")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return abs(float(value))
-    return None
-
-
-def _threshold(est: Estimate) -> float | None:
-    value = est.extra.get("practical_threshold")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return None
-
-
-def _fraction(report: Report, rules: GateRules, runtime: timedelta | None) -> float:
-    """Information fraction: units per arm over the planned units per arm, else time.
-
-    The time scale counts the time the data cover: up to the last exposure when
-    the report knows it (a run after the experiment ended adds no information).
-    """
-    if rules.horizon_sample_per_arm is not None:
-        return min_n_per_arm(report) / rules.horizon_sample_per_arm
-    if rules.horizon is not None and runtime is not None:
-        last = report.meta.extra.get("last_exposure")
-        start = _start(report, rules)
-        if isinstance(last, str) and start is not None:
-            try:
-                covered = parse_timestamp(last) - start
-            except ValueError:
-                covered = runtime
-            runtime = max(min(runtime, covered), timedelta(0))
-        return runtime / rules.horizon
-    raise GateError(
-        "the gate needs the planned information",
-        hint="set decision.horizon_sample_per_arm (or decision.horizon with a start time)",
-    )
-
-
-def _sequence(est: Estimate, alpha: float, report: Report, rules: GateRules,
-              runtime: timedelta | None) -> tuple[float, float]:
-    """An always-valid interval from a fixed-horizon estimate and its standard error.
-
-    The normal-mixture confidence sequence of :func:`causalkit.stats.sequential.msprt`,
-    with the mixture tuned at the planned horizon: the estimator's variance there is
-    ``se**2 * t`` for the information fraction ``t``.
-    """
-    from causalkit.stats.sequential import msprt, msprt_tau2
-
-    if est.se is None:
-        raise GateError(f"estimate {est.metric} ({est.contrast}) has a fixed-horizon interval "
-                        "and no standard error",
-                        hint="the gate needs se to build an always-valid interval")
-    if not (math.isfinite(est.se) and est.se > 0 and math.isfinite(est.estimate)):
-        return (math.nan, math.nan)
-    try:
-        t = _fraction(report, rules, runtime)
-    except GateError:
-        raise GateError(
-            f"estimate {est.metric} ({est.contrast}) has a fixed-horizon interval; the gate "
-            "turns it into an always-valid one tuned at the planned horizon",
-            hint="set decision.horizon_sample_per_arm or decision.horizon (with a start)",
-        ) from None
-    if t <= 0:
-        return (math.nan, math.nan)
-    se2 = est.se * est.se
-    av = msprt(est.estimate, se2, float(msprt_tau2(se2 * t, alpha)), alpha)
-    return (float(av.ci_low), float(av.ci_high))
-
-
-def _verdicts(report: Report, rules: GateRules, z_by_alpha: dict[float, float] | None,
-              runtime: timedelta | None = None) -> list[Verdict]:
-    """Verdicts on every estimate; ``z_by_alpha`` set means group-sequential intervals."""
-    out = []
-    fam = {r: sum(1 for e in report.estimates if e.role == r) for r in ("primary", "guardrail")}
-    for est in report.estimates:
-        low, high = est.ci_low, est.ci_high
-        source = "report"
-        if est.role in ("primary", "guardrail"):
-            alpha = _alpha_of(est, rules, fam.get(est.role, 1))
-            if z_by_alpha is not None:
-                if est.se is None:
-                    raise GateError(
-                        f"estimate {est.metric} ({est.contrast}) has no standard error",
-                        hint="the group-sequential gate builds intervals from se")
-                from causalkit.gate.gst import repeated_interval
-
-                low, high = repeated_interval(est.estimate, est.se, z_by_alpha[alpha])
-                source = "repeated_gst"
-            elif est.extra.get("ci_kind") != "always_valid":
-                low, high = _sequence(est, alpha, report, rules, runtime)
-                source = "always_valid"
-        out.append(judge(
-            metric=est.metric, arm=arm_of(est), role=est.role, direction=est.direction,
-            estimate=est.estimate,
-            low=math.nan if low is None else float(low),
-            high=math.nan if high is None else float(high),
-            margin=_margin(est), practical_threshold=_threshold(est), interval=source,
-        ))
-    return out
-
-
-def _gst(report: Report, rules: GateRules, history: Sequence[Look], same: Look | None,
-         runtime: timedelta | None) -> tuple[float, dict[float, float], float]:
-    """Information fraction, boundary per alpha level, and alpha spent (nominal level)."""
-    from causalkit.gate.gst import boundary, spent_alpha
-
-    tested = [lk for lk in history if lk.tested and lk.information_fraction is not None]
-    prior: list[float]
-    if same is not None and same.information_fraction is not None:
-        t = same.information_fraction
-        prior = [float(lk.information_fraction or 0) for lk in tested if lk.index < same.index]
-    else:
-        t = _fraction(report, rules, runtime)
-        prior = [float(lk.information_fraction or 0) for lk in tested]
-        if prior and min(t, 1.0) <= prior[-1]:
-            raise GateError(
-                f"the data changed but the information did not grow (fraction {t:.4f} now, "
-                f"{prior[-1]:.4f} at look {tested[-1].index})",
-                hint="a group-sequential look needs more data than the last one; if the "
-                     "earlier data were wrong, start a new state file",
-            )
-    if t <= 0:
-        raise GateError("no information yet (information fraction 0)",
-                        hint="wait for data in every arm")
-    fractions = (*prior, min(t, 1.0))
-    fam = {r: sum(1 for e in report.estimates if e.role == r) for r in ("primary", "guardrail")}
-    levels = {_alpha_of(e, rules, fam[e.role]) for e in _decision_estimates(report)}
-    z_by_alpha = {a: boundary(fractions, a) for a in levels | {rules.alpha}}
-    return t, z_by_alpha, spent_alpha(t, rules.alpha)
-
-
 def _runtime(report: Report, rules: GateRules, now: datetime) -> timedelta | None:
-    start = _start(report, rules)
+    start = start_time(report, rules)
     if start is None:
         if rules.min_runtime is not None or (
             rules.horizon is not None and rules.horizon_sample_per_arm is None
@@ -376,7 +177,7 @@ def decide(report: Report, rules: GateRules, *, now: datetime,
                    f"({final.time.isoformat().replace('+00:00', 'Z')}) and is final; later "
                    "data do not change it",
                    *final.reasons]
-        shown = _verdicts(report, rules, None, runtime) if rules.sequential != "gst" else []
+        shown = verdicts_for(report, rules, None, runtime) if rules.sequential != "gst" else []
         return done(final.decision, reasons, shown, tested=False, sticky=final.index,
                     fraction=final.information_fraction, spent=final.spent_alpha,
                     z=final.boundary_z)
@@ -385,9 +186,9 @@ def decide(report: Report, rules: GateRules, *, now: datetime,
     fraction = spent = z_nominal = None
     z_by_alpha: dict[float, float] | None = None
     if rules.sequential == "gst":
-        fraction, z_by_alpha, spent = _gst(report, rules, history, same, runtime)
+        fraction, z_by_alpha, spent = gst_look(report, rules, history, same, runtime)
         z_nominal = z_by_alpha[rules.alpha]
-    verdicts = _verdicts(report, rules, z_by_alpha, runtime)
+    verdicts = verdicts_for(report, rules, z_by_alpha, runtime)
     deciding = [v for v in verdicts if v.role in ("primary", "guardrail")]
     broken = [v for v in deciding if not v.finite]
     if broken:

@@ -297,6 +297,19 @@ def test_gst_information_must_grow():
         decide(report(_gst_est(1.1, 5000)), rules, now=NOW, history=[first.look])
 
 
+def test_gst_after_complete_information_reuses_the_final_boundary():
+    rules = GateRules(sequential="gst", horizon_sample_per_arm=10000, start=START,
+                      min_runtime=timedelta(days=10))
+    first = decide(report(_gst_est(3.0, 12000)), rules, now=NOW)
+    assert first.decision.state == "hold"  # ran 7d of 10d, although the sample is complete
+    assert first.look.boundary_z == pytest.approx(1.96, abs=1e-3)
+    later = decide(report(_gst_est(3.1, 13000)), rules, now=NOW + timedelta(days=4),
+                   history=[first.look])
+    assert later.decision.state == "ship"
+    assert later.look.boundary_z == pytest.approx(first.look.boundary_z)
+    assert later.look.spent_alpha == pytest.approx(0.05)
+
+
 def test_gst_needs_planned_information_and_se():
     with pytest.raises(GateError, match="planned information"):
         decide(report(_gst_est(1.0, 5000)), GateRules(sequential="gst"), now=NOW)
