@@ -156,7 +156,7 @@ SELECT r, k, b, COUNT(*) AS rows_n, MIN(ns) AS first_ns, MAX(ns) AS last_ns,
        COUNT_IF(COALESCE(arm_v IN ('control', '0', 'false', '0.0'), false)) AS arm_c{agg_sql}
 FROM (
   SELECT r, ns, arm_v{"".join(f", c{i}" for i in range(len(cols)))},
-         CASE WHEN r NOT IN ({regions}) THEN -2
+         CASE WHEN r IS NULL OR r NOT IN ({regions}) THEN -2
               WHEN ns IS NULL OR ns < {start} OR ns >= {end} THEN -1
               ELSE (ns - {start}) // {period} END AS k,
          CASE WHEN ns IS NULL OR ns < {start} OR ns >= {end} THEN 0
@@ -177,9 +177,9 @@ GROUP BY r, k, b
                             hint="fill or drop them before the analysis")
     k = data["k"].astype(np.int64) if len(table) else np.zeros(0, np.int64)
     rows_n = data["rows_n"].astype(np.int64) if len(table) else np.zeros(0, np.int64)
-    inside = k >= 0
     index = {r: i for i, r in enumerate(schedule.regions)}
     r_ix = np.array([index.get(str(x), -1) for x in data.get("r", [])], dtype=np.int64)
+    inside = (k >= 0) & (r_ix >= 0)
     b_ix = data["b"].astype(np.int64) if len(table) else np.zeros(0, np.int64)
 
     def cube(values: NDArray[np.float64]) -> NDArray[np.float64]:

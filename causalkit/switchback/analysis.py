@@ -9,8 +9,8 @@ the ``methods`` table, checks ``carryover``, ``schedule_balance``,
 
 Example:
     >>> from causalkit.registry import analyzer
-    >>> analyzer("switchback") is analyze
-    True
+    >>> analyzer("switchback").__qualname__
+    'analyze'
 """
 
 from __future__ import annotations

@@ -175,12 +175,14 @@ def test_data_problems() -> None:
         analyze_source(spec, Source.from_frame(bad), figures=False)
     wrong = data.copy()
     wrong["arm"] = "treatment"
-    extra = pd.DataFrame({"region": ["ZZ"], "timestamp": data["timestamp"][:1], "y": [1.0],
-                          "num": [1], "den": [2], "arm": ["control"]})
+    extra = pd.DataFrame({"region": ["ZZ", None], "timestamp": data["timestamp"][:2],
+                          "y": [1.0, 2.0], "num": [1, 1], "den": [2, 2],
+                          "arm": ["control", "control"]})
     rep = analyze_source(spec, Source.from_frame(pd.concat([wrong, extra])), figures=False)
     checks = {c.name: c for c in rep.checks}
     assert checks["schedule_adherence"].status is Status.FAIL
     assert checks["data_outside_schedule"].status is Status.WARN
+    assert "2 rows of regions not in the spec" in checks["data_outside_schedule"].detail
     with pytest.raises(SpecError, match="pre_data"):
         analyze_source(_spec(center="pre_period"), Source.from_frame(data), figures=False)
 
