@@ -24,6 +24,7 @@ from causalkit.errors import RenderError
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
+XML_NS = "http://www.w3.org/XML/1998/namespace"
 
 _DROP_ELEMENTS = frozenset({
     "script", "foreignobject", "iframe", "object", "embed", "handler", "listener",
@@ -41,6 +42,10 @@ def _local(name: str) -> str:
     return name.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
 
 
+def _ns(name: str) -> str:
+    return name[1:].split("}", 1)[0] if name.startswith("{") else ""
+
+
 def _safe_link(value: str) -> bool:
     v = _CONTROL.sub("", value)
     return v.startswith("#") or bool(_SAFE_DATA.match(v))
@@ -48,7 +53,8 @@ def _safe_link(value: str) -> bool:
 
 def _clean(elem: ET.Element) -> None:
     for child in list(elem):
-        if not isinstance(child.tag, str) or _local(child.tag) in _DROP_ELEMENTS:
+        if (not isinstance(child.tag, str) or _local(child.tag) in _DROP_ELEMENTS
+                or _ns(child.tag) not in ("", SVG_NS)):
             tail = child.tail
             elem.remove(child)
             if tail and tail.strip():
@@ -61,7 +67,7 @@ def _clean(elem: ET.Element) -> None:
     for name in list(elem.attrib):
         local = _local(name)
         value = elem.attrib[name]
-        if (local.startswith("on")
+        if (local.startswith("on") or _ns(name) not in ("", XLINK_NS, XML_NS)
                 or (local in _LINK_ATTRS and not _safe_link(value))
                 or (local == "style" and _BAD_CSS.search(value))
                 or _CONTROL.sub("", value).lower().startswith(("javascript:", "vbscript:"))):
@@ -75,7 +81,8 @@ def sanitize_svg(svg: str) -> str:
         svg: SVG text (one ``<svg>`` root element; an XML prolog is allowed).
 
     Returns:
-        The cleaned SVG, serialized with the SVG namespace as the default.
+        The cleaned SVG, serialized with the SVG namespace as the default; elements
+        in other namespaces are dropped.
 
     Raises:
         RenderError: when the text is not well-formed XML, declares a DOCTYPE or
@@ -95,6 +102,9 @@ def sanitize_svg(svg: str) -> str:
     if _local(root.tag) != "svg":
         raise RenderError(f"figure SVG has root <{_local(root.tag)}>, not <svg>")
     _clean(root)
-    ET.register_namespace("", SVG_NS)
-    ET.register_namespace("xlink", XLINK_NS)
+    # plain tag names and a literal xmlns: what the HTML parser expects of inline SVG
+    for el in root.iter():
+        el.tag = el.tag.rsplit("}", 1)[-1]
+    root.set("xmlns", SVG_NS)
+    ET.register_namespace("xlink", XLINK_NS)  # the conventional prefix, not ns0:
     return ET.tostring(root, encoding="unicode", short_empty_elements=True)
