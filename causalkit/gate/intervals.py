@@ -178,6 +178,16 @@ def sequence_interval(est: Estimate, alpha: float, report: Report, rules: GateRu
 
     Raises:
         GateError: without a standard error or a planned horizon.
+
+    Example:
+        >>> from causalkit.report import Report, Experiment, Estimate
+        >>> est = Estimate(metric="m", contrast="t - c", method="welch", estimate=0.4,
+        ...                se=0.1, n={"c": 10000, "t": 10000})
+        >>> rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(est,))
+        >>> low, high = sequence_interval(est, 0.05, rep, GateRules(horizon_sample_per_arm=10000),
+        ...                               None)
+        >>> round(0.4 - low, 4), round(3.0352 * 0.1, 4)  # at the horizon: 3.035 se
+        (0.3035, 0.3035)
     """
     from causalkit.stats.sequential import msprt, msprt_tau2
 

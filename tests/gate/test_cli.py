@@ -387,3 +387,31 @@ def test_switchback_spec_is_gated_with_gate_built_confidence_sequences(tmp_path)
     assert res.exit_code == 11
     assert rep["decision"]["state"] == "inconclusive"
     assert rep["decision"]["reasons"][0] == "the planned horizon 3d is reached"
+
+
+def test_a_crash_still_writes_an_error_report_then_raises(data, tmp_path, monkeypatch):
+    import causalkit.gate.command as command
+    from causalkit.gate import gate_command
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(command, "decide", boom)
+    out = tmp_path / "r.json"
+    with pytest.raises(RuntimeError, match="boom"):
+        gate_command(spec=data / "spec.yaml", data=data / "win.csv", state=None, now=NOW,
+                     fail_on=None, json_out=out, junit=None, markdown=None, debug=False)
+    rep = report_of(out)
+    assert rep["decision"]["state"] == "error"
+    assert rep["decision"]["reasons"][0].startswith("internal error (RuntimeError: boom)")
+
+
+def test_debug_reraises_causalkit_errors_after_writing_outputs(data, tmp_path):
+    from causalkit.errors import CausalkitError
+    from causalkit.gate import gate_command
+
+    out = tmp_path / "r.json"
+    with pytest.raises(CausalkitError):
+        gate_command(spec=data / "nope.yaml", data=None, state=None, now=NOW, fail_on=None,
+                     json_out=out, junit=None, markdown=None, debug=True)
+    assert report_of(out)["decision"]["state"] == "error"
