@@ -117,7 +117,7 @@ class DuckDBEngine:
         raise DataError(f"unknown source kind {source.kind!r}")
 
     def _run(self, source: Source, body: str, params: Sequence[Any] = (),
-             *, describe: bool = False) -> Any:
+             *, describe: bool = False, arrow: bool = False) -> Any:
         import duckdb
 
         with self._lock:
@@ -127,6 +127,8 @@ class DuckDBEngine:
             else:
                 sql = f"WITH src AS (SELECT * FROM {rel}) {body}"
             try:
+                if arrow:
+                    return self._con.sql(sql).to_arrow_table()
                 return self._con.execute(sql, list(params))
             except duckdb.Error as exc:
                 msg = str(exc).splitlines()[0]
@@ -247,10 +249,8 @@ class DuckDBEngine:
             >>> DuckDBEngine().query(src, "SELECT COUNT(*) AS s FROM src").to_pylist()
             [{'s': 3}]
         """
-        cur = self._run(source, sql)
-        if hasattr(cur, "to_arrow_table"):
-            return cur.to_arrow_table()
-        return cur.fetch_arrow_table()  # pragma: no cover - older DuckDB
+        table: pa.Table = self._run(source, sql, arrow=True)
+        return table
 
     def close(self) -> None:
         """Close the connection."""
