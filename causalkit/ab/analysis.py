@@ -78,6 +78,17 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
     Raises:
         DataError: for missing or non-numeric columns, NaN metric values, missing
             unit ids, proportion columns with values other than 0 and 1.
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.spec.ab import ABSpec
+        >>> df = pd.DataFrame({"user_id": range(6), "variant": ["control", "treatment"] * 3,
+        ...                    "y": [1.0, 2.0, 2.0, 3.0, 3.0, 5.0]})
+        >>> spec = ABSpec(name="t", kind="ab", unit="user_id", data={"simulate": "ab"},
+        ...               metrics=[{"name": "y", "type": "mean", "column": "y", "role": "primary"}])
+        >>> rep = analyze_source(spec, Source.from_frame(df), figures=False)
+        >>> round(rep.estimates[0].estimate, 6), rep.checks[0].status.value
+        (1.333333, 'pass')
     """
     columns = list(dict.fromkeys(c for m in spec.metrics for c in m.columns))
     pairs = [p for m in spec.metrics for p in pairs_for(m)]

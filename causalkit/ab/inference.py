@@ -98,6 +98,16 @@ def estimates(contrasts: Sequence[Contrast], analysis: Analysis, *, control: str
         analysis: the spec's analysis settings (alpha, correction, sequential, msprt_tau).
         control: name of the control arm (for ``n`` and the contrast label).
         horizon_per_arm: planned units per arm (tunes the mSPRT mixture).
+
+    Example:
+        >>> from causalkit.ab.metrics import Level
+        >>> from causalkit.spec.common import Metric
+        >>> m = Metric(name="m", type="mean", column="y", role="guardrail",
+        ...            direction="decrease", margin=0.5)
+        >>> k = Contrast(m, "t", Level(400, 1.0, 1.0, 1.0), Level(400, 1.1, 1.1, 1.0), 798.0, "welch")
+        >>> e = estimates([k], Analysis(), control="c")[0]
+        >>> round(e.estimate, 3), e.extra["noninferior"], e.extra["significant"]
+        (0.1, True, False)
     """
     seq = analysis.sequential is Sequential.MSPRT
     alpha = analysis.alpha

@@ -105,6 +105,17 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
 
     Raises:
         DataError: when there is no pre-period data, or a metric column is missing from it.
+
+    Example:
+        >>> from causalkit.registry import RunContext
+        >>> from causalkit.spec.ab import ABSpec
+        >>> from causalkit.spec.loader import LoadedSpec
+        >>> spec = ABSpec(name="x", kind="ab", unit="u", data={"simulate": "ab"},
+        ...               metrics=[{"name": "m", "type": "mean", "column": "m", "role": "primary"}])
+        >>> plan(LoadedSpec(spec, None, "", {}), RunContext())
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: power planning needs pre-period data (...)
     """
     spec: ABSpec = loaded.spec
     if ctx.data is None and spec.pre_data is None:

@@ -26,6 +26,8 @@ Example:
     >>> s = scan(Source.from_frame(df), unit="u", variant="v", columns=["y"], pairs=[("y", "y")])
     >>> s.arms["t"].n, s.arms["t"].mean.tolist(), s.duplicate_rows
     (2, [3.0], 0)
+    >>> isinstance(s, Scan)
+    True
 """
 
 from __future__ import annotations
@@ -145,6 +147,13 @@ def scan(
     Raises:
         DataError: for missing or non-numeric columns, NULL/NaN metric values,
             missing unit ids, or a non-timestamp ``timestamp`` column.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"u": [1, 1], "v": ["c", "t"], "y": [1.0, 2.0]})
+        >>> scan(Source.from_frame(df), unit="u", variant="v", columns=["y"],
+        ...      pairs=[("y", "y")]).duplicate_rows
+        1
     """
     engine = get_engine(source)
     schema = engine.require_columns(source, numeric=columns, present=[unit, variant])

@@ -17,6 +17,8 @@ Example:
     >>> tl = timelines(days, [m], control="control", arms=["treatment"], analysis=Analysis())
     >>> len(tl[0].days), bool(np.all(tl[0].ci_high - tl[0].ci_low > 0))
     (3, True)
+    >>> isinstance(tl[0], Timeline)
+    True
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ def timelines(by_day: Mapping[tuple[str, Any], Moments], metrics: Sequence[Metri
         arms: the treatment arms.
         analysis: alpha and mSPRT settings.
         horizon_per_arm: planned units per arm (tunes the mixture).
+
+    Example:
+        >>> timelines({}, [], control="c", arms=["t"], analysis=Analysis())
+        []
     """
     days = sorted({d for (_, d) in by_day})
     if not days:

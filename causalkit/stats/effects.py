@@ -26,6 +26,8 @@ Example:
     (0.29, 0.04538, 0.53462)
     >>> round(float(r.p_value), 5)
     0.02016
+    >>> isinstance(r, Comparison)
+    True
 """
 
 from __future__ import annotations

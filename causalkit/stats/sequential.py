@@ -34,6 +34,8 @@ Example:
     >>> r = msprt(estimate=0.4, se2=0.01, tau2=0.05, alpha=0.05)
     >>> bool(r.p_value < 0.05), bool(r.ci_low > 0)
     (True, True)
+    >>> isinstance(r, AlwaysValid)
+    True
 """
 
 from __future__ import annotations

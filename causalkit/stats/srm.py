@@ -8,6 +8,8 @@ Example:
     >>> r = srm_test([1000, 1200], [0.5, 0.5])
     >>> round(float(r.p_value), 9)
     2.0079e-05
+    >>> isinstance(r, SRMResult)
+    True
 """
 
 from __future__ import annotations
