@@ -172,6 +172,27 @@ def _float(values: Any, name: str, source: str) -> Array:
 
 def run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None = None,
                  sha: str | None = None, graph: Any = None) -> Report:
+    """The pipeline on any :class:`~causalkit.data.Source` (see :func:`_run_analysis`).
+
+    BLAS runs single-threaded inside: the matrices are tall and thin, so extra BLAS
+    threads gain little and, on a busy machine, oversubscription costs several times over.
+
+    Example:
+        >>> import pandas as pd
+        >>> spec = ObservationalSpec(name="x", kind="observational", graph="digraph { t -> y }",
+        ...     treatment="t", outcome="y", data={"simulate": "scm"}, refuters=[])
+        >>> df = pd.DataFrame({"t": [0, 1] * 10, "y": [0.0, 1.0] * 10})
+        >>> run_analysis(spec, Source.from_frame(df)).estimates[0].estimate
+        1.0
+    """
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_analysis(spec, source, seed=seed, sha=sha, graph=graph)
+
+
+def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None = None,
+                  sha: str | None = None, graph: Any = None) -> Report:
     """The pipeline on any :class:`~causalkit.data.Source` (what both entry points call).
 
     Example:

@@ -178,9 +178,10 @@ def test_random_common_cause_one_step_is_exact_for_linear_outcome():
     d1 = np.column_stack([ref.design, w])
     t, y = ref.t, ref.y
     exact1 = fit_glm(d1[t == 1], y[t == 1], logistic=False).mean(d1)
-    from causalkit.observational.refute import _one_step
+    from causalkit.observational.refute import _one_step, _StepModel
 
-    step1 = _one_step(ref.out1, ref.design, y, t == 1, w[:, None])[:, 0]
+    step1 = _one_step(_StepModel.build(ref.out1, ref.design, y, t == 1), ref.design,
+                      w[:, None])[:, 0]
     np.testing.assert_allclose(step1, exact1, rtol=1e-8, atol=1e-8)
     r = random_common_cause(ref, simulations=30)
     assert r.status is Status.PASS
