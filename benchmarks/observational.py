@@ -20,6 +20,7 @@ Run ``python benchmarks/observational.py`` (1M rows) or ``--quick`` (100k rows).
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import sys
 import time
@@ -111,7 +112,7 @@ def _simulate(n: int) -> tuple[Any, str, str]:
         graph.append(f"  p{i} -> outcome;")
     for i in range(2):
         graph.append(f"  z{i} -> treatment;")
-    for a, b in zip(confounders[:-1], confounders[1:]):
+    for a, b in itertools.pairwise(confounders):
         if rng.random() < 0.5:
             graph.append(f"  {a} -> {b};")
     graph.append("  treatment -> outcome; }")

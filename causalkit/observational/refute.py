@@ -200,7 +200,7 @@ class _StepModel:
         eta = d @ fit.coef
         v = np.where(rows, fit.dmean(d), 0.0)
         r = np.where(rows, y - fit.mean(d), 0.0)
-        a = np.linalg.solve(fit.hessian, d.T @ r)
+        a = np.asarray(np.linalg.solve(fit.hessian, d.T @ r), dtype=np.float64)
         return cls(fit, eta, v, r, a)
 
 
