@@ -173,7 +173,7 @@ def plan_scan(
     observed_until: datetime | None = None,
     holdout: float = 0.0,
     salt: str = "0",
-    chunk_users: int = 250_000,
+    chunk_users: int = 1_000_000,
 ) -> ScanPlan:
     """Check the two sources and build the plan shared by every scan.
 
@@ -253,13 +253,21 @@ def plan_scan(
         if bad:
             raise DataError(f"{bad} missing or NaN value(s) among eligible users", column=v,
                             source=users.describe(), hint="fill or drop them")
-    orphans = _scalar(
-        engine, events,
-        f"SELECT COUNT(*) FILTER (WHERE u.uid IS NULL) AS unknown, "
-        f"COUNT(*) FILTER (WHERE {t_ev} < u.s) AS early FROM src e "
-        f"LEFT JOIN (SELECT {uid} AS uid, {s_us} AS s FROM {users_rel}) u "
-        f"ON e.{uid} = u.uid",
-    )
+    # one scan: events of unknown users, before signup, and per action in the condition windows
+    window = max_window * DAY_SECONDS
+    by_action = engine.query(events, (
+        f"SELECT * FROM (SELECT CAST(e.{quote_ident(c.event)} AS VARCHAR) AS action, "
+        "COUNT(*) FILTER (WHERE u.uid IS NULL) AS unknown, "
+        f"COUNT(*) FILTER (WHERE {t_ev} < u.s) AS early, "
+        f"COUNT(*) FILTER (WHERE u.s + {end} <= {obs!r} AND {t_ev} >= u.s "
+        f"AND {t_ev} < u.s + {window}) AS n "
+        f"FROM src e LEFT JOIN (SELECT {uid} AS uid, {s_us} AS s FROM {users_rel}) u "
+        f"ON e.{uid} = u.uid GROUP BY 1) AS q "
+        "ORDER BY n DESC, action")).to_pylist()
+    frequencies = {str(r["action"]): int(r["n"]) for r in by_action
+                   if r["n"] and r["action"] is not None}
+    orphans = {"unknown": sum(int(r["unknown"]) for r in by_action),
+               "early": sum(int(r["early"]) for r in by_action)}
     summary = InputSummary(
         users=int(us["n"]), missing_signup=int(us["missing"]),
         not_observed=int(us["n"]) - int(us["missing"]) - eligible,
@@ -273,25 +281,16 @@ def plan_scan(
         retention=retention, retention_event=retention_event, event_time=t_ev,
         users_relation=users_rel, n_chunks=max(1, math.ceil(eligible / chunk_users)),
         holdout=holdout, salt=salt, summary=summary, max_window=max_window,
-        extra={"signup_kind": su_kind, "event_kind": ev_kind},
+        extra={"signup_kind": su_kind, "event_kind": ev_kind, "frequencies": frequencies},
     )
 
 
 def action_frequencies(plan: ScanPlan) -> dict[str, int]:
-    """Events per action among eligible users in days ``[0, max_window)``, most frequent first."""
-    c = plan.columns
-    t = plan.event_time
-    sql = (
-        f"WITH u AS ({plan.eligible_users_sql()}) "
-        f"SELECT CAST(e.{quote_ident(c.event)} AS VARCHAR) AS action, COUNT(*) AS n "
-        f"FROM src e JOIN u ON e.{quote_ident(c.user)} = u.uid "
-        f"WHERE {t} >= u.s AND {t} < u.s + {plan.max_window * DAY_SECONDS} "
-        f"AND e.{quote_ident(c.event)} IS NOT NULL "
-        "GROUP BY 1"
-    )
-    rows = plan.engine.query(
-        plan.events, f"SELECT * FROM ({sql}) AS q ORDER BY n DESC, action").to_pylist()
-    return {str(r["action"]): int(r["n"]) for r in rows}
+    """Events per action among eligible users in days ``[0, max_window)``, most frequent first.
+
+    Counted while planning (the same scan that counts orphan events).
+    """
+    return dict(plan.extra["frequencies"])
 
 
 def select_actions(frequencies: dict[str, int], *, include: Sequence[str] | None = None,

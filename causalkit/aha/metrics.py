@@ -95,6 +95,49 @@ def condition_metrics(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: ArrayLike
     )
 
 
+def _tail(start: IntArray, up: NDArray[np.bool_], total: IntArray, good: IntArray,
+          draws: IntArray, *, block: int = 64) -> FloatArray:
+    """Hypergeometric tail sums from ``start`` away from the mode, vectorized over tables.
+
+    ``up``: P(X >= start), else P(X <= start). The pmf at ``start`` comes from
+    its log (``betaln``); the following terms from the ratio of consecutive
+    probabilities, ``block`` at a time, until they stop adding to the sum.
+    """
+    from scipy.stats import hypergeom
+
+    out = np.zeros(start.shape)
+    if start.size == 0:
+        return out
+    log_p0 = hypergeom.logpmf(start, total, good, draws)
+    s0 = start.astype(np.float64)
+    m = total.astype(np.float64)
+    g = good.astype(np.float64)
+    d = draws.astype(np.float64)
+    direction = np.where(up, 1.0, -1.0)
+    acc = np.ones(start.shape)
+    carry = np.ones(start.shape)
+    active = np.arange(start.size)
+    step = np.arange(block, dtype=np.float64)
+    offset = 0
+    while active.size:
+        k = s0[active, None] + direction[active, None] * (offset + step[None, :])
+        ga, da, ma = g[active, None], d[active, None], m[active, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # beyond the support a factor turns zero (or negative: clipped); cumprod keeps it 0
+            ratio_up = (ga - k) * (da - k) / ((k + 1) * (ma - ga - da + k + 1))
+            ratio_down = k * (ma - ga - da + k) / ((ga - k + 1) * (da - k + 1))
+        ratio = np.where(up[active, None], ratio_up, ratio_down)
+        ratio = np.nan_to_num(ratio, nan=0.0, posinf=0.0)
+        ratio = np.clip(ratio, 0.0, None)
+        terms = carry[active, None] * np.cumprod(ratio, axis=1)
+        acc[active] += terms.sum(axis=1)
+        carry[active] = terms[:, -1]
+        offset += block
+        done = (carry[active] <= 1e-17 * acc[active]) | (ratio[:, -1] <= 0)
+        active = active[~done]
+    return np.exp(log_p0) * acc
+
+
 def fisher_exact_two_sided(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike,
                            tn: ArrayLike) -> FloatArray:
     """Two-sided Fisher exact p-values of many 2x2 tables at once.
@@ -162,10 +205,12 @@ def fisher_exact_two_sided(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike,
         right = np.where(lo_small, mid - 1, right)
         left = np.where(lo_big, mid + 1, left)
     # P(X >= x) and P(X <= found) for the upper case; P(X <= x) + P(X >= found) otherwise
-    near = np.where(upper, hypergeom.sf(x - 1, m_, n_, k_), hypergeom.cdf(x, m_, n_, k_))
-    far_up = np.where(found >= lo, hypergeom.cdf(found, m_, n_, k_), 0.0)
-    far_lo = np.where(found <= hi, hypergeom.sf(found - 1, m_, n_, k_), 0.0)
-    far = np.where(upper, far_up, far_lo)
+    near = _tail(x, upper, m_, n_, k_)
+    has_far = np.where(upper, found >= lo, found <= hi)
+    far = np.zeros_like(near)
+    if has_far.any():
+        far[has_far] = _tail(found[has_far], ~upper[has_far], m_[has_far], n_[has_far],
+                             k_[has_far])
     p = np.minimum(1.0, near + far)
     out[ok] = p
     return out.reshape(shape)

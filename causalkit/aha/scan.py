@@ -12,10 +12,9 @@ Example:
     >>> sim = simulate_event_log(seed=0, n_users=300)
     >>> plan = plan_scan(Source.from_frame(sim.tables["events"]),
     ...                  Source.from_frame(sim.tables["users"]), max_window=7)
-    >>> users = user_facts(plan, 0)
-    >>> counts = action_day_counts(plan, 0, ["add_friend"], max_day=7)
-    >>> bool(counts.uidx.max() < users.n)
-    True
+    >>> users, counts = scan_chunk(plan, 0, ["add_friend", "like_post"], max_day=7)
+    >>> bool(counts.uidx.max() < users.n), sorted(set(counts.action.tolist()))
+    (True, [0, 1])
 """
 
 from __future__ import annotations
@@ -59,41 +58,66 @@ class DayCounts:
     count: NDArray[np.int32]
 
 
-def user_facts(plan: ScanPlan, chunk: int, *, proxy_days: int = 1) -> UserFacts:
-    """Retention, holdout flag, early activity and covariates of a bucket's users.
+def user_table(plan: ScanPlan, chunk: int) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+    """Holdout flags and covariates of a bucket's users, in ``uidx`` order (users table only)."""
+    covs = "".join(f", u.{quote_ident('cov_' + v)}" for v in plan.covariates)
+    sql = (f"SELECT * FROM (WITH u AS ({plan.eligible_users_sql(chunk)}) "
+           f"SELECT u.uidx, {plan.holdout_sql('u.uid')} AS holdout{covs} FROM u) AS q "
+           "ORDER BY uidx")
+    tab = plan.engine.query(plan.events, sql)
+    cov = np.column_stack(
+        [tab.column("cov_" + v).to_numpy() for v in plan.covariates]
+    ) if plan.covariates else np.zeros((tab.num_rows, 0))
+    return tab.column("holdout").to_numpy().astype(bool), np.asarray(cov, dtype=np.float64)
 
-    Retained = at least one event (or ``retention_event``) in days
-    ``[start_day, end_day)`` after signup.
+
+def scan_chunk(plan: ScanPlan, chunk: int, actions: Sequence[str], *, max_day: int,
+               proxy_days: int = 1) -> tuple[UserFacts, DayCounts]:
+    """One aggregate query over the log for a bucket: the day counts and the users' facts.
+
+    Every event of an eligible user in days ``[0, end_day)`` falls in one group:
+    ``(user, action, day)`` for the searched actions in days ``[0, max_day)``;
+    ``(user, -3)`` for other events in the first ``proxy_days`` days (early
+    activity); ``(user, -1)`` for events that count as retention. Retained users
+    and early activity are then read off the groups with ``np.bincount``.
     """
     c = plan.columns
     t = plan.event_time
     start, end = plan.retention[0] * DAY_SECONDS, plan.retention[1] * DAY_SECONDS
-    is_ret = f"{t} >= u.s + {start} AND {t} < u.s + {end}"
+    is_ret = f"{t} >= u.s + {start}"
     if plan.retention_event is not None:
         is_ret += (f" AND CAST(e.{quote_ident(c.event)} AS VARCHAR) = "
                    f"{quote_literal(plan.retention_event)}")
-    covs = "".join(f", u.{quote_ident('cov_' + v)}" for v in plan.covariates)
+    in_window = f"acts.a IS NOT NULL AND {t} < u.s + {max_day * DAY_SECONDS}"
+    early = f"{t} < u.s + {proxy_days * DAY_SECONDS}"
+    values = ", ".join(f"({quote_literal(a)}, {i})" for i, a in enumerate(actions))
     sql = (
-        f"WITH u AS ({plan.eligible_users_sql(chunk)}), "
-        f"r AS (SELECT e.{quote_ident(c.user)} AS uid, "
-        f"MAX(CASE WHEN {is_ret} THEN 1 ELSE 0 END) AS retained, "
-        f"COUNT(*) FILTER (WHERE {t} < u.s + {proxy_days * DAY_SECONDS}) AS early "
+        f"SELECT * FROM (WITH u AS ({plan.eligible_users_sql(chunk)}), "
+        f"acts(name, a) AS (VALUES {values}), "
+        "x AS (SELECT u.uidx, "
+        f"CASE WHEN {in_window} THEN acts.a WHEN {early} THEN -3 ELSE -1 END AS a, "
+        f"CASE WHEN {in_window} THEN CAST(floor(({t} - u.s) / {DAY_SECONDS}) AS SMALLINT) "
+        "ELSE 0 END AS d "
         f"FROM src e JOIN u ON e.{quote_ident(c.user)} = u.uid "
-        f"WHERE {t} >= u.s AND {t} < u.s + {end} GROUP BY 1) "
-        f"SELECT u.uidx, CAST(COALESCE(r.retained, 0) AS TINYINT) AS retained, "
-        f"COALESCE(r.early, 0) AS early, {plan.holdout_sql('u.uid')} AS holdout{covs} "
-        "FROM u LEFT JOIN r ON u.uid = r.uid"
+        f"LEFT JOIN acts ON CAST(e.{quote_ident(c.event)} AS VARCHAR) = acts.name "
+        f"WHERE {t} >= u.s AND {t} < u.s + {end} AND (({in_window}) OR ({early}) OR ({is_ret})))"
+        " SELECT uidx, CAST(a AS SMALLINT) AS a, d, CAST(COUNT(*) AS INTEGER) AS n "
+        "FROM x GROUP BY ALL) AS q"
     )
-    tab = plan.engine.query(plan.events, f"SELECT * FROM ({sql}) AS q ORDER BY uidx")
-    cov = np.column_stack(
-        [tab.column("cov_" + v).to_numpy() for v in plan.covariates]
-    ) if plan.covariates else np.zeros((tab.num_rows, 0))
-    return UserFacts(
-        retained=tab.column("retained").to_numpy().astype(np.int8),
-        holdout=tab.column("holdout").to_numpy().astype(bool),
-        early=tab.column("early").to_numpy().astype(np.int64),
-        covariates=np.asarray(cov, dtype=np.float64),
-    )
+    tab = plan.engine.query(plan.events, sql)
+    uidx = tab.column("uidx").to_numpy().astype(np.int32, copy=False)
+    a = tab.column("a").to_numpy().astype(np.int16, copy=False)
+    d = tab.column("d").to_numpy().astype(np.int16, copy=False)
+    n = tab.column("n").to_numpy().astype(np.int32, copy=False)
+    holdout, cov = user_table(plan, chunk)
+    n_users = holdout.size
+    retained = np.bincount(uidx[a == -1], minlength=n_users) > 0
+    in_proxy = (a == -3) | ((a >= 0) & (d < proxy_days))
+    early_n = np.bincount(uidx[in_proxy], weights=n[in_proxy], minlength=n_users)
+    keep = a >= 0
+    facts = UserFacts(retained=retained.astype(np.int8), holdout=holdout,
+                      early=early_n.astype(np.int64), covariates=cov)
+    return facts, DayCounts(uidx=uidx[keep], action=a[keep], day=d[keep], count=n[keep])
 
 
 def action_day_counts(plan: ScanPlan, chunk: int, actions: Sequence[str], *,

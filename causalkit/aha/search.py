@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from causalkit.aha.grid import ConditionGrid, count_histogram, grid_from_histogram
 from causalkit.aha.inputs import ScanPlan
-from causalkit.aha.scan import UserFacts, action_day_counts, user_facts
+from causalkit.aha.scan import UserFacts, action_day_counts, scan_chunk
 
 
 @dataclass(frozen=True, order=True)
@@ -84,8 +84,8 @@ def run_grid(plan: ScanPlan, actions: Sequence[str], windows: Sequence[int],
     hist = np.zeros((len(actions), w.size, z_cap + 1, 4), dtype=np.int64)
     facts: list[UserFacts] = []
     for chunk in range(plan.n_chunks):
-        f = user_facts(plan, chunk, proxy_days=proxy_days)
-        counts = action_day_counts(plan, chunk, actions, max_day=int(w.max()))
+        f, counts = scan_chunk(plan, chunk, actions, max_day=int(w.max()),
+                               proxy_days=proxy_days)
         label = 2 * f.holdout.astype(np.int64) + f.retained
         hist += count_histogram(counts.uidx, counts.action, counts.day, counts.count,
                                 n_users=f.n, n_actions=len(actions), windows=w, z_cap=z_cap,

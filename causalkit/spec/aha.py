@@ -145,7 +145,8 @@ class AhaSpec(StrictModel):
     )
     fdr: FdrMethod = Field(FdrMethod.BH, description="bh, or by (any dependence)")
     chunk_users: int = Field(
-        250_000, ge=1_000, description="users per scan of the event log (bounds memory)"
+        1_000_000, ge=1_000,
+        description="users per scan of the event log (bounds memory, about 1 KB per user)"
     )
     report_rows: int = Field(30, ge=1, description="conditions listed in the report's table")
     heatmaps: int = Field(6, ge=0, description="X-by-Z heatmaps for this many best actions")
