@@ -1,14 +1,14 @@
 """Out-of-core A/B on one machine: 100M rows of Parquet with bounded memory (DuckDB).
 
 Generates an A/B data set with the columns of the ``ab`` simulator in 1M-row Parquet
-files (``benchmarks/_data/ab_rows/part-0000.parquet`` ...; about 3.5 GB for 100M rows,
-kept between runs), then measures, each in a fresh subprocess whose peak resident
+files (``benchmarks/_data/ab_rows/part-0000.parquet`` ...; about 3.4 GB for 100M rows,
+kept between runs; smaller sizes are folders of links to the first files), then measures, each in a fresh subprocess whose peak resident
 memory is read with ``os.wait4``:
 
 * ``grouped``: the A/B sufficient statistics (per-arm moments of the seven metric
   columns) through ``DuckDBEngine.grouped_moments`` with a 1 GB DuckDB memory limit;
 * ``analysis``: the whole A/B analysis (``causalkit run`` on a spec whose data is
-  the Parquet glob, JSON report), when the ``ab`` analysis is registered;
+  the Parquet folder, JSON report), when the ``ab`` analysis is registered;
 * peer ``pyarrow``: a hand-written streaming baseline (pyarrow batches, numpy
   moments per batch, merged exactly), on the same files.
 
@@ -81,23 +81,31 @@ def _write_part(i: int, seed: int = 2026) -> None:
 
 
 def ensure_data(rows: int) -> tuple[str, int]:
-    """Write the Parquet files for ``rows`` (a multiple of 1M) if missing; return (glob, bytes)."""
+    """Write the Parquet files for ``rows`` (1, 3, 10, 30 or 100 M) if missing.
+
+    Returns:
+        (a folder holding exactly those files, their total size in bytes).
+    """
     files = rows // FILE_ROWS
     DATA.mkdir(parents=True, exist_ok=True)
     for i in range(files):
         if not _part(i).exists():
             _write_part(i)
-    return glob_for(rows), sum(_part(i).stat().st_size for i in range(files))
+    return dir_for(rows), sum(_part(i).stat().st_size for i in range(files))
 
 
-def glob_for(rows: int) -> str:
-    """A glob that selects exactly the first ``rows // 1M`` files (1, 3, 10, 30 or 100 M)."""
+def dir_for(rows: int) -> str:
+    """A folder holding exactly the first ``rows // 1M`` files (symbolic links)."""
     files = rows // FILE_ROWS
-    patterns = {1: "part-0000", 3: "part-000[0-2]", 10: "part-000?", 30: "part-00[0-2]?",
-                100: "part-00??"}
-    if files not in patterns:
-        raise ValueError(f"rows must be one of {sorted(k * FILE_ROWS for k in patterns)}")
-    return str(DATA / f"{patterns[files]}.parquet")
+    if files == 100:
+        return str(DATA)
+    folder = HERE / "_data" / f"ab_{files}M"
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        link = folder / _part(i).name
+        if not link.exists():
+            link.symlink_to(_part(i))
+    return str(folder)
 
 
 # -- measured work (runs in a child process) --------------------------------------------
@@ -158,7 +166,9 @@ def child_peer(path: str) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     acc: dict[str, Moments] = {}
-    for f in sorted(glob.glob(path)):
+    files = sorted(glob.glob(os.path.join(path, "*.parquet"))) if os.path.isdir(path) \
+        else sorted(glob.glob(path))
+    for f in files:
         pf = pq.ParquetFile(f)
         for batch in pf.iter_batches(batch_size=1_000_000, columns=["variant", *COLUMNS]):
             labels = batch.column(0).dictionary.to_pylist()
@@ -196,7 +206,8 @@ def child_analysis(path: str) -> dict[str, Any]:
         res = CliRunner().invoke(main, ["run", str(spec), "--format", "json", "--out", str(out)])
         seconds = time.perf_counter() - t0
         if not out.exists():
-            raise RuntimeError(f"causalkit run failed ({res.exit_code}): {res.output[-500:]}")
+            raise RuntimeError(f"causalkit run failed ({res.exit_code}): {res.output[-500:]}"
+                               f" {res.exception!r}")
         report = json.loads(out.read_text())
     return {"seconds": seconds, "estimates": [
         {k: e.get(k) for k in ("metric", "estimate", "ci_low", "ci_high", "p_value")}
@@ -285,7 +296,7 @@ def run(quick: bool = False) -> list[Result]:
             results.append(Result(
                 benchmark="outofcore", case=f"A/B analysis (causalkit run), {label}",
                 causalkit_seconds=float("nan"), peer="-", peer_seconds=None,
-                goal="peak < 2 GB", note=f"failed: {str(exc)[:200]}"))
+                goal="peak < 2 GB", note=f"failed: {str(exc).strip().splitlines()[-1][:200]}"))
     return results
 
 

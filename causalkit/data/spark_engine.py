@@ -9,8 +9,8 @@ partitions, no UI, bound to 127.0.0.1).
 
 The texts that engines run are portable (see :mod:`causalkit.data.sql`): while it runs
 causalkit's own queries the engine switches the session to ANSI SQL with
-double-quoted identifiers, ``''`` as the escaped quote in strings and timestamps
-without time zone (``TIMESTAMP_NTZ``), so ``"col"``, ``'it''s'`` and ``TIMESTAMP '...'``
+double-quoted identifiers, ``''`` as the escaped quote in strings, timestamps
+without time zone (``TIMESTAMP_NTZ``) and the UTC time zone, so ``"col"``, ``'it''s'`` and ``TIMESTAMP '...'``
 mean what they mean in DuckDB. (Backslashes in string literals still differ: use
 :func:`causalkit.data.sql.string_literal`, which spells them ``CHR(92)``.) The caller's settings are restored afterwards, and a
 user's own ``sql:`` source is parsed with the session's settings untouched.
@@ -51,6 +51,7 @@ _DIALECT = {
     "spark.sql.ansi.doubleQuotedIdentifiers": "true",
     "spark.sql.parser.escapedStringLiterals": "false",
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
+    "spark.sql.session.timeZone": "UTC",
 }
 
 _LOCAL_CONFIG = {
@@ -229,6 +230,17 @@ class SparkEngine:
                 hit = (name, frame, source.frame if source.kind == "frame" else None)
                 self._views[key] = hit
         return hit[0], hit[1]
+
+    def relation_sql(self, source: Source) -> str:
+        """The name of the temporary view of ``source`` (to join two sources in one query).
+
+        Example:
+            >>> from causalkit.data.source import Source
+            >>> SparkEngine().relation_sql(Source(kind="table", table="t"))  # doctest: +SKIP
+            '"__ck_src_0"'
+        """
+        view, _ = self._view(source)
+        return quote_ident(view)
 
     def forget(self, source: Source) -> None:
         """Drop the temporary view registered for ``source``."""

@@ -4,7 +4,13 @@ Every text here is written in the common subset of DuckDB and Spark SQL (ANSI
 mode with double-quoted identifiers, which :class:`~causalkit.data.spark_engine.SparkEngine`
 switches on for its own queries): ``CAST(... AS DOUBLE)``, ``AVG``, ``SUM``,
 ``MIN``/``MAX``, ``COUNT``, ``COUNT_IF``, ``ISNAN``, ``IS NOT DISTINCT FROM``.
-The relation ``src`` stands for the source, as in ``engine.query``.
+The relation ``src`` stands for the source, as in ``engine.query``. Where no common
+spelling exists (epoch times, integer division) a helper takes the engine's dialect
+(:func:`dialect_of`) and returns that engine's form.
+
+Portable spellings to prefer: ``CAST(x AS STRING)`` (``VARCHAR`` is DuckDB only),
+``CAST(x AS DOUBLE)`` (not ``x::DOUBLE``), ``COUNT_IF(cond)``, ``GROUP BY 1``,
+``IS NOT DISTINCT FROM``, ``'it''s'`` for a quote (:func:`string_literal` for backslashes).
 
 Grouped moments are computed in two passes so that both engines return the same
 numbers to about 1e-14 relative, whatever their summation order:
@@ -41,6 +47,7 @@ import numpy as np
 from causalkit.data.engine import quote_ident
 from causalkit.data.moments import Moments
 from causalkit.errors import DataError
+from causalkit.spec.common import Engine
 
 _ROW = '"__ck_r"'
 _SHIFT = '"__ck_m"'
@@ -80,6 +87,88 @@ def string_literal(value: str) -> str:
     """
     parts = ["'" + p.replace("'", "''") + "'" for p in value.split("\\")]
     return parts[0] if len(parts) == 1 else "(" + " || CHR(92) || ".join(parts) + ")"
+
+
+def dialect_of(engine: object) -> Engine:
+    """Which SQL dialect an engine speaks (engines without a ``dialect`` are DuckDB).
+
+    Example:
+        >>> from causalkit.data import DuckDBEngine
+        >>> dialect_of(DuckDBEngine())
+        <Engine.DUCKDB: 'duckdb'>
+    """
+    value = getattr(engine, "dialect", Engine.DUCKDB)
+    return value if isinstance(value, Engine) else Engine(value)
+
+
+def epoch_us(expr: str, dialect: Engine) -> str:
+    """Microseconds since 1970-01-01 UTC of a timestamp (naive timestamps read as UTC).
+
+    There is no portable spelling: DuckDB has ``epoch_us``, Spark ``unix_micros``.
+    (The Spark engine runs causalkit's queries with the session time zone set to UTC.)
+
+    Example:
+        >>> epoch_us('"t"', Engine.DUCKDB), epoch_us('"t"', Engine.SPARK)
+        ('epoch_us("t")', 'unix_micros(CAST("t" AS TIMESTAMP))')
+    """
+    if dialect is Engine.SPARK:
+        return f"unix_micros(CAST({expr} AS TIMESTAMP))"
+    return f"epoch_us({expr})"
+
+
+def epoch_ns(expr: str, dialect: Engine) -> str:
+    """Nanoseconds since 1970-01-01 UTC of a timestamp (BIGINT; microsecond resolution on Spark).
+
+    Example:
+        >>> epoch_ns('"t"', Engine.SPARK)
+        'unix_micros(CAST("t" AS TIMESTAMP)) * 1000'
+    """
+    if dialect is Engine.SPARK:
+        return f"{epoch_us(expr, dialect)} * 1000"
+    return f"epoch_ns({expr})"
+
+
+def epoch_seconds(expr: str, dialect: Engine) -> str:
+    """Seconds since 1970-01-01 UTC of a timestamp, as DOUBLE.
+
+    Example:
+        >>> epoch_seconds('"t"', Engine.DUCKDB)
+        'CAST(epoch_us("t") AS DOUBLE) / 1000000.0E0'
+    """
+    return f"CAST({epoch_us(expr, dialect)} AS DOUBLE) / 1000000.0E0"
+
+
+def int_div(numerator: str, denominator: str, dialect: Engine) -> str:
+    """Integer division of BIGINTs (truncating; use on non-negative values).
+
+    ``a // b`` is DuckDB only and ``a DIV b`` Spark only; ``/`` gives a DOUBLE in both,
+    which is not exact beyond 2**53.
+
+    Example:
+        >>> int_div("x", "3", Engine.DUCKDB), int_div("x", "3", Engine.SPARK)
+        ('(x) // (3)', '(x) DIV (3)')
+    """
+    op = "DIV" if dialect is Engine.SPARK else "//"
+    return f"({numerator}) {op} ({denominator})"
+
+
+def hash_number(expr: str, dialect: Engine) -> str:
+    """A non-negative BIGINT hash of a string expression, the same in both engines.
+
+    The first 15 hex digits (60 bits) of ``md5(expr)``; DuckDB's ``md5_number`` and
+    Spark's ``hash``/``xxhash64`` differ, so neither is portable.
+
+    Example:
+        >>> hash_number("k", Engine.SPARK)
+        'CAST(conv(substr(md5(k), 1, 15), 16, 10) AS BIGINT)'
+        >>> import duckdb, hashlib
+        >>> sql = "SELECT " + hash_number("'42:salt'", Engine.DUCKDB)
+        >>> duckdb.sql(sql).fetchall()[0][0] == int(hashlib.md5(b"42:salt").hexdigest()[:15], 16)
+        True
+    """
+    if dialect is Engine.SPARK:
+        return f"CAST(conv(substr(md5({expr}), 1, 15), 16, 10) AS BIGINT)"
+    return f"CAST(('0x' || substr(md5({expr}), 1, 15)) AS BIGINT)"
 
 
 def count_bad(expr: str) -> str:
@@ -253,4 +342,17 @@ def _moments(cols: tuple[str, ...], n: int, shift: np.ndarray, dsum: np.ndarray,
     return Moments(cols, n, mean, com)
 
 
-__all__ = ["MomentsQuery", "as_double", "count_bad", "double_literal", "string_literal", "where_clause"]
+__all__ = [
+    "MomentsQuery",
+    "as_double",
+    "count_bad",
+    "dialect_of",
+    "double_literal",
+    "epoch_ns",
+    "epoch_seconds",
+    "epoch_us",
+    "hash_number",
+    "int_div",
+    "string_literal",
+    "where_clause",
+]
