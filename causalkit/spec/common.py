@@ -66,17 +66,23 @@ class Metric(StrictModel):
     """
 
     name: str = Field(min_length=1, description="name shown in reports")
-    type: MetricType
+    type: MetricType = Field(description="how the metric is aggregated per unit")
     column: str | None = Field(None, description="column for mean and proportion metrics")
     numerator: str | None = Field(None, description="numerator column of a ratio metric")
     denominator: str | None = Field(None, description="denominator column of a ratio metric")
     covariate: str | None = Field(None, description="pre-period column for CUPED")
-    covariate_numerator: str | None = None
-    covariate_denominator: str | None = None
-    role: Role = Role.SECONDARY
-    direction: Direction | None = None
+    covariate_numerator: str | None = Field(None, description="pre-period numerator for ratio CUPED")
+    covariate_denominator: str | None = Field(
+        None, description="pre-period denominator for ratio CUPED"
+    )
+    role: Role = Field(Role.SECONDARY, description="what the metric is for in the decision")
+    direction: Direction | None = Field(
+        None, description="which way is better; needed by guardrails and margins"
+    )
     margin: float | None = Field(None, ge=0, description="non-inferiority margin (>= 0)")
-    margin_kind: MarginKind = MarginKind.ABSOLUTE
+    margin_kind: MarginKind = Field(
+        MarginKind.ABSOLUTE, description="margin in metric units or relative to control"
+    )
     practical_threshold: float | None = Field(
         None, description="smallest improvement worth shipping, in the metric's units"
     )
@@ -161,7 +167,7 @@ class DataSource(StrictModel):
     format: FileFormat | None = Field(None, description="file format; inferred from the suffix")
     sql: str | None = Field(None, description="a query run by the engine")
     table: str | None = Field(None, description="a table name known to the engine")
-    engine: Engine = Engine.DUCKDB
+    engine: Engine = Field(Engine.DUCKDB, description="where scans run")
     simulate: Simulator | None = Field(None, description="a built-in generator")
     params: dict[str, Any] = Field(default_factory=dict, description="generator parameters")
     seed: int | None = Field(None, description="generator seed")
@@ -200,8 +206,12 @@ class Analysis(StrictModel):
     """Analysis settings shared by every kind."""
 
     alpha: float = Field(0.05, gt=0, lt=0.5, description="two-sided significance level")
-    correction: Correction = Correction.HOLM
-    sequential: Sequential = Sequential.NONE
+    correction: Correction = Field(
+        Correction.HOLM, description="multiple-testing correction across primary metrics and arms"
+    )
+    sequential: Sequential = Field(
+        Sequential.NONE, description="always-valid (msprt) or group-sequential (gst) inference"
+    )
     power: float = Field(0.8, gt=0, lt=1, description="target power for planning")
     msprt_tau: float | None = Field(
         None, gt=0, description="mixture scale of the mSPRT, in units of the metric's sd"
@@ -225,10 +235,12 @@ class DecisionState(StrEnum):
 class DecisionRules(StrictModel):
     """When a gated experiment may ship, must hold, or is finished."""
 
-    min_sample_per_arm: int = Field(0, ge=0)
-    min_runtime: Duration | None = None
+    min_sample_per_arm: int = Field(0, ge=0, description="hold below this many units per arm")
+    min_runtime: Duration | None = Field(None, description="hold until the test ran this long")
     horizon: Duration | None = Field(None, description="planned runtime")
-    horizon_sample_per_arm: int | None = Field(None, ge=1)
+    horizon_sample_per_arm: int | None = Field(
+        None, ge=1, description="planned units per arm"
+    )
     fail_on: list[DecisionState] = Field(
         default_factory=lambda: [DecisionState.ROLLBACK, DecisionState.INVALID,
                                  DecisionState.ERROR],

@@ -1,0 +1,131 @@
+"""The field-by-field reference of the spec format, generated from the models.
+
+``docs/spec-reference.md`` is this module's output (a test keeps them equal), so the
+reference can never drift from what the loader accepts.
+
+Example:
+    >>> text = reference_markdown()
+    >>> "## `kind: ab`" in text and "| `alpha` |" in text
+    True
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from causalkit.spec.models import SPEC_TYPES
+
+_TITLE = {"ab": "kind: ab", "switchback": "kind: switchback",
+          "observational": "kind: observational", "aha": "kind: aha"}
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        base = args[0]
+        if base is timedelta:
+            return "duration"
+        if base is datetime:
+            return "timestamp"
+        return _type_name(base)
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type_name(a) for a in args if a is not type(None)]
+        return " or ".join(dict.fromkeys(parts))
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{a}`" for a in args)
+    if origin is list:
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict:
+        return "mapping"
+    if isinstance(annotation, type):
+        if issubclass(annotation, enum.Enum):
+            return " \\| ".join(f"`{m.value}`" for m in annotation)
+        if issubclass(annotation, BaseModel):
+            return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+        if annotation is timedelta:
+            return "duration"
+        if annotation is datetime:
+            return "timestamp"
+        return {"str": "text", "int": "integer", "float": "number", "bool": "boolean"}.get(
+            annotation.__name__, annotation.__name__)
+    return str(annotation)
+
+
+def _default(field: Any) -> str:
+    if field.is_required():
+        return "required"
+    if field.default_factory is not None:
+        try:
+            value = field.default_factory()
+        except TypeError:
+            return "—"
+        if isinstance(value, BaseModel):
+            return "defaults"
+    else:
+        value = field.default
+    if value is None or value is PydanticUndefined:
+        return "—"
+    if isinstance(value, enum.Enum):
+        return f"`{value.value}`"
+    if isinstance(value, list):
+        return "`[" + ", ".join(str(getattr(v, "value", v)) for v in value) + "]`"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    return f"`{value}`"
+
+
+def _nested(model: type[BaseModel]) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    for field in model.model_fields.values():
+        stack = [field.annotation]
+        while stack:
+            ann = stack.pop()
+            if isinstance(ann, type) and issubclass(ann, BaseModel) and ann not in found:
+                found.append(ann)
+            stack.extend(typing.get_args(ann))
+    return found
+
+
+def _table(model: type[BaseModel]) -> list[str]:
+    lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        desc = (field.description or "").replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
+    return lines
+
+
+def reference_markdown() -> str:
+    """The Markdown reference of every spec kind and every nested mapping."""
+    out = ["# Spec reference", "",
+           "Generated from the spec models (`causalkit.spec.reference`); "
+           "see [the spec format](spec.md) for the rules and examples.", ""]
+    shared: list[type[BaseModel]] = []
+    for kind, model in SPEC_TYPES.items():
+        out += [f"## `{_TITLE[kind]}`", "", (model.__doc__ or "").strip().splitlines()[0], ""]
+        out += _table(model)
+        out.append("")
+        for sub in _nested(model):
+            if sub not in shared:
+                shared.append(sub)
+    seen: set[type[BaseModel]] = set()
+    queue = list(shared)
+    while queue:
+        sub = queue.pop(0)
+        if sub in seen:
+            continue
+        seen.add(sub)
+        doc = (sub.__doc__ or "").strip().splitlines()
+        out += [f"## {sub.__name__}", "", doc[0] if doc else "", ""]
+        out += _table(sub)
+        out.append("")
+        queue.extend(s for s in _nested(sub) if s not in seen)
+    return "\n".join(out).rstrip() + "\n"
