@@ -144,6 +144,7 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
     n_plan = (spec.plan.sample_per_arm or spec.decision.horizon_sample_per_arm
               or max(int(mom.n * share_c), 2))
     n_total_plan = n_plan / share_c
+    inflation, looks = _sequential_inflation(spec)
     rows = []
     for m in spec.metrics:
         level, var, rho2 = metric_variance(m, mom, set(cols))
@@ -160,8 +161,9 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
             if m.type is MetricType.PROPORTION:
                 pt = min(max(level + effect, 0.0), 1.0)
                 var_t = pt * (1 - pt) * (1.0 - rho2)
-            n_total = float(required_total(var_adj, var_t, effect, alpha=a, power=power,
-                                           share_c=share_c, share_t=share_t))
+            n_total = inflation * float(required_total(var_adj, var_t, effect, alpha=a,
+                                                       power=power, share_c=share_c,
+                                                       share_t=share_t))
             n_arm = math.ceil(n_total * share_c)
             n_total = math.ceil(n_total)
             run_days = n_total / per_day if per_day else math.nan
@@ -182,15 +184,51 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
               + f"; alpha {alpha} split over {fam[Role.PRIMARY]} primary and "
               f"{fam[Role.GUARDRAIL]} guardrail comparison(s) (Bonferroni); power {power}; "
               f"shares control {share_c:.3f}, smallest treatment {share_t:.3f}; fixed-horizon "
-              "normal approximation" + ("; an mSPRT analysis needs more units"
-                                       if spec.analysis.sequential.value == "msprt" else ""))
+              "normal approximation"
+              + (f"; units inflated x{inflation:.3f} for {spec.analysis.sequential.value} "
+                 f"over {looks} equally spaced looks (exact sequential power)"
+                 if inflation != 1.0 else ""))
     return Report(
         experiment=Experiment(name=spec.name, kind="ab", spec_sha256=loaded.sha256 or None,
                               data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
         checks=(Check("plan_assumptions", Status.PASS, detail),),
-        meta=Meta(alpha=alpha, extra={"units_per_day": per_day, "pre_period_units": mom.n}),
+        meta=Meta(alpha=alpha, extra={"units_per_day": per_day, "pre_period_units": mom.n,
+                                      "sequential_inflation": inflation}),
         tables=(table,),
     )
+
+
+def _sequential_inflation(spec: ABSpec) -> tuple[float, int]:
+    """Sample-size factor of a sequential analysis over equally spaced looks.
+
+    ``analysis.looks`` sets the number of looks (default 14: two weeks of daily runs).
+    The factor keeps the planned power when the gate may stop at any look.
+
+    Example:
+        >>> from causalkit.spec.ab import ABSpec
+        >>> spec = ABSpec(name="x", kind="ab", unit="u", data={"simulate": "ab"},
+        ...     analysis={"sequential": "gst", "looks": 2},
+        ...     metrics=[{"name": "m", "type": "mean", "column": "m", "role": "primary"}])
+        >>> factor, looks = _sequential_inflation(spec)
+        >>> round(factor, 3), looks
+        (1.004, 2)
+    """
+    from causalkit.spec.common import Sequential
+    from causalkit.stats.sequential_power import (
+        gst_z_boundaries,
+        inflation_factor,
+        msprt_z_boundaries,
+    )
+
+    method = spec.analysis.sequential
+    if method is Sequential.NONE:
+        return 1.0, 1
+    looks = spec.analysis.looks or 14
+    fractions = [(k + 1) / looks for k in range(looks)]
+    alpha, power = spec.analysis.alpha, spec.analysis.power
+    bounds = (gst_z_boundaries(fractions, alpha) if method is Sequential.GST
+              else msprt_z_boundaries(fractions, alpha))
+    return float(inflation_factor(bounds, fractions, alpha, power)), looks
 
 
 def _traffic(spec: ABSpec, source: Source, schema: dict[str, ColumnKind],

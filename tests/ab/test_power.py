@@ -100,3 +100,36 @@ def test_simulator_effects_are_recovered() -> None:
     assert ratio["treatment"] - ratio["control"] == pytest.approx(0.02, abs=0.004)
     assert np.corrcoef(df["chat_minutes"], df["pre_chat_minutes"])[0, 1] == \
         pytest.approx(0.7, abs=0.01)
+
+
+@pytest.mark.parametrize(("method", "looks"), [("msprt", 14), ("gst", 5)])
+def test_sequential_plan_keeps_power_at_every_look(pre: tuple[Path, pd.DataFrame],
+                                                  method: str, looks: int) -> None:
+    """The inflated sample gives the planned power when the gate may stop at any look.
+
+    Checked by simulating the z-statistic path (independent of the recursion).
+    """
+    path, df = pre
+    base = {"name": "p", "kind": "ab", "unit": "user_id", "data": {"simulate": "ab"},
+            "plan": {"mde": 0.03, "sample_per_arm": 5000},
+            "metrics": [{"name": "chat", "type": "mean", "column": "chat_minutes",
+                         "role": "primary"}]}
+    fixed = _rows(ABSpec.model_validate(base), path)["chat"]["units in total"]
+    seq_spec = ABSpec.model_validate({**base, "analysis": {"sequential": method,
+                                                           "looks": looks}})
+    seq = _rows(seq_spec, path)["chat"]["units in total"]
+    assert seq > fixed
+    from causalkit.stats.sequential_power import gst_z_boundaries, msprt_z_boundaries
+
+    t = np.arange(1, looks + 1) / looks
+    bounds = (msprt_z_boundaries(t, 0.05) if method == "msprt" else gst_z_boundaries(t, 0.05))
+    # drift in z units at the horizon with the inflated sample
+    theta = (stats.norm.isf(0.025) + stats.norm.ppf(0.8)) * math.sqrt(seq / fixed)
+    rng = np.random.default_rng(5)
+    sims = 20_000
+    steps = rng.normal(size=(sims, looks)) * np.sqrt(np.diff(t, prepend=0.0))
+    w = np.cumsum(steps, axis=1) + theta * t
+    z = w / np.sqrt(t)
+    crossed = (z >= bounds).any(axis=1)
+    se = math.sqrt(0.8 * 0.2 / sims)
+    assert crossed.mean() >= 0.8 - 4 * se

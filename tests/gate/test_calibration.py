@@ -15,13 +15,13 @@ import pytest
 from gate_sim import binomial_tolerance, daily_stats, intervals, run_gate
 
 from causalkit.gate import GateRules
-from causalkit.gate.plan import (
+from causalkit.stats.power import required_total
+from causalkit.stats.sequential_power import (
     gst_z_boundaries,
     inflation_factor,
     msprt_z_boundaries,
     required_theta,
 )
-from causalkit.stats.power import required_total
 
 ALPHA = 0.05
 DAYS = 30
