@@ -237,7 +237,17 @@ class DuckDBEngine:
         sel = ", ".join(quote_ident(c) for c in columns)
         filt = f" WHERE {where}" if where else ""
         res = self._run(source, f"SELECT {sel} FROM src{filt}").fetchnumpy()
-        return {c: np.asarray(res[c]) for c in columns}
+        out: dict[str, NDArray[np.generic]] = {}
+        for c in columns:
+            missing = int(np.ma.getmaskarray(res[c]).sum())
+            values = np.ma.getdata(res[c])
+            if values.dtype.kind == "f":
+                missing += int(np.isnan(values).sum())
+            if missing:
+                raise DataError(f"{missing} missing value(s)", column=c, source=source.describe(),
+                                hint="fill or drop them before the analysis")
+            out[c] = np.asarray(values)
+        return out
 
     def query(self, source: Source, sql: str) -> pa.Table:
         """Run ``sql`` where the relation ``src`` stands for the source; return Arrow.

@@ -146,3 +146,13 @@ def test_corrupt_parquet_is_data_error(tmp_path: Path) -> None:
     path.write_bytes(b"PAR1 this is not parquet")
     with pytest.raises(DataError, match="could not read"):
         ENGINE.schema(Source.from_path(path))
+
+
+def test_arrays_refuse_nulls_instead_of_zeros() -> None:
+    frame = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"), "b": [1.0, np.nan, 2.0]})
+    src = Source.from_frame(frame)
+    with pytest.raises(DataError, match=r"column 'a': 1 missing"):
+        ENGINE.arrays(src, ["a"])
+    with pytest.raises(DataError, match=r"column 'b': 1 missing"):
+        ENGINE.arrays(src, ["b"])
+    assert ENGINE.arrays(src, ["a"], where='"a" IS NOT NULL')["a"].tolist() == [1, 3]
