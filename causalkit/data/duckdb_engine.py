@@ -54,6 +54,15 @@ def _kind_of(type_name: str) -> ColumnKind:
     return ColumnKind.OTHER
 
 
+def _arrow(cur: Any) -> pa.Table:
+    """A small result (one row per group) as Arrow; the copy DuckDB warns about is cheap."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        if hasattr(cur, "to_arrow_table"):
+            return cur.to_arrow_table()
+        return cur.fetch_arrow_table()  # pragma: no cover - older DuckDB
+
+
 class DuckDBEngine:
     """Scans through an embedded DuckDB connection (one per engine, thread-safe by lock).
 
@@ -206,20 +215,16 @@ class DuckDBEngine:
         """
         self.require_columns(source, numeric=columns, present=by)
         q = MomentsQuery(tuple(by), tuple(columns), where)
-        cur = self._run(source, q.shift_sql())
-        with warnings.catch_warnings():  # the per-group shifts are a few rows: copying is fine
-            warnings.simplefilter("ignore", UserWarning)
-            shifts = cur.to_arrow_table() if hasattr(cur, "to_arrow_table") \
-                else cur.fetch_arrow_table()  # pragma: no cover - older DuckDB
+        shifts = _arrow(self._run(source, q.shift_sql()))
         name = f"__ck_shift_{next(_counter)}"
         with self._lock:
             self._con.register(name, shifts)
         try:
-            rows = self._run(source, q.moments_sql(quote_ident(name))).fetchall()
+            result = _arrow(self._run(source, q.moments_sql(quote_ident(name))))
         finally:
             with self._lock:
                 self._con.unregister(name)
-        return q.parse(rows, source=source.describe())
+        return q.parse(result, source=source.describe())
 
     def arrays(
         self, source: Source, columns: Sequence[str], *, where: str | None = None

@@ -91,6 +91,25 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+_HINTS = (
+    ("TIMESTAMP(NANOS", "Spark reads Parquet timestamps in micro- or milliseconds; rewrite the "
+                        "file with microseconds (pandas: df.to_parquet(path, "
+                        "coerce_timestamps='us', allow_truncated_timestamps=True))"),
+    ("UNRESOLVED_ROUTINE", "the query uses a function Spark does not have (a DuckDB-only "
+                           "function?); see the portable forms in docs/scale.md"),
+    ("DATATYPE_MISSING_SIZE", "write CAST(x AS STRING), not CAST(x AS VARCHAR)"),
+    ("PATH_NOT_FOUND", "check the data path"),
+)
+
+
+def _read_error(exc: BaseException, source: Source) -> DataError:
+    """A DataError for a failed Spark read or query, with a hint for known causes."""
+    text = str(exc)
+    hint = next((h for key, h in _HINTS if key in text), None)
+    return DataError(f"the engine could not read the data: {_first_line(exc)}",
+                     source=source.describe(), hint=hint)
+
+
 class SparkEngine:
     """Scans run by a SparkSession: grouped moments, arrays and portable SQL over ``src``.
 
@@ -150,7 +169,7 @@ class SparkEngine:
         except Exception as exc:  # Java missing or broken: py4j/pyspark raise various types
             raise DataError(f"could not start a local Spark session: {_first_line(exc)}",
                             hint=_JAVA_HINT) from None
-        session.sparkContext.setLogLevel("ERROR")
+        session.sparkContext.setLogLevel("FATAL")  # failures become DataErrors with a hint
         return session
 
     @contextmanager
@@ -223,8 +242,7 @@ class SparkEngine:
                 except DataError:
                     raise
                 except Exception as exc:
-                    raise DataError(f"the engine could not read the data: {_first_line(exc)}",
-                                    source=source.describe()) from None
+                    raise _read_error(exc, source) from None
                 name = f"__ck_src_{next(_counter)}"
                 frame.createOrReplaceTempView(name)
                 hit = (name, frame, source.frame if source.kind == "frame" else None)
@@ -261,8 +279,7 @@ class SparkEngine:
             except DataError:
                 raise
             except Exception as exc:
-                raise DataError(f"the engine could not read the data: {_first_line(exc)}",
-                                source=source.describe()) from None
+                raise _read_error(exc, source) from None
 
     # -- interface -------------------------------------------------------------------------
     def schema(self, source: Source) -> dict[str, ColumnKind]:
@@ -336,13 +353,12 @@ class SparkEngine:
             try:
                 self._sql(source, q.shift_sql()).createOrReplaceTempView(name)
             except Exception as exc:
-                raise DataError(f"the engine could not read the data: {_first_line(exc)}",
-                                source=source.describe()) from None
+                raise _read_error(exc, source) from None
             try:
                 table = self._collect(source, q.moments_sql(quote_ident(name)))
             finally:
                 self.spark.catalog.dropTempView(name)
-        return q.parse(_rows(table), source=source.describe())
+        return q.parse(table, source=source.describe())
 
     def arrays(
         self, source: Source, columns: Sequence[str], *, where: str | None = None
@@ -409,11 +425,6 @@ def _plain(table: pa.Table) -> pa.Table:
 
     fields = [pa.field(f.name, f.type, f.nullable) for f in table.schema]
     return table.cast(pa.schema(fields))
-
-
-def _rows(table: pa.Table) -> list[tuple[object, ...]]:
-    cols = [c.to_pylist() for c in table.columns]
-    return list(zip(*cols)) if cols else []
 
 
 def use_spark(spark: Any) -> SparkEngine:
