@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from causalkit.aha.grid import ConditionGrid, count_histogram, grid_from_histogram
+from causalkit.aha.grid import ConditionGrid, count_histogram, grid_from_histogram, user_blocks
 from causalkit.aha.inputs import ScanPlan
 from causalkit.aha.scan import UserFacts, action_day_counts, scan_chunk
 
@@ -181,11 +181,17 @@ def condition_indicators(plan: ScanPlan, keys: Sequence[Key], *, proxy_days: int
     for chunk in range(plan.n_chunks):
         n_users = _chunk_size(plan, chunk)
         counts = action_day_counts(plan, chunk, actions, max_day=n_days)
-        dense = np.zeros((n_users, len(actions), n_days), dtype=np.int64)
-        dense[counts.uidx, counts.action, counts.day] = counts.count
-        np.cumsum(dense, axis=2, out=dense)
-        ind_parts.append(dense[:, a_idx, w_idx] >= thr[None, :])
-        early_parts.append(dense[:, :, proxy_days - 1])
+        ind = np.zeros((n_users, len(keys)), dtype=bool)
+        early_c = np.zeros((n_users, len(actions)), dtype=np.int64)
+        for lo, hi, rows in user_blocks(counts.uidx, n_users, len(actions) * n_days):
+            dense = np.zeros((hi - lo, len(actions), n_days), dtype=np.int32)
+            dense[counts.uidx[rows] - lo, counts.action[rows], counts.day[rows]] = \
+                counts.count[rows]
+            np.cumsum(dense, axis=2, out=dense)
+            ind[lo:hi] = dense[:, a_idx, w_idx] >= thr[None, :]
+            early_c[lo:hi] = dense[:, :, proxy_days - 1]
+        ind_parts.append(ind)
+        early_parts.append(early_c)
     early = np.concatenate(early_parts)
     return np.concatenate(ind_parts), {a: early[:, i] for a, i in pos.items()}
 
