@@ -129,6 +129,15 @@ def child_grouped(path: str, engine: str) -> dict[str, Any]:
     return {"seconds": seconds, "moments": _plain(out), "descendants_mb": descendants_peak_mb()}
 
 
+def self_peak_mb() -> float:
+    """This program's peak RSS (VmHWM; ru_maxrss of a child may include its parent's pages)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")  # pragma: no cover - not Linux
+
+
 def descendants_peak_mb() -> float:
     """Sum of the peak RSS (VmHWM) of this process's live descendants, e.g. Spark's JVM."""
     parents: dict[int, int] = {}
@@ -233,8 +242,9 @@ def measure(kind: str, path: str, engine: str = "duckdb",
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} failed: {err.decode(errors='replace')[-800:]}")
     last = json.loads(out.decode().strip().splitlines()[-1])
-    # own peak + live descendants (Spark's JVM is not reaped before the child exits)
-    return last, usage.ru_maxrss / 1024 + float(last.get("descendants_mb", 0.0))
+    # own peak (VmHWM, else ru_maxrss) + live descendants (Spark's JVM is not reaped yet)
+    own = float(last.get("self_mb") or usage.ru_maxrss / 1024)
+    return last, own + float(last.get("descendants_mb", 0.0))
 
 
 def same_moments(a: dict[str, Any], b: dict[str, Any], rtol: float = 1e-9) -> bool:
@@ -310,6 +320,7 @@ def _child_main(argv: list[str]) -> None:
         out = child_analysis(path)
     else:
         raise SystemExit(f"unknown child kind {kind}")
+    out["self_mb"] = self_peak_mb()
     print(json.dumps(out))
 
 
