@@ -307,7 +307,42 @@ def run(quick: bool = False) -> list[Result]:
                 benchmark="outofcore", case=f"A/B analysis (causalkit run), {label}",
                 causalkit_seconds=float("nan"), peer="-", peer_seconds=None,
                 goal="peak < 2 GB", note=f"failed: {str(exc).strip().splitlines()[-1][:200]}"))
+    if not quick:
+        update_doc(results, rows)
     return results
+
+
+def update_doc(results: list[Result], rows: int) -> None:
+    """Write the measured rows between the ``outofcore:begin``/``end`` markers of docs/scale.md."""
+    import datetime as dt
+
+    import duckdb
+
+    doc = HERE.parent / "docs" / "scale.md"
+    begin, end = "<!-- outofcore:begin -->", "<!-- outofcore:end -->"
+    if not doc.exists():
+        return
+    text = doc.read_text(encoding="utf-8")
+    if begin not in text or end not in text:
+        return
+    lines = [f"Measured {dt.date.today().isoformat()} with `python benchmarks/outofcore.py` "
+             f"({rows // 1_000_000}M rows, DuckDB {duckdb.__version__}, memory limit "
+             f"{MEMORY_LIMIT}, 2 threads, {os.cpu_count()} CPUs); each case in a fresh process.",
+             "", "| case | seconds | peak memory (MB) | goal (< 2048 MB) |",
+             "|---|---:|---:|---|"]
+    for r in results:
+        peak = "-" if r.peak_memory_mb is None else f"{r.peak_memory_mb:.0f}"
+        met = "-" if r.peak_memory_mb is None else \
+            ("met" if r.peak_memory_mb < GOAL_MB else "missed")
+        lines.append(f"| {r.case} | {r.causalkit_seconds:.1f} | {peak} | {met} |")
+        if r.peer_seconds is not None:
+            lines.append(f"| same statistics, {r.peer} (peer) | {r.peer_seconds:.1f} | "
+                         f"{r.note.split(';')[0].replace('peer peak ', '').replace(' MB', '')} "
+                         "| - |")
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc.write_text(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail,
+                   encoding="utf-8")
 
 
 def _child_main(argv: list[str]) -> None:
