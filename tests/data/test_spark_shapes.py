@@ -146,6 +146,31 @@ def test_ab_scan_statistics_and_report(spark_default: SparkEngine,
                                       figures=False))
 
 
+@expect_portable("causalkit.ab.scan")
+def test_ab_spec_with_engine_spark_gives_the_same_json_report(
+        spark_default: SparkEngine, ab_case: tuple[Any, Path], tmp_path: Path) -> None:
+    """``causalkit run`` path: a spec file whose data says ``engine: spark`` vs ``duckdb``."""
+    import json
+
+    import yaml
+
+    from causalkit.registry import RunContext, analyzer
+    from causalkit.report.model import Report
+    from causalkit.spec.loader import load_spec_file
+
+    _, path = ab_case
+    base = yaml.safe_load((Path(__file__).parents[2] / "designs" / "ab_match_filter.yaml")
+                          .read_text())
+    reports = []
+    for engine in ("duckdb", "spark"):
+        spec_file = tmp_path / f"ab_{engine}.yaml"
+        spec_file.write_text(yaml.safe_dump({**base, "data": {"path": str(path),
+                                                              "engine": engine}}))
+        report = analyzer("ab")(load_spec_file(spec_file), RunContext(seed=1))
+        reports.append(Report.from_dict(json.loads(report.to_json())))
+    assert_same_report(*reports)
+
+
 # -- switch-back ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def switchback_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
