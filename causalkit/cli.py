@@ -41,7 +41,18 @@ def _fail(message: str) -> None:
 
 
 def handle_errors(fn: F) -> F:
-    """Turn causalkit errors into ``error: ...`` and exit code 2."""
+    """Turn causalkit errors into ``error: ...`` and exit code 2 (a decorator for commands).
+
+    Example:
+        >>> from click.testing import CliRunner
+        >>> @click.command()
+        ... @handle_errors
+        ... def boom() -> None:
+        ...     raise CausalkitError("bad input", hint="fix it")
+        >>> res = CliRunner().invoke(boom, [])
+        >>> res.exit_code, res.output
+        (2, 'error: bad input (fix it)\\n')
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -66,7 +77,16 @@ def _load(spec: Path) -> Any:
 
 
 def emit_report(report: Any, fmt: str, out: Path | None) -> None:
-    """Print a report to stdout (``text`` in colour on a terminal) or write it atomically."""
+    """Print a report to stdout (``text`` in colour on a terminal) or write it atomically.
+
+    Example:
+        >>> import json, pathlib, tempfile
+        >>> from causalkit.report import Experiment, Report
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "r.json"
+        >>> emit_report(Report(experiment=Experiment(name="x", kind="ab")), "json", out)
+        >>> json.loads(out.read_text())["experiment"]["name"]
+        'x'
+    """
     from causalkit.report.render import render
     from causalkit.report.write import write_atomic
 
@@ -236,7 +256,16 @@ def gate(spec: Path, data: Path | None, state: Path | None, now: str | None,
 
 
 def parse_now(text: str | None) -> datetime | None:
-    """Parse ``--now`` (ISO 8601 with a zone)."""
+    """Parse ``--now`` (ISO 8601 with a zone).
+
+    Example:
+        >>> parse_now("2026-12-01T09:00+09:00").isoformat()
+        '2026-12-01T00:00:00+00:00'
+        >>> parse_now("yesterday")
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.CausalkitError: --now: 'yesterday' is not an ISO 8601 timestamp; ...
+    """
     if text is None:
         return None
     from causalkit.spec.types import parse_timestamp

@@ -32,6 +32,10 @@ class RunContext:
 
     ``data`` overrides the spec's data source (a CSV or Parquet path); ``now`` is
     the analysis time (the gate's ``--now``); ``progress`` allows progress bars.
+
+    Example:
+        >>> RunContext(seed=7).seed, RunContext().data is None
+        (7, True)
     """
 
     data: Path | None = None
@@ -75,7 +79,12 @@ def _load(kind: str) -> None:
 
 
 def analyzer(kind: str) -> Analyzer:
-    """The analysis function registered for ``kind``."""
+    """The analysis function registered for ``kind`` (imports the shape's package).
+
+    Example:
+        >>> analyzer("ab").__module__
+        'causalkit.ab.analysis'
+    """
     _load(kind)
     if kind not in _ANALYZERS:
         raise CausalkitError(f"kind {kind!r} has no analysis yet")
@@ -83,7 +92,14 @@ def analyzer(kind: str) -> Analyzer:
 
 
 def planner(kind: str) -> Analyzer:
-    """The power and design function registered for ``kind``."""
+    """The power and design function registered for ``kind``.
+
+    Example:
+        >>> planner("aha")
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.CausalkitError: `causalkit power` does not apply to kind 'aha' (...)
+    """
     _load(kind)
     if kind not in _PLANNERS:
         raise CausalkitError(

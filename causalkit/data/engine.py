@@ -39,7 +39,14 @@ class ColumnKind(StrEnum):
 
 
 class EngineProtocol(Protocol):
-    """What an engine does. DuckDB is the embedded default; Spark is an optional extra."""
+    """What an engine does. DuckDB is the embedded default; Spark is an optional extra.
+
+    Example:
+        >>> from causalkit.data import DuckDBEngine
+        >>> engine: EngineProtocol = DuckDBEngine()
+        >>> callable(engine.grouped_moments)
+        True
+    """
 
     def schema(self, source: Source) -> dict[str, ColumnKind]:
         """Column name -> coarse kind."""

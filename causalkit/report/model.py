@@ -214,7 +214,13 @@ def _now() -> str:
 
 @dataclass(frozen=True)
 class Meta:
-    """Provenance: the causalkit version, the creation time, the seed and alpha."""
+    """Provenance: the causalkit version, the creation time, the seed and alpha.
+
+    Example:
+        >>> m = Meta(seed=7, alpha=0.05, created_at="2026-12-01T00:00:00Z")
+        >>> Meta.from_dict(m.to_dict()) == m
+        True
+    """
 
     causalkit_version: str = ""
     created_at: str = field(default_factory=_now)
@@ -275,7 +281,13 @@ class Table:
 
 @dataclass(frozen=True)
 class Figure:
-    """A plot made by an analysis, kept as SVG text (rendered inline in HTML)."""
+    """A plot made by an analysis, kept as SVG text (rendered inline in HTML).
+
+    Example:
+        >>> f = Figure(name="forest", title="Effects", svg="<svg></svg>")
+        >>> Figure.from_dict(f.to_dict()) == f
+        True
+    """
 
     name: str
     title: str

@@ -18,7 +18,13 @@ from typing import Any
 
 
 def new_figure(width: float = 6.0, height: float = 4.0) -> tuple[Any, Any]:
-    """A new (figure, axes) pair on the Agg backend, not registered with pyplot."""
+    """A new (figure, axes) pair on the Agg backend, not registered with pyplot.
+
+    Example:
+        >>> fig, ax = new_figure(3, 2)
+        >>> [round(v) for v in fig.get_size_inches()]
+        [3, 2]
+    """
     from matplotlib.figure import Figure as MplFigure
 
     fig = MplFigure(figsize=(width, height), layout="constrained")
@@ -30,6 +36,13 @@ def figure_to_svg(fig: Any) -> str:
     """Render a matplotlib figure to SVG text without the XML prolog or DOCTYPE.
 
     Text stays as glyph paths, so the SVG needs no fonts and holds no script.
+
+    Example:
+        >>> fig, ax = new_figure(2, 2)
+        >>> _ = ax.set_title("hello")
+        >>> svg = figure_to_svg(fig)
+        >>> svg.startswith("<svg"), "<script" in svg
+        (True, False)
     """
     import matplotlib
 

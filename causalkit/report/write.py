@@ -24,6 +24,14 @@ def write_atomic(path: str | Path, content: str | bytes, *, append: bool = False
 
     Raises:
         OSError: when the folder cannot be written; the destination is untouched.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "summary.md"
+        >>> write_atomic(p, "a\\n")
+        >>> write_atomic(p, "b\\n", append=True)
+        >>> p.read_text()
+        'a\\nb\\n'
     """
     dest = Path(path)
     dest.parent.mkdir(parents=True, exist_ok=True)

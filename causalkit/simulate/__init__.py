@@ -42,7 +42,12 @@ SIMULATORS: dict[str, str] = {
 
 
 def get_simulator(name: str) -> Callable[..., Simulated]:
-    """The generator function registered under ``name``."""
+    """The generator function registered under ``name``.
+
+    Example:
+        >>> get_simulator("ab").__name__
+        'simulate_ab'
+    """
     module, func = SIMULATORS[name].split(":")
     fn: Callable[..., Simulated] = getattr(importlib.import_module(module), func)
     return fn
@@ -54,6 +59,15 @@ def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
 
     Raises:
         SpecError: for a parameter the generator does not take.
+
+    Example:
+        >>> sim = simulate("ab", {"n": 1000}, seed=1)
+        >>> len(sim.tables["main"])
+        1000
+        >>> simulate("ab", {"users": 10})
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.SpecError: data.params: simulator 'ab' has no parameter 'users' (...)
     """
     key = name.value if isinstance(name, Simulator) else name
     fn = get_simulator(key)

@@ -55,7 +55,14 @@ Path_ = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class LoadedSpec:
-    """A validated spec with where it came from."""
+    """A validated spec with where it came from: its path, the SHA-256 of its bytes and
+    the line and column of every value.
+
+    Example:
+        >>> ls = load_spec_text("name: x\\nkind: aha\\ndata: {simulate: event_log}\\n")
+        >>> ls.spec.name, ls.positions[("kind",)]
+        ('x', (2, 7))
+    """
 
     spec: Any
     path: Path | None

@@ -104,7 +104,12 @@ def _table(model: type[BaseModel]) -> list[str]:
 
 
 def reference_markdown() -> str:
-    """The Markdown reference of every spec kind and every nested mapping."""
+    """The Markdown reference of every spec kind and every nested mapping.
+
+    Example:
+        >>> reference_markdown().splitlines()[0]
+        '# Spec reference'
+    """
     out = ["# Spec reference", "",
            "Generated from the spec models (`causalkit.spec.reference`); "
            "see [the spec format](spec.md) for the rules and examples.", ""]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from gate_sim import binomial_tolerance, daily_stats, intervals, run_gate
+from .gate_sim import binomial_tolerance, daily_stats, intervals, run_gate
 
 from causalkit.gate import GateRules
 from causalkit.stats.power import required_total

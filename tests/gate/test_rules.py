@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from gate_helpers import est, report
+from .gate_helpers import est, report
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm

@@ -16,7 +16,7 @@ import networkx as nx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from dag_utils import random_dag
+from .dag_utils import random_dag
 
 from causalkit.observational.graph import build_graph
 from causalkit.observational.identify import (

@@ -168,7 +168,7 @@ def test_every_returned_set_satisfies_backdoor(seed, n, p, n_latent):
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).parent))
-    from dag_utils import random_dag
+    from .dag_utils import random_dag
 
     g, t, y = random_dag(n, p, seed, n_latent)
     cg = build_graph(g)
