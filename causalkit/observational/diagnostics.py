@@ -21,7 +21,16 @@ from causalkit.report.model import Status
 
 @dataclass(frozen=True)
 class Overlap:
-    """Propensity overlap: effective sample sizes of the ATE weights, extreme-score shares."""
+    """Propensity overlap: effective sample sizes of the ATE weights, extreme-score shares.
+
+    Example:
+        >>> t = np.array([0.0, 0, 0, 1, 1, 1]); e = np.array([0.2, 0.3, 0.5, 0.5, 0.7, 0.8])
+        >>> ov = overlap(t, e)
+        >>> ov.n_treated, round(ov.ess_treated, 2), ov.min_treated, ov.status.value
+        (3, 2.88, 0.5, 'pass')
+        >>> overlap(t, np.array([0.2, 0.3, 0.5, 0.5, 0.7, 1.0])).status.value  # a score of 1
+        'fail'
+    """
 
     n_treated: int
     n_control: int
@@ -79,7 +88,16 @@ def overlap(t: Array, e: Array, *, extreme: float = 0.05, very_extreme: float = 
 
 @dataclass(frozen=True)
 class BalanceRow:
-    """One covariate: arm means and standardized mean differences before/after weighting."""
+    """One covariate: arm means and standardized mean differences before/after weighting.
+
+    Example:
+        >>> t = np.array([0.0, 0, 1, 1]); x = np.array([[20.0], [30.0], [30.0], [40.0]])
+        >>> row = balance(t, x, ["age"], np.array([0.25, 0.5, 0.5, 0.75]))[0]
+        >>> row.covariate, row.mean_treated, row.mean_control
+        ('age', 35.0, 25.0)
+        >>> round(row.smd_before, 2), round(row.smd_after, 2)  # weighting shrinks the gap
+        (1.41, 1.13)
+    """
 
     covariate: str
     mean_treated: float

@@ -49,7 +49,15 @@ _FALSE = {"false", "no", "0", "off"}
 
 @dataclass(frozen=True)
 class ParsedGraph:
-    """The nodes (in order of appearance), directed and bidirected edges, and latent nodes."""
+    """The nodes (in order of appearance), directed and bidirected edges, and latent nodes.
+
+    Example:
+        >>> g = parse_dot('digraph { "age group" -> t -> y; u [latent=true]; u -> {t y} }')
+        >>> g.nodes, g.latent, g.bidirected
+        (('age group', 't', 'y', 'u'), ('u',), ())
+        >>> g.edges
+        (('age group', 't'), ('t', 'y'), ('u', 't'), ('u', 'y'))
+    """
 
     nodes: tuple[str, ...]
     edges: tuple[tuple[str, str], ...]

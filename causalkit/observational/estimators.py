@@ -268,7 +268,19 @@ def ipw(t: NDArray[np.generic], y: NDArray[np.generic], x: Array, *, target: Tar
 
 @dataclass(frozen=True)
 class Nuisance:
-    """Cross-fitted nuisance predictions: propensity and the two outcome regressions."""
+    """Cross-fitted nuisance predictions: propensity and the two outcome regressions.
+
+    Example:
+        >>> rng = np.random.default_rng(0); x = rng.normal(size=(200, 1))
+        >>> t = (rng.random(200) < 1 / (1 + np.exp(-x[:, 0]))).astype(float)
+        >>> nu = cross_fit(t, x[:, 0] + t, x, folds=2)
+        >>> nu.propensity.shape, nu.learner
+        ((200,), 'propensity=linear, outcome=linear')
+        >>> bool(0 < nu.propensity.min() < nu.propensity.max() < 1)
+        True
+        >>> round(aipw_from_nuisance(t, x[:, 0] + t, nu).estimate, 6)
+        1.0
+    """
 
     propensity: Array
     outcome_treated: Array

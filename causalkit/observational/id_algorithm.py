@@ -31,7 +31,17 @@ from causalkit.observational.graph import CausalGraph
 
 @dataclass(frozen=True)
 class IdResult:
-    """Whether ``P(y | do(x))`` is identifiable, its formula, or the hedge that blocks it."""
+    """Whether ``P(y | do(x))`` is identifiable, its formula, or the hedge that blocks it.
+
+    Example:
+        >>> from causalkit.observational.graph import build_graph
+        >>> ok = identify_id(build_graph("digraph { z -> x -> y; z -> y }"), {"x"}, {"y"})
+        >>> ok.identifiable, ok.formula, ok.hedge
+        (True, 'Σ_{z} P(z) P(y | z, x)', None)
+        >>> bad = identify_id(build_graph("digraph { x -> y; x <-> y }"), {"x"}, {"y"})
+        >>> bad.identifiable, bad.formula, [sorted(s) for s in bad.hedge]
+        (False, None, [['x', 'y'], ['y']])
+    """
 
     identifiable: bool
     formula: str | None = None

@@ -37,7 +37,14 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Independence:
-    """``a ⊥ b | given`` implied by the graph."""
+    """``a ⊥ b | given`` implied by the graph.
+
+    Example:
+        >>> from causalkit.observational.graph import build_graph
+        >>> ind = implied_independences(build_graph("digraph { a -> b -> c }"))[0]
+        >>> ind.a, ind.b, ind.given, str(ind)
+        ('a', 'c', ('b',), 'a ⊥ c | b')
+    """
 
     a: str
     b: str
@@ -82,7 +89,14 @@ def implied_independences(graph: CausalGraph, *, limit: int | None = None) -> li
 
 @dataclass(frozen=True)
 class TestResult:
-    """One tested independence."""
+    """One tested independence.
+
+    Example:
+        >>> cells = [(0, 0, (), 40), (0, 1, (), 10), (1, 0, (), 10), (1, 1, (), 40)]
+        >>> r = g_test(cells, Independence("a", "b", ()))
+        >>> r.test, r.df, round(r.statistic, 1), r.p_value < 1e-6, round(r.effect, 2)
+        ('G-test (likelihood ratio)', 1.0, 38.5, True, 0.62)
+    """
 
     independence: Independence
     test: str

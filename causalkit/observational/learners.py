@@ -124,6 +124,15 @@ class GlmFit:
     """A fitted linear (identity link) or logistic (logit link) model.
 
     ``hessian`` is ``Σ w_i h'(η_i) d_i d_iᵀ`` over the rows it was fitted on.
+
+    Example:
+        >>> d = add_intercept(np.array([[0.0], [1.0], [2.0], [3.0]]))
+        >>> lin = fit_glm(d, np.array([1.0, 3.0, 5.0, 7.0]), logistic=False)
+        >>> lin.logistic, np.round(lin.mean(d), 6).tolist(), lin.dmean(d).tolist()
+        (False, [1.0, 3.0, 5.0, 7.0], [1.0, 1.0, 1.0, 1.0])
+        >>> sep = fit_glm(d, np.array([0.0, 0, 1, 1]), logistic=True)  # perfectly separated
+        >>> sep.logistic, sep.converged, sep.hessian.shape
+        (True, False, (2, 2))
     """
 
     coef: Array

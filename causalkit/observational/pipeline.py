@@ -74,6 +74,21 @@ def analyze_frame(spec: ObservationalSpec, frame: pd.DataFrame | pa.Table, *,
     Raises:
         IdentificationError: for a malformed graph or an effect it cannot identify.
         DataError: for a missing column, a non-numeric or constant treatment, NaN.
+
+    Example:
+        >>> import pandas as pd
+        >>> rng = np.random.default_rng(0); z = rng.normal(size=1000)
+        >>> t = (rng.random(1000) < 1 / (1 + np.exp(-z))).astype(int)
+        >>> df = pd.DataFrame({"z": z, "t": t, "y": 2.0 * t + z + rng.normal(size=1000)})
+        >>> spec = ObservationalSpec(name="x", kind="observational",
+        ...     graph="digraph { z -> t -> y; z -> y }", treatment="t", outcome="y",
+        ...     data={"path": "rows.csv"}, refuters=[], implications=False)
+        >>> rep = analyze_frame(spec, df, seed=0)
+        >>> rep.meta.extra["adjustment_set"], [(e.method, round(e.estimate, 1))
+        ...                                    for e in rep.estimates]
+        ('z', [('aipw', 2.0), ('ipw', 2.0), ('regression', 2.0)])
+        >>> list(df.columns)  # the frame is left as it was
+        ['z', 't', 'y']
     """
     source = Source.from_frame(frame, name=source_name)
     try:

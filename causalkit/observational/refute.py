@@ -122,7 +122,16 @@ def aipw_batch(t: Array, y: Array, e: Array, m1: Array, m0: Array,
 
 @dataclass(frozen=True)
 class Refutation:
-    """One refuter's simulations: what it tests, the refuted estimates, a p-value, a status."""
+    """One refuter's simulations: what it tests, the refuted estimates, a p-value, a status.
+
+    Example:
+        >>> rng = np.random.default_rng(0); x = rng.normal(size=(500, 1))
+        >>> t = (rng.random(500) < 0.5).astype(float)
+        >>> y = 0.5 * t + x[:, 0] + rng.normal(size=500)
+        >>> r = placebo(Reference.fit(t, y, x), simulations=20)
+        >>> r.name, r.simulations, round(r.reference, 2), round(r.p_value, 3), r.status.value
+        ('placebo', 20, 0.43, 0.048, 'pass')
+    """
 
     name: str
     simulations: int

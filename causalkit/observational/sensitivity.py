@@ -43,7 +43,15 @@ def e_value_rr(rr: float) -> float:
 
 @dataclass(frozen=True)
 class EValue:
-    """E-values of the point estimate and of the confidence limit nearest the null."""
+    """E-values of the point estimate and of the confidence limit nearest the null.
+
+    Example:
+        >>> ev = e_value(0.5, -0.1, 1.1, outcome_sd=2.0)  # the interval includes 0
+        >>> round(ev.risk_ratio, 2), round(ev.e_value, 2), ev.e_value_ci
+        (1.26, 1.82, 1.0)
+        >>> ev.scale
+        'approximate risk ratio exp(0.91·d) of the standardized effect d'
+    """
 
     risk_ratio: float
     e_value: float
@@ -117,7 +125,18 @@ def adjusted_estimate(estimate: float, se: float, dof: int, r2_treatment: NDArra
 
 @dataclass(frozen=True)
 class OmittedVariable:
-    """Cinelli-Hazlett summary of the OLS regression of outcome on treatment and covariates."""
+    """Cinelli-Hazlett summary of the OLS regression of outcome on treatment and covariates.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(500, 1)); t = 0.5 * x[:, 0] + rng.normal(size=500)
+        >>> y = 0.3 * t + x[:, 0] + rng.normal(size=500)
+        >>> ov = omitted_variable(t, y, x, ("age",))
+        >>> round(ov.estimate, 2), ov.dof, round(ov.rv, 2), round(ov.rv_alpha, 2)
+        (0.27, 497, 0.22, 0.15)
+        >>> [(label, round(r2d, 2)) for label, r2d, _ in ov.benchmarks]  # as strong as age
+        [('1x age', 0.3)]
+    """
 
     estimate: float
     se: float

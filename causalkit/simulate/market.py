@@ -80,6 +80,17 @@ class MarketParams:
         requeue_same, requeue_cross: probability of queueing again after the chat.
         seasonality: depth of the daily cycle (0 = flat, 1 = zero at the trough).
         ab_share: share of users treated in the A/B world.
+
+    Example:
+        >>> p = MarketParams(chat_same=2.5, requeue_same=0.75)  # same-type chats no better
+        >>> def chat_effect(params):
+        ...     run = run_market(regions=[("KR", "Asia/Seoul", 20.0)], start_ns=0,
+        ...                      n_seconds=3600, pre_seconds=0, arms=np.ones((1, 1), np.int8),
+        ...                      period_ns=3600 * 10**9, params=params,
+        ...                      worlds=("all_control", "all_treatment"))
+        ...     return market_truth(run)["global_effect"]["chat_minutes_per_join"]
+        >>> chat_effect(MarketParams()) > 0.5, abs(chat_effect(p)) < 0.3
+        (True, True)
     """
 
     minority_share: float = 0.3
@@ -96,7 +107,21 @@ class MarketParams:
 class MarketRun:
     """Raw output: ``values[world, replication, region, bucket, arm, metric]`` summed
     over the users of each arm (arm 0 control, 1 treatment), for buckets starting at
-    ``bucket_start_ns`` (the first ``n_pre`` buckets are the pre-period)."""
+    ``bucket_start_ns`` (the first ``n_pre`` buckets are the pre-period).
+
+    Example:
+        >>> run = run_market(regions=[("KR", "Asia/Seoul", 20.0), ("US", "America/New_York", 30.0)],
+        ...                  start_ns=0, n_seconds=3600, pre_seconds=1200,
+        ...                  arms=np.array([[1], [0]], np.int8), period_ns=3600 * 10**9,
+        ...                  tick_seconds=120, bucket_seconds=600)
+        >>> run.values.shape, run.n_pre, run.regions  # world, rep, region, bucket, arm, metric
+        ((4, 1, 2, 8, 2, 4), 2, ('KR', 'US'))
+        >>> (run.bucket_start_ns[:3] // 10**9).tolist()  # the pre-period starts 20 min early
+        [-1200, -600, 0]
+        >>> joins = run.values[run.worlds.index("switchback"), 0, :, run.n_pre:, :, 0].sum(axis=1)
+        >>> (joins > 0).tolist()  # switch-back world: KR treated, US control
+        [[False, True], [True, False]]
+    """
 
     values: NDArray[np.float32]
     bucket_start_ns: NDArray[np.int64]

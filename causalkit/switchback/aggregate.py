@@ -57,6 +57,22 @@ class PeriodData:
         outside_rows: rows outside the schedule's time window (known regions).
         unknown_rows: rows of regions the schedule does not hold.
         first_ns, last_ns: first and last timestamp inside the schedule (or None).
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.data import Source, get_engine
+        >>> from causalkit.spec.switchback import ScheduleSpec, Region
+        >>> from causalkit.switchback.schedule import design_schedule
+        >>> s = design_schedule(ScheduleSpec(start="2026-01-01T00:00Z", end="2026-01-01T02:00Z",
+        ...     period="1h", design="bernoulli"), [Region(name="A")])
+        >>> df = pd.DataFrame({"region": ["A", "A", "B"], "y": [1.0, 2.0, 4.0],
+        ...     "timestamp": pd.to_datetime(["2026-01-01T00:30Z", "2026-01-01T03:00Z",
+        ...                                  "2026-01-01T00:10Z"])})
+        >>> src = Source.from_frame(df)
+        >>> d = aggregate_periods(get_engine(src), src, s, region="region", time="timestamp",
+        ...                       columns=["y"])
+        >>> d.rows.shape, d.sums["y"][0, :, 0].tolist(), d.outside_rows, d.unknown_rows
+        ((1, 2, 1), [1.0, 0.0], 1, 1)
     """
 
     burn_levels_ns: tuple[int, ...]
@@ -125,6 +141,27 @@ def aggregate_periods(engine: EngineProtocol, source: Source, schedule: Schedule
 
     Raises:
         DataError: for missing, non-numeric or NaN columns, or an unusable time column.
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.data import Source, get_engine
+        >>> from causalkit.spec.switchback import ScheduleSpec, Region
+        >>> from causalkit.switchback.schedule import design_schedule
+        >>> s = design_schedule(ScheduleSpec(start="2026-01-01T00:00Z", end="2026-01-01T02:00Z",
+        ...     period="1h", design="bernoulli"), [Region(name="A")])
+        >>> s.arms.tolist()
+        [[0, 1]]
+        >>> df = pd.DataFrame({"region": ["A"] * 3, "y": [1.0, 2.0, 5.0],
+        ...     "arm": ["treatment", "treatment", "control"],
+        ...     "timestamp": pd.to_datetime(["2026-01-01T00:05Z", "2026-01-01T00:50Z",
+        ...                                  "2026-01-01T01:20Z"])})
+        >>> src = Source.from_frame(df)
+        >>> agg = aggregate_periods(get_engine(src), src, s, region="region", time="timestamp",
+        ...                         columns=["y"], burn_levels_ns=(600 * 10**9,), arm="arm")
+        >>> agg.sums["y"][0].tolist()  # per period: [first 10 min, rest]
+        [[1.0, 2.0], [0.0, 5.0]]
+        >>> agg.treated_rows.tolist(), agg.control_rows.tolist()  # logged arms vs schedule
+        ([[2, 0]], [[0, 1]])
     """
     cols = list(dict.fromkeys(columns))
     schema = engine.require_columns(source, numeric=cols, present=[region, time])

@@ -56,7 +56,23 @@ def schedule_of(spec: SwitchbackSpec) -> Schedule:
 
 
 def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
-    """Analyse a switch-back spec (``causalkit run``, the gate)."""
+    """Analyse a switch-back spec (``causalkit run``, the gate).
+
+    Example:
+        >>> from causalkit.registry import RunContext
+        >>> from causalkit.spec.loader import LoadedSpec
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
+        ...     "column": "matches"}], data={"simulate": "matching_market",
+        ...     "params": {"pre_days": 0.25, "tick_seconds": 600}}, analysis={"draws": 100})
+        >>> rep = analyze(LoadedSpec(spec, None, "abc", {}), RunContext())
+        >>> rep.experiment.spec_sha256, rep.estimates[0].metric, rep.estimates[0].method
+        ('abc', 'matches', 'horvitz_thompson')
+        >>> [t.name for t in rep.tables][-1], [f.name for f in rep.figures]
+        ('simulation_truth', ['schedule_heatmap', 'effect_over_time_matches'])
+    """
     spec: SwitchbackSpec = loaded.spec
     schedule = schedule_of(spec)
     source, simulated = resolve(spec, ctx, schedule)
@@ -131,6 +147,24 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
 
     Raises:
         DataError: for missing, non-numeric or NaN columns.
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["A", "B"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "y", "type": "mean",
+        ...     "column": "y"}], data={"path": "rows.csv"}, estimator="hajek",
+        ...     analysis={"draws": 200})
+        >>> arms = schedule_of(spec).arms  # (regions, periods), 1 = treatment
+        >>> times = pd.date_range("2026-01-01T00:30Z", periods=24, freq="1h")
+        >>> noise = np.random.default_rng(0).normal(0, 0.5, 48)
+        >>> df = pd.DataFrame({"region": np.repeat(["A", "B"], 24),
+        ...     "timestamp": np.tile(times, 2), "y": 10.0 + 2.0 * arms.ravel() + noise})
+        >>> rep = analyze_source(spec, Source.from_frame(df), figures=False)
+        >>> est = rep.estimates[0]
+        >>> est.method, round(est.estimate, 1), est.ci_low < 2.0 < est.ci_high
+        ('hajek', 2.1, True)
     """
     schedule = schedule or schedule_of(spec)
     engine = get_engine(source)

@@ -33,7 +33,18 @@ from causalkit.switchback.windows import Windows, dependent_pairs, lag_windows
 
 @dataclass(frozen=True)
 class OrderTest:
-    """``H0``: the carryover order is at most ``lag``; compares lags ``lag`` and ``lag+1``."""
+    """``H0``: the carryover order is at most ``lag``; compares lags ``lag`` and ``lag+1``.
+
+    Example:
+        >>> from causalkit.switchback.design import regular_design
+        >>> d = regular_design(1, 40, np.arange(40), q=0.5)
+        >>> c = d.draw(np.random.default_rng(1))
+        >>> a = d.arms(c)[0].astype(float)
+        >>> y = 3 * np.r_[0, a[:-1]][None, :] - 1.5  # the effect arrives one period late
+        >>> t = order_test(d, c, y, 0)
+        >>> t.lag, round(t.difference, 1), t.p_value < 0.05
+        (0, 3.1, True)
+    """
 
     lag: int
     difference: float

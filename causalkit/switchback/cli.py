@@ -26,6 +26,21 @@ def schedule_command(spec: SwitchbackSpec, out: Path, heatmap: Path | None) -> N
 
     Raises:
         CausalkitError: for an unknown output suffix or a design that cannot be built.
+
+    Example:
+        >>> import tempfile
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["A"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "m", "type": "mean",
+        ...     "column": "m"}], data={"path": "rows.csv"})
+        >>> folder = Path(tempfile.mkdtemp())
+        >>> schedule_command(spec, folder / "s.csv", folder / "s.svg")
+        >>> rows = (folder / "s.csv").read_text().splitlines()
+        >>> len(rows), rows[0].split(",")[:5]  # header + one row per region-period
+        (13, ['region', 'period', 'start', 'end', 'arm'])
+        >>> (folder / "s.svg").read_text().startswith("<svg")
+        True
     """
     from causalkit.report.write import write_atomic
     from causalkit.switchback.analysis import schedule_of

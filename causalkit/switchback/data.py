@@ -37,7 +37,14 @@ from causalkit.switchback.schedule import Schedule
 
 
 def metric_columns(metrics: Sequence[Metric]) -> list[str]:
-    """The numeric columns the metrics read (covariates are not used by switch-backs)."""
+    """The numeric columns the metrics read (covariates are not used by switch-backs).
+
+    Example:
+        >>> from causalkit.spec.common import Metric
+        >>> metric_columns([Metric(name="m", type="mean", column="x"),
+        ...                 Metric(name="r", type="ratio", numerator="a", denominator="x")])
+        ['x', 'a']
+    """
     cols: list[str] = []
     for m in metrics:
         cols += [c for c in (m.column, m.numerator, m.denominator) if c is not None]
@@ -84,6 +91,25 @@ def simulate_for(spec: SwitchbackSpec, source: DataSource, schedule: Schedule
 
     Raises:
         SpecError: for a parameter the simulator does not take.
+
+    Example:
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> from causalkit.switchback.analysis import schedule_of
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
+        ...     "column": "matches"}], data={"simulate": "matching_market",
+        ...     "params": {"pre_days": 0.25, "tick_seconds": 600}})
+        >>> schedule = schedule_of(spec)
+        >>> tables = simulate_for(spec, spec.data, schedule)
+        >>> sorted(tables)
+        ['ab', 'all_control', 'all_treatment', 'main', 'pre_period']
+        >>> tables["main"].describe(), len(tables["main"].frame)  # 12 h of 10-min buckets
+        ('simulate:matching_market:main', 72)
+        >>> simulate_for(spec, spec.data.model_copy(update={"params": {"dayz": 1}}), schedule)
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.SpecError: data.params: ... has no parameter 'dayz' (parameters: ...)
     """
     from causalkit.simulate.market import simulate_market
 
@@ -103,7 +129,22 @@ def simulate_for(spec: SwitchbackSpec, source: DataSource, schedule: Schedule
 
 def resolve(spec: SwitchbackSpec, ctx: RunContext, schedule: Schedule
             ) -> tuple[Source, dict[str, Source]]:
-    """The main source and, for simulated data, the other simulated tables."""
+    """The main source and, for simulated data, the other simulated tables.
+
+    Example:
+        >>> from causalkit.registry import RunContext
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> from causalkit.switchback.analysis import schedule_of
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
+        ...     "column": "matches"}], data={"simulate": "matching_market",
+        ...     "params": {"pre_days": 0.25, "tick_seconds": 600}})
+        >>> schedule = schedule_of(spec)
+        >>> main, others = resolve(spec, RunContext(), schedule)
+        >>> main.describe(), "all_treatment" in others
+        ('simulate:matching_market:main', True)
+    """
     if ctx.data is not None:
         return resolve_source(spec.data, override=ctx.data), {}
     if spec.data.simulate is Simulator.MATCHING_MARKET:
@@ -114,7 +155,26 @@ def resolve(spec: SwitchbackSpec, ctx: RunContext, schedule: Schedule
 
 def resolve_pre(spec: SwitchbackSpec, ctx: RunContext, schedule: Schedule,
                 simulated: dict[str, Source]) -> Source | None:
-    """The pre-period source: ``pre_data``, or the simulator's pre-period table."""
+    """The pre-period source: ``pre_data``, or the simulator's pre-period table.
+
+    Example:
+        >>> from pathlib import Path
+        >>> from causalkit.registry import RunContext
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> from causalkit.switchback.analysis import schedule_of
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
+        ...     "column": "matches"}], data={"simulate": "matching_market",
+        ...     "params": {"pre_days": 0.25, "tick_seconds": 600}})
+        >>> schedule = schedule_of(spec)
+        >>> _, simulated = resolve(spec, RunContext(), schedule)
+        >>> pre = resolve_pre(spec, RunContext(), schedule, simulated)
+        >>> pre.describe(), len(pre.frame)  # pre_days 0.25: 6 h before the start
+        ('simulate:matching_market:pre_period', 36)
+        >>> resolve_pre(spec, RunContext(data=Path("rows.csv")), schedule, {}) is None
+        True
+    """
     if spec.pre_data is None:
         return simulated.get("pre_period") if ctx.data is None else None
     if spec.pre_data.simulate is Simulator.MATCHING_MARKET:

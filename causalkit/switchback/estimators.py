@@ -152,6 +152,14 @@ class RandomizationResult:
         draws: schedules drawn (or enumerated).
         exact: whether every possible schedule was enumerated.
         null_sd: standard deviation of the statistic over the draws.
+
+    Example:
+        >>> from causalkit.switchback.design import regular_design
+        >>> from causalkit.switchback.windows import lag_windows
+        >>> w = lag_windows(regular_design(1, 4, np.arange(4), q=0.5), 0)
+        >>> r = randomization_test(w, 4, np.array([3.0, 1.0, 3.0, 1.0]), 2.0, n=4)
+        >>> r.exact, r.draws, r.p_value  # all 2**4 schedules enumerated
+        (True, 16, 0.5)
     """
 
     statistic: float

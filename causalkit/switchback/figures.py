@@ -25,7 +25,18 @@ def _times(schedule: Schedule) -> NDArray[np.datetime64]:
 
 def heatmap_svg(schedule: Schedule) -> str:
     """Regions (rows) x periods (columns), treatment dark, control light; randomization
-    points are ticked along the top."""
+    points are ticked along the top.
+
+    Example:
+        >>> from causalkit.spec.switchback import ScheduleSpec, Region
+        >>> from causalkit.switchback.schedule import design_schedule
+        >>> s = design_schedule(ScheduleSpec(start="2026-01-01T00:00Z",
+        ...     end="2026-01-01T04:00Z", period="1h", design="bernoulli"),
+        ...     [Region(name="A", tz="Asia/Seoul")])
+        >>> svg = heatmap_svg(s)
+        >>> svg.startswith("<svg"), "<script" in svg
+        (True, False)
+    """
     from matplotlib.colors import ListedColormap
 
     n_r = len(schedule.regions)

@@ -60,7 +60,21 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Replay:
-    """Replay results of one candidate period."""
+    """Replay results of one candidate period.
+
+    Example:
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["A"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-05T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "m", "type": "mean",
+        ...     "column": "m"}], data={"path": "pre.csv"})
+        >>> y = np.random.default_rng(0).normal(10, 1, (1, 48))  # 2 days of pre-period
+        >>> r = replay(y, spec, timedelta(hours=1), 0, 1, 1.0, 100, 0, 96, True)
+        >>> r.n_periods, r.used_periods  # 4 days planned, replayed on the 2 available
+        (96, 48)
+        >>> r.power_planned > r.power  # extrapolated to the planned length
+        True
+    """
 
     period: timedelta
     n_periods: int
@@ -197,7 +211,23 @@ def _series(spec: SwitchbackSpec, source: Source, period: timedelta
 
 
 def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
-    """Compare candidate period lengths on pre-period data and recommend one."""
+    """Compare candidate period lengths on pre-period data and recommend one.
+
+    Example:
+        >>> from causalkit.registry import RunContext
+        >>> from causalkit.spec.loader import LoadedSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
+        ...     "column": "matches"}], data={"simulate": "matching_market",
+        ...     "params": {"pre_days": 1, "tick_seconds": 600}},
+        ...     candidate_periods=["1h", "2h"], power_replays=50)
+        >>> rep = plan(LoadedSpec(spec, None, "abc", {}), RunContext())
+        >>> [(row[0], row[1]) for row in rep.tables[0].rows]  # period, planned periods
+        [('1h', 24), ('2h', 12)]
+        >>> rep.meta.extra["recommended_period"] in ("1h", "2h")
+        True
+    """
     spec: SwitchbackSpec = loaded.spec
     source = _pre_source(spec, ctx)
     metric = next((m for m in spec.metrics if m.role is Role.PRIMARY), spec.metrics[0])

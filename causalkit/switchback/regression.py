@@ -28,7 +28,14 @@ from numpy.typing import NDArray
 
 @dataclass(frozen=True)
 class FEResult:
-    """Effect ``sum_j b_j`` with cluster-robust and HAC standard errors."""
+    """Effect ``sum_j b_j`` with cluster-robust and HAC standard errors.
+
+    Example:
+        >>> arms = np.array([[0, 1, 1, 0, 1, 0, 0, 1, 0, 1]], np.int8)
+        >>> res = fe_regression(5.0 + 3.0 * arms + np.linspace(0, 0.1, 10), arms, 0)
+        >>> round(res.estimate, 2), res.n_obs, res.df_cluster, res.note
+        (3.0, 10, 0, 'one region: period fixed effects dropped')
+    """
 
     estimate: float
     se_cluster: float

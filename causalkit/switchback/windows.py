@@ -194,7 +194,17 @@ def lag_windows(design: CoinDesign, p: int, include: BoolArray | None = None) ->
 class Pairs:
     """Ordered pairs ``(g, h)`` of dependent groups (sharing a coin; includes ``g == h``)
     with their joint probabilities: both all treated (``pi11``), both all control
-    (``pi00``), ``g`` all treated and ``h`` all control (``pi10``)."""
+    (``pi00``), ``g`` all treated and ``h`` all control (``pi10``).
+
+    Example:
+        >>> from causalkit.switchback.design import regular_design
+        >>> w = lag_windows(regular_design(1, 3, np.arange(3), q=0.5), 1)
+        >>> w.coins.tolist()  # two windows: coins (0, 1) and (1, 2)
+        [[0, 1], [1, 2]]
+        >>> pr = dependent_pairs(w)
+        >>> list(zip(pr.g.tolist(), pr.h.tolist())), pr.pi11.tolist(), pr.pi10.tolist()
+        ([(0, 0), (0, 1), (1, 0), (1, 1)], [0.25, 0.125, 0.125, 0.25], [0.0, 0.0, 0.0, 0.0])
+    """
 
     g: NDArray[np.int64]
     h: NDArray[np.int64]
