@@ -14,8 +14,10 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
+import weakref
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -89,18 +91,29 @@ class DuckDBEngine:
             self._con.execute(f"SET threads = {int(threads)}")
         if temp_directory is not None:
             self._con.execute(f"SET temp_directory = {quote_literal(temp_directory)}")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._frames: dict[int, str] = {}
-        self._keep: dict[int, Any] = {}
+
+    def _drop(self, key: int) -> None:
+        name = self._frames.pop(key, None)
+        if name is not None:
+            with self._lock, contextlib.suppress(Exception):
+                self._con.unregister(name)
 
     def forget(self, source: Source) -> None:
-        """Drop an in-memory frame registered for ``source`` (frees its memory)."""
-        if source.kind == "frame":
-            name = self._frames.pop(id(source.frame), None)
-            self._keep.pop(id(source.frame), None)
-            if name is not None:
-                with self._lock:
-                    self._con.unregister(name)
+        """Drop the in-memory frame registered for ``source`` now (else when it is collected).
+
+        Example:
+            >>> import pandas as pd
+            >>> from causalkit.data.source import Source
+            >>> eng = DuckDBEngine()
+            >>> src = Source.from_frame(pd.DataFrame({"y": [1.0]}))
+            >>> _ = eng.schema(src)
+            >>> eng.forget(src)
+            >>> len(eng._frames)
+            0
+        """
+        self._drop(id(source))
 
     # -- relations -------------------------------------------------------------------------
     def _relation_sql(self, source: Source) -> str:
@@ -115,13 +128,16 @@ class DuckDBEngine:
             assert source.table is not None
             return ".".join(quote_ident(p) for p in source.table.split("."))
         if source.kind == "frame":
-            key = id(source.frame)
+            # one registration per Source object, dropped when the Source is collected:
+            # a new Source over a changed frame never sees a stale view, and the engine
+            # keeps no frame alive
+            key = id(source)
             name = self._frames.get(key)
             if name is None:
                 name = f"__ck_frame_{next(_counter)}"
                 self._con.register(name, source.frame)
                 self._frames[key] = name
-                self._keep[key] = source.frame
+                weakref.finalize(source, self._drop, key)
             return quote_ident(name)
         raise DataError(f"unknown source kind {source.kind!r}")
 

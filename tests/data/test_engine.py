@@ -156,3 +156,28 @@ def test_arrays_refuse_nulls_instead_of_zeros() -> None:
     with pytest.raises(DataError, match=r"column 'b': 1 missing"):
         ENGINE.arrays(src, ["b"])
     assert ENGINE.arrays(src, ["a"], where='"a" IS NOT NULL')["a"].tolist() == [1, 3]
+
+
+def test_frame_changed_in_place_is_seen_by_a_new_source() -> None:
+    frame = pd.DataFrame({"arm": ["a", "a"], "y": [1.0, 3.0]})
+    first = ENGINE.grouped_moments(Source.from_frame(frame), by=["arm"], columns=["y"])
+    frame["y"] += 10.0
+    second = ENGINE.grouped_moments(Source.from_frame(frame), by=["arm"], columns=["y"])
+    assert first[("a",)].mean.tolist() == [2.0]
+    assert second[("a",)].mean.tolist() == [12.0]
+
+
+def test_engine_keeps_no_frame_alive() -> None:
+    import gc
+    import weakref
+
+    engine = DuckDBEngine()
+    frame = pd.DataFrame({"y": np.arange(10.0)})
+    ref = weakref.ref(frame)
+    src = Source.from_frame(frame)
+    engine.schema(src)
+    assert len(engine._frames) == 1
+    del src, frame
+    gc.collect()
+    assert ref() is None
+    assert engine._frames == {}
