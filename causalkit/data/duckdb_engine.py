@@ -17,8 +17,8 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-import weakref
 import warnings
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
