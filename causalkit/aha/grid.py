@@ -55,8 +55,12 @@ def user_blocks(uidx: NDArray[np.integer], n_users: int, cells_per_user: int
         [(0, 2, [1, 2]), (2, 3, [0])]
     """
     per = max(1, CELL_BUDGET // max(cells_per_user, 1))
-    order = np.argsort(uidx, kind="stable")
-    bounds = np.searchsorted(uidx[order], np.arange(0, n_users + per, per))
+    n_blocks = max(1, -(-n_users // per))
+    block = uidx // per
+    # a stable sort of small block numbers is a radix sort: linear in the rows
+    block = block.astype(np.int16 if n_blocks < 2**15 else np.int64)
+    order = np.argsort(block, kind="stable")
+    bounds = np.searchsorted(block[order], np.arange(n_blocks + 1))
     out = []
     for i, lo in enumerate(range(0, n_users, per)):
         out.append((lo, min(lo + per, n_users), order[bounds[i]:bounds[i + 1]]))

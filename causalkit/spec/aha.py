@@ -194,6 +194,13 @@ class AhaSpec(StrictModel):
             raise ValueError("data is the event log here; give users with signup times too")
         if self.events is not None and self.users is None:
             raise ValueError("events needs a users table with signup times")
+        for cond in self.check.conditions:
+            if cond.window > self.retention.start_day:
+                raise ValueError(
+                    f"check.conditions: {cond.action} within {cond.window} days overlaps the "
+                    f"retention window (from day {self.retention.start_day}): immortal-time "
+                    "bias; use a window that ends before retention starts"
+                )
         if self.check.proxy_days > self.retention.start_day:
             raise ValueError("check.proxy_days must end before the retention window starts")
         return self

@@ -133,3 +133,11 @@ def test_nan_covariate(small_log: Any) -> None:
     us.loc[us.index[0], "age"] = float("nan")
     with pytest.raises(DataError, match=r"'age'.*missing or NaN"):
         plan_scan(Source.from_frame(ev), Source.from_frame(us), covariates=["age"])
+
+
+def test_checked_condition_overlapping_retention_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "x.yaml"
+    path.write_text("name: x\nkind: aha\ndata: {simulate: event_log}\n"
+                    "check: {conditions: [{action: add_friend, window: 30, threshold: 1}]}\n")
+    with pytest.raises(SpecError, match="immortal-time"):
+        load_spec(path)
