@@ -11,6 +11,9 @@ Usage::
 
     python benchmarks/run_all.py [--quick] [--out docs/benchmarks.md] [--only ab,scale]
                                  [--python PATH] [--timeout SECONDS]
+    python benchmarks/run_all.py --render benchmarks/_data/last_run.json --out docs/benchmarks.md
+
+Every run also saves its raw rows to ``benchmarks/_data/last_run.json``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ sys.path.insert(0, str(HERE))
 from common import Result
 
 SKIP = {"common", "run_all"}
+SAVED = HERE / "_data" / "last_run.json"
 
 
 def discover() -> list[str]:
@@ -90,6 +94,8 @@ def _num(x: float | None, digits: int = 3) -> str:
         return "-"
     if x == 0:
         return "0"
+    if abs(x) < 1e-3:
+        return f"{x:.{digits - 1}e}"
     mag = math.floor(math.log10(abs(x)))
     decimals = max(digits - 1 - mag, 0)
     return f"{x:.{decimals}f}"
@@ -109,7 +115,8 @@ def table(results: list[Result]) -> str:
         ratio = r.ratio
         lines.append("| " + " | ".join(_cell(c) for c in (
             r.benchmark, r.case, _num(r.causalkit_seconds), r.peer, _num(r.peer_seconds),
-            "-" if ratio is None else f"{ratio:.2f}", r.goal, agree,
+            "-" if ratio is None else (f"{ratio:.2f}" if ratio >= 0.01 else f"{ratio:.1e}"),
+            r.goal, agree,
             _num(r.peak_memory_mb, 3) if r.peak_memory_mb is not None else "-", r.note)) + " |")
     return head + "\n".join(lines) + "\n"
 
@@ -141,9 +148,8 @@ def _machine() -> str:
 
 
 def markdown(results: list[Result], failures: dict[str, str], walls: dict[str, float],
-             *, quick: bool, python: str) -> str:
+             *, quick: bool, python: str, when: str) -> str:
     """The whole page: how it was made, the table, failures."""
-    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     mode = "quick" if quick else "full"
     parts = [
         "# Benchmarks\n",
@@ -176,10 +182,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--python", default=str(env_python) if env_python.exists() else sys.executable,
                     help="interpreter of the peers environment")
     ap.add_argument("--timeout", type=float, default=None, help="seconds per module")
+    ap.add_argument("--render", type=Path,
+                    help="re-render a saved run (benchmarks/_data/last_run.json) without running")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         _child(args.child, args.quick)
+        return 0
+    if args.render:
+        saved = json.loads(args.render.read_text(encoding="utf-8"))
+        fields = {f.name for f in dataclasses.fields(Result)}
+        page = markdown([Result(**{k: v for k, v in r.items() if k in fields})
+                         for r in saved["results"]], saved["failures"], saved["walls"],
+                        quick=saved["quick"], python=args.python, when=saved["when"])
+        _emit(page, args.out)
         return 0
     names = discover()
     if args.only:
@@ -201,14 +217,24 @@ def main(argv: list[str] | None = None) -> int:
             failures[name] = err
         print(f"[run_all] {name}: {len(got)} row(s), {wall:.0f} s"
               + (f", FAILED: {err}" if err else ""), file=sys.stderr, flush=True)
-    page = markdown(results, failures, walls, quick=args.quick, python=args.python)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(page, encoding="utf-8")
-        print(f"[run_all] wrote {args.out}", file=sys.stderr)
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    SAVED.parent.mkdir(parents=True, exist_ok=True)
+    SAVED.write_text(json.dumps({"when": when, "quick": args.quick, "walls": walls,
+                                 "failures": failures,
+                                 "results": [dataclasses.asdict(r) for r in results]},
+                                default=str, indent=1), encoding="utf-8")
+    page = markdown(results, failures, walls, quick=args.quick, python=args.python, when=when)
+    _emit(page, args.out)
+    return 1 if failures else 0
+
+
+def _emit(page: str, out: Path | None) -> None:
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(page, encoding="utf-8")
+        print(f"[run_all] wrote {out}", file=sys.stderr)
     else:
         print(page)
-    return 1 if failures else 0
 
 
 if __name__ == "__main__":

@@ -2,9 +2,10 @@
 
 DuckDB (1 GB memory limit, 2 threads) from 1M to 100M rows of Parquet, and Spark in
 local mode (``local[2]``, 1 GB driver) up to 10M rows (30M in full mode); every point
-runs in a fresh process (see ``outofcore.measure``). Writes
-``docs/img/scale_time.svg`` and ``docs/img/scale_memory.svg`` and the table between
-the ``scale:begin``/``scale:end`` markers of ``docs/scale.md``.
+runs in a fresh process (see ``outofcore.measure``). The full run writes
+``docs/img/scale_time.svg``, ``docs/img/scale_memory.svg``, ``docs/img/scale.json`` and
+the table between the ``scale:begin``/``scale:end`` markers of ``docs/scale.md``; a quick
+run only prints its rows.
 
 Usage::
 
@@ -97,7 +98,7 @@ def table(data: dict[str, list[tuple[int, float, float]]]) -> str:
     for engine, points in data.items():
         for rows, sec, mb in points:
             lines.append(f"| {engine} | {rows / 1e6:.0f}M | {sec:.2f} | "
-                         f"{rows / sec / 1e6:.1f}M | {mb:.0f} |")
+                         f"{rows / sec / 1e6:.2g}M | {mb:.0f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -124,14 +125,15 @@ def run(quick: bool = False, spark: bool = True) -> list[Result]:
     import json
 
     data = curves(quick, spark and _spark_available())
-    IMG.mkdir(parents=True, exist_ok=True)
-    (IMG / "scale.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
-    plots(data)
-    update_doc(data, quick)
+    if not quick:  # the docs show the full curves; a quick run leaves them alone
+        IMG.mkdir(parents=True, exist_ok=True)
+        (IMG / "scale.json").write_text(json.dumps(data, indent=1), encoding="utf-8")
+        plots(data)
+        update_doc(data, quick)
     return [Result(benchmark="scale", case=f"{engine} grouped moments, {rows / 1e6:.0f}M rows",
                    causalkit_seconds=sec, peer="-", peer_seconds=None,
                    goal="linear time, flat memory", peak_memory_mb=mb,
-                   note=f"{rows / sec / 1e6:.1f}M rows/s")
+                   note=f"{rows / sec / 1e6:.2g}M rows/s")
             for engine, points in data.items() for rows, sec, mb in points]
 
 
