@@ -106,41 +106,43 @@ def dialect_of(engine: object) -> Engine:
     return value if isinstance(value, Engine) else Engine(value)
 
 
-def epoch_us(expr: str, dialect: Engine) -> str:
+def epoch_us(expr: str, dialect: Engine, *, text: bool = False) -> str:
     """Microseconds since 1970-01-01 UTC of a timestamp (naive timestamps read as UTC).
 
-    There is no portable spelling: DuckDB has ``epoch_us``, Spark ``unix_micros``.
-    (The Spark engine runs causalkit's queries with the session time zone set to UTC.)
+    There is no portable spelling: DuckDB has ``epoch_us``, Spark ``unix_micros``. With
+    ``text=True`` the expression is an ISO 8601 string (an offset such as ``+02:00`` or
+    ``Z`` is honoured; none means UTC). The Spark engine runs causalkit's queries with
+    the session time zone set to UTC.
 
     Example:
         >>> epoch_us('"t"', Engine.DUCKDB), epoch_us('"t"', Engine.SPARK)
-        ('epoch_us("t")', 'unix_micros(CAST("t" AS TIMESTAMP))')
+        ('epoch_us("t")', 'unix_micros(CAST("t" AS TIMESTAMP_LTZ))')
+        >>> epoch_us('"s"', Engine.DUCKDB, text=True)
+        'epoch_us(CAST("s" AS TIMESTAMPTZ))'
     """
     if dialect is Engine.SPARK:
-        return f"unix_micros(CAST({expr} AS TIMESTAMP))"
-    return f"epoch_us({expr})"
+        return f"unix_micros(CAST({expr} AS TIMESTAMP_LTZ))"
+    return f"epoch_us(CAST({expr} AS TIMESTAMPTZ))" if text else f"epoch_us({expr})"
 
 
-def epoch_ns(expr: str, dialect: Engine) -> str:
-    """Nanoseconds since 1970-01-01 UTC of a timestamp (BIGINT; microsecond resolution on Spark).
+def epoch_ns(expr: str, dialect: Engine, *, text: bool = False) -> str:
+    """Nanoseconds since 1970-01-01 UTC of a timestamp (BIGINT; microsecond resolution).
 
     Example:
         >>> epoch_ns('"t"', Engine.SPARK)
-        'unix_micros(CAST("t" AS TIMESTAMP)) * 1000'
+        'unix_micros(CAST("t" AS TIMESTAMP_LTZ)) * 1000'
     """
-    if dialect is Engine.SPARK:
-        return f"{epoch_us(expr, dialect)} * 1000"
-    return f"epoch_ns({expr})"
+    return f"{epoch_us(expr, dialect, text=text)} * 1000"
 
 
-def epoch_seconds(expr: str, dialect: Engine) -> str:
+def epoch_seconds(expr: str, dialect: Engine, *, text: bool = False) -> str:
     """Seconds since 1970-01-01 UTC of a timestamp, as DOUBLE.
 
     Example:
         >>> epoch_seconds('"t"', Engine.DUCKDB)
         'CAST(epoch_us("t") AS DOUBLE) / 1000000.0E0'
     """
-    return f"CAST({epoch_us(expr, dialect)} AS DOUBLE) / 1000000.0E0"
+    return f"CAST({epoch_us(expr, dialect, text=text)} AS DOUBLE) / 1000000.0E0"
 
 
 def int_div(numerator: str, denominator: str, dialect: Engine) -> str:

@@ -218,3 +218,33 @@ def test_missing_file_is_a_data_error(spark_engine: SparkEngine, tmp_path: Path)
                  format=DataSource(path="x.parquet").format or None, engine=Engine.SPARK)
     with pytest.raises(DataError, match="could not read the data"):
         spark_engine.schema(src)
+
+
+def test_dialect_helpers_give_the_same_values(spark_engine: SparkEngine) -> None:
+    from causalkit.data import sql
+
+    frame = pd.DataFrame({
+        "t": pd.to_datetime(["2026-01-01 01:00:00.000", "1969-12-31 23:59:59.500"]).as_unit("us"),
+        "tz": pd.to_datetime(["2026-01-01 01:00", "2026-06-01 12:30"]).tz_localize(
+            "Asia/Seoul").as_unit("us"),
+        "s": ["2026-01-01T01:00:00+02:00", "2026-01-01 00:00:00Z"],
+        "n": np.array([7, 1_700_000_000_123], dtype=np.int64),
+        "k": ["user-1", "it's"],
+    })
+    src = Source.from_frame(frame)
+    rows = []
+    for eng in (DuckDBEngine(), spark_engine):
+        d = sql.dialect_of(eng)
+        text = ", ".join([
+            f"{sql.epoch_us(chr(34) + 't' + chr(34), d)} AS a",
+            f"{sql.epoch_ns(chr(34) + 'tz' + chr(34), d)} AS b",
+            f"{sql.epoch_seconds(chr(34) + 's' + chr(34), d, text=True)} AS c",
+            f"{sql.int_div(chr(34) + 'n' + chr(34), '1000', d)} AS q",
+            f"{sql.hash_number(chr(34) + 'k' + chr(34) + ' || ' + sql.string_literal(':s'), d)}"
+            " % 1000000 AS h",
+        ])
+        got = eng.query(src, f'SELECT {text} FROM src ORDER BY "n"').to_pylist()
+        rows.append([{k: (int(v) if k != "c" else v) for k, v in r.items()} for r in got])
+    assert rows[0] == rows[1]
+    assert rows[0][0]["a"] == 1767229200000000
+    assert rows[0][1]["c"] == 1767225600.0
