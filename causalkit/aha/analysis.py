@@ -219,7 +219,7 @@ def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None =
 
                 if not isinstance(exc, CausalkitError):
                     raise
-                notes.append(Check(f"causal_{k.label}", Status.FAIL, str(exc), metric=k.label))
+                notes.append(Check("causal_check_failed", Status.FAIL, str(exc), metric=k.label))
     return AhaResult(
         spec_name=spec.name, summary=plan.summary, grid=grid, accepted=accepted, winner=winner,
         funnel=_funnel(grid, accepted), rechecked=tuple(rechecked), recheck=recheck,

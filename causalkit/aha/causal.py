@@ -324,7 +324,7 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
     try:
         report = _observational(frame, graph, check, alpha, seed, f"aha:{key.label}")
     except CausalkitError as exc:
-        checks.append(Check(f"causal_{key.label}_observational", Status.WARN,
+        checks.append(Check("causal_observational_failed", Status.WARN,
                             f"the observational analysis failed ({exc}); built-in AIPW used",
                             metric=key.label))
     if report is not None:
@@ -377,7 +377,7 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
     else:
         status, verdict = Status.PASS, "robust to moderate unmeasured confounding"
     checks.append(Check(
-        f"causal_sensitivity_{key.label}", status,
+        "causal_sensitivity", status,
         f"{key.label}: effect {main.estimate:+.3f} [{main.ci_low:+.3f}, {main.ci_high:+.3f}]; "
         f"risk ratio {rr:.2f} [{rr_lo:.2f}, {rr_hi:.2f}]; an unmeasured confounder would need "
         f"a risk ratio of {ev:.2f} with both reaching the condition and retention to explain "
