@@ -154,6 +154,10 @@ def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None =
             ``analysis.seed``, else 0).
         progress: called after each bucket of users with (done, total).
         experiment_base: folder that a relative ``experiment:`` path is relative to.
+
+    Example:
+        >>> discover.__name__  # see the module example for a full run
+        'discover'
     """
     seed = seed if seed is not None else (spec.analysis.seed or 0)
     alpha = spec.analysis.alpha
@@ -258,6 +262,16 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
     """The registered analysis of ``kind: aha`` (what ``causalkit run`` calls).
 
     ``--data`` replaces the event log; the users table stays the spec's.
+
+    Example:
+        >>> from causalkit.spec import load_spec_text
+        >>> from causalkit.registry import RunContext
+        >>> loaded = load_spec_text(
+        ...     "name: x\\nkind: aha\\ndata: {simulate: event_log, params: {n_users: 2000}}\\n"
+        ...     "windows: [7]\\nthresholds: [3]\\nactions: {include: [add_friend]}\\n"
+        ...     "check: {enabled: false}\\nheatmaps: 0\\n")
+        >>> analyze(loaded, RunContext()).meta.extra["winner"]
+        'add_friend >= 3 in 7d'
     """
     from causalkit.aha.report import build_report
 

@@ -58,6 +58,10 @@ def default_graph(covariates: Sequence[str]) -> str:
     Nodes: the covariates, ``early_activity``, ``reached`` (the condition) and
     ``retained``. A ``graph:`` in the spec replaces it and may use these nodes
     (and latent ones).
+
+    Example:
+        >>> default_graph([]).splitlines()[1]
+        '  early_activity -> reached; early_activity -> retained;'
     """
     lines = ["digraph aha {"]
     for c in covariates:
@@ -94,7 +98,12 @@ def causal_frame(reached: NDArray[np.bool_], retained: NDArray[np.integer],
 
 @dataclass(frozen=True)
 class AipwResult:
-    """A cross-fitted AIPW estimate with the potential-outcome means and the log risk ratio."""
+    """A cross-fitted AIPW estimate with the potential-outcome means and the log risk ratio.
+
+    Example:
+        >>> AipwResult(0.1, 0.02, 0.4, 0.3, 0.29, 0.05, 100, 200).ate
+        0.1
+    """
 
     ate: float
     se: float
@@ -233,7 +242,12 @@ def e_value_interval(rr_low: float, rr_high: float) -> float:
 
 @dataclass(frozen=True)
 class CausalResult:
-    """The causal check of one condition."""
+    """The causal check of one condition.
+
+    Example:
+        >>> CausalResult.__dataclass_fields__["e_value_ci"].type
+        'float'
+    """
 
     key: Key
     estimates: tuple[Estimate, ...]
@@ -294,6 +308,19 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
 
     Raises:
         DataError: when nobody (or everybody) reached the condition.
+
+    Example:
+        >>> from causalkit.aha.search import Key
+        >>> from causalkit.spec.aha import CausalCheck
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(2000, 1))
+        >>> t = rng.random(2000) < 1 / (1 + np.exp(-x[:, 0]))
+        >>> y = (rng.random(2000) < 0.3 + 0.2 * t).astype(int)
+        >>> frame = causal_frame(t, y, np.zeros(2000, dtype=int), x, ["age"])
+        >>> res = check_condition(Key("a", 7, 1), frame, graph=default_graph(["age"]),
+        ...                       check=CausalCheck(refuters=[], estimators=["aipw"]))
+        >>> bool(res.ci_low < 0.2 < res.ci_high)
+        True
     """
     from scipy.stats import norm
 
@@ -399,6 +426,18 @@ def experiment_evidence(path: Path, metric: str | None = None) -> tuple[Estimate
 
     Raises:
         SpecError: the file is missing, not a report, or has no such estimate.
+
+    Example:
+        >>> import tempfile
+        >>> from causalkit.report.model import Experiment
+        >>> ab = Report(experiment=Experiment(name="nudge", kind="ab"), estimates=(Estimate(
+        ...     metric="retained", contrast="t - c", method="welch", estimate=0.04, ci_low=0.01,
+        ...     ci_high=0.07, role="primary"),))
+        >>> path = Path(tempfile.mkdtemp()) / "ab.json"
+        >>> _ = path.write_text(ab.to_json())
+        >>> est, check = experiment_evidence(path)
+        >>> est.method, check.status.value
+        ('experiment:welch', 'pass')
     """
     try:
         report = Report.from_json(path.read_text(encoding="utf-8"))

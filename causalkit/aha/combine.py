@@ -30,7 +30,12 @@ from causalkit.aha.search import Key
 
 @dataclass(frozen=True)
 class Combination:
-    """``left AND right`` or ``left OR right``."""
+    """``left AND right`` or ``left OR right``.
+
+    Example:
+        >>> Combination("or", Key("a", 7, 1), Key("b", 3, 2)).label
+        'a >= 1 in 7d OR b >= 2 in 3d'
+    """
 
     op: str
     left: Key
@@ -72,7 +77,15 @@ def tables(indicator: NDArray[np.bool_], retained: NDArray[np.integer]
 
 def combine(keys: Sequence[Key], indicators: NDArray[np.bool_], retained: NDArray[np.integer],
             holdout: NDArray[np.bool_]) -> Combinations:
-    """Every pairwise AND and OR of ``keys`` (columns of ``indicators``), on both splits."""
+    """Every pairwise AND and OR of ``keys`` (columns of ``indicators``), on both splits.
+
+    Example:
+        >>> ind = np.array([[1, 1], [1, 0], [0, 0]], dtype=bool)
+        >>> c = combine([Key("a", 7, 1), Key("b", 7, 1)], ind, np.array([1, 0, 0]),
+        ...             np.zeros(3, dtype=bool))
+        >>> c.discovery.tp.tolist(), c.discovery.fp.tolist()
+        ([1, 1], [0, 1])
+    """
     items: list[Combination] = []
     cols: list[NDArray[np.bool_]] = []
     for i, j in pairs(range(len(keys)), 2):

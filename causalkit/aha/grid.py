@@ -81,6 +81,12 @@ def count_histogram(uidx: NDArray[np.integer], action: NDArray[np.integer],
         z_cap: counts are capped here (``max(thresholds) + 1``).
         label: per user, a label in ``[0, n_labels)`` (e.g. 2 * holdout + retained).
         n_labels: number of labels.
+
+    Example:
+        >>> count_histogram(np.array([0]), np.array([0]), np.array([0]), np.array([3]), n_users=2,
+        ...                 n_actions=1, windows=np.array([1]), z_cap=2,
+        ...                 label=np.array([0, 1]))[0, 0].tolist()
+        [[0, 1, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]]
     """
     windows = np.asarray(windows, dtype=np.int64)
     n_w = windows.size
@@ -108,6 +114,12 @@ class ConditionGrid:
 
     Arrays in ``discovery`` and ``holdout`` have shape (actions, windows, thresholds).
     ``q_value`` holds the discovery false-discovery-rate q-values.
+
+    Example:
+        >>> m = condition_metrics(np.ones((1, 1, 1)), np.ones((1, 1, 1)), np.ones((1, 1, 1)),
+        ...                       np.ones((1, 1, 1)))
+        >>> ConditionGrid(("a",), np.array([7]), np.array([1]), m, m, np.ones((1, 1, 1))).shape
+        (1, 1, 1)
     """
 
     actions: tuple[str, ...]
@@ -154,6 +166,14 @@ def grid_from_histogram(hist: IntArray, actions: tuple[str, ...], windows: IntAr
 
     Labels: 0 discovery not retained, 1 discovery retained, 2 holdout not
     retained, 3 holdout retained.
+
+    Example:
+        >>> h = np.zeros((1, 1, 3, 4), dtype=np.int64)
+        >>> h[0, 0, :, 1] = [10, 20, 30]   # discovery retained users with counts 0, 1, 2+
+        >>> h[0, 0, :, 0] = [40, 20, 10]
+        >>> g = grid_from_histogram(h, ("a",), np.array([7]), np.array([1, 2]))
+        >>> g.discovery.precision.ravel().round(3).tolist()
+        [0.625, 0.75]
     """
     from causalkit.aha.metrics import fdr_qvalues
 

@@ -34,7 +34,12 @@ DAY_SECONDS = 86_400
 
 @dataclass(frozen=True)
 class Columns:
-    """Column names of the two tables."""
+    """Column names of the two tables.
+
+    Example:
+        >>> Columns(user="uid").signup
+        'signup_at'
+    """
 
     user: str = "user_id"
     event: str = "event"
@@ -44,7 +49,12 @@ class Columns:
 
 @dataclass(frozen=True)
 class InputSummary:
-    """Counts of users and events, and what was excluded and why."""
+    """Counts of users and events, and what was excluded and why.
+
+    Example:
+        >>> InputSummary(100, 2, 18, 80, 5000, 0, 0, 0.0, False).excluded_users
+        20
+    """
 
     users: int
     missing_signup: int
@@ -193,6 +203,15 @@ def plan_scan(
     Raises:
         DataError: missing columns, non-time columns, duplicated users, an empty
             log, NULL covariates, or no eligible users.
+
+    Example:
+        >>> import pandas as pd
+        >>> ev = pd.DataFrame({"user_id": [1, 1, 2], "event": ["a", "a", "b"],
+        ...                    "timestamp": pd.to_datetime([0, 86_400, 3_400_000], unit="s", utc=True)})
+        >>> us = pd.DataFrame({"user_id": [1, 2], "signup_at": pd.to_datetime([0, 10], unit="s", utc=True)})
+        >>> plan = plan_scan(Source.from_frame(ev), Source.from_frame(us), retention=(28, 35))
+        >>> plan.summary.eligible_users, action_frequencies(plan)
+        (2, {'a': 2})
     """
     c = columns or Columns()
     engine = get_engine(events)
@@ -289,6 +308,10 @@ def action_frequencies(plan: ScanPlan) -> dict[str, int]:
     """Events per action among eligible users in days ``[0, max_window)``, most frequent first.
 
     Counted while planning (the same scan that counts orphan events).
+
+    Example:
+        >>> action_frequencies.__name__  # see plan_scan
+        'action_frequencies'
     """
     return dict(plan.extra["frequencies"])
 

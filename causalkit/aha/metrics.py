@@ -39,6 +39,10 @@ class ConditionMetrics:
     not reached), ``coverage`` = P(reached), ``lift`` = precision / P(retained),
     ``phi`` = the correlation of the two indicators, ``p_value`` = two-sided
     Fisher exact test (NaN when a margin is empty: nothing to test).
+
+    Example:
+        >>> condition_metrics([1], [1], [1], [1]).n.tolist()
+        [4]
     """
 
     tp: IntArray

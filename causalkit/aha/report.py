@@ -36,7 +36,12 @@ def _f(x: object) -> Scalar:
 
 
 def condition_row_columns() -> tuple[str, ...]:
-    """Columns of the ranked-conditions table."""
+    """Columns of the ranked-conditions table.
+
+    Example:
+        >>> condition_row_columns()[-1]
+        'holdout_p_value'
+    """
     return ("rank", "condition", "action", "window_days", "threshold", "reached", "retained",
             "precision", "recall", "specificity", "npv", "coverage", "lift", "phi", "p_value",
             "q_value", "accepted", "holdout_precision", "holdout_lift", "holdout_phi",
@@ -203,7 +208,12 @@ def _figures(res: AhaResult, spec: AhaSpec) -> list[Figure]:
 
 def build_report(res: AhaResult, spec: AhaSpec, *, spec_sha256: str | None = None,
                  fingerprint: str | None = None) -> Report:
-    """The :class:`~causalkit.report.Report` of an :class:`~causalkit.aha.analysis.AhaResult`."""
+    """The :class:`~causalkit.report.Report` of an :class:`~causalkit.aha.analysis.AhaResult`.
+
+    Example:
+        >>> build_report.__name__  # see causalkit.aha.analysis.analyze
+        'build_report'
+    """
     estimates: list[Estimate] = []
     for c in res.causal:
         estimates.extend(c.estimates)

@@ -35,6 +35,11 @@ class UserFacts:
 
     ``retained`` (0/1), ``holdout`` (bool), ``early`` (events of any kind in the
     first ``proxy_days`` days), ``covariates`` (users x covariates).
+
+    Example:
+        >>> UserFacts(np.array([1, 0], np.int8), np.zeros(2, bool), np.zeros(2, np.int64),
+        ...           np.zeros((2, 0))).n
+        2
     """
 
     retained: NDArray[np.int8]
@@ -50,7 +55,13 @@ class UserFacts:
 
 @dataclass(frozen=True)
 class DayCounts:
-    """Sparse per-user, per-action, per-day event counts (one row per non-zero cell)."""
+    """Sparse per-user, per-action, per-day event counts (one row per non-zero cell).
+
+    Example:
+        >>> DayCounts(np.array([0], np.int32), np.array([1], np.int16), np.array([2], np.int16),
+        ...           np.array([3], np.int32)).count.tolist()
+        [3]
+    """
 
     uidx: NDArray[np.int32]
     action: NDArray[np.int16]
@@ -59,7 +70,19 @@ class DayCounts:
 
 
 def user_table(plan: ScanPlan, chunk: int) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
-    """Holdout flags and covariates of a bucket's users, in ``uidx`` order (users table only)."""
+    """Holdout flags and covariates of a bucket's users, in ``uidx`` order (users table only).
+
+    Example:
+        >>> from causalkit.simulate.event_log import simulate_event_log
+        >>> from causalkit.data import Source
+        >>> from causalkit.aha.inputs import plan_scan
+        >>> sim = simulate_event_log(seed=0, n_users=200)
+        >>> plan = plan_scan(Source.from_frame(sim.tables["events"]),
+        ...                  Source.from_frame(sim.tables["users"]), max_window=7)
+        >>> holdout, cov = user_table(plan, 0)
+        >>> holdout.size == plan.summary.eligible_users
+        True
+    """
     covs = "".join(f", u.{quote_ident('cov_' + v)}" for v in plan.covariates)
     sql = (f"SELECT * FROM (WITH u AS ({plan.eligible_users_sql(chunk)}) "
            f"SELECT u.uidx, {plan.holdout_sql('u.uid')} AS holdout{covs} FROM u) AS q "
@@ -80,6 +103,17 @@ def scan_chunk(plan: ScanPlan, chunk: int, actions: Sequence[str], *, max_day: i
     ``(user, -3)`` for other events in the first ``proxy_days`` days (early
     activity); ``(user, -1)`` for events that count as retention. Retained users
     and early activity are then read off the groups with ``np.bincount``.
+
+    Example:
+        >>> from causalkit.simulate.event_log import simulate_event_log
+        >>> from causalkit.data import Source
+        >>> from causalkit.aha.inputs import plan_scan
+        >>> sim = simulate_event_log(seed=0, n_users=200)
+        >>> plan = plan_scan(Source.from_frame(sim.tables["events"]),
+        ...                  Source.from_frame(sim.tables["users"]), max_window=7)
+        >>> facts, counts = scan_chunk(plan, 0, ["add_friend"], max_day=7)
+        >>> facts.n == plan.summary.eligible_users, bool((counts.day < 7).all())
+        (True, True)
     """
     c = plan.columns
     t = plan.event_time
@@ -125,6 +159,17 @@ def action_day_counts(plan: ScanPlan, chunk: int, actions: Sequence[str], *,
     """Events per (user, action, day since signup) for days ``[0, max_day)``: one query.
 
     ``action`` indexes ``actions``; days are whole 24-hour periods after signup.
+
+    Example:
+        >>> from causalkit.simulate.event_log import simulate_event_log
+        >>> from causalkit.data import Source
+        >>> from causalkit.aha.inputs import plan_scan
+        >>> sim = simulate_event_log(seed=0, n_users=200)
+        >>> plan = plan_scan(Source.from_frame(sim.tables["events"]),
+        ...                  Source.from_frame(sim.tables["users"]), max_window=7)
+        >>> counts = action_day_counts(plan, 0, ["add_friend"], max_day=3)
+        >>> sorted(set(counts.day.tolist())) <= [0, 1, 2]
+        True
     """
     c = plan.columns
     t = plan.event_time

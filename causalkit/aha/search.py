@@ -77,6 +77,10 @@ def run_grid(plan: ScanPlan, actions: Sequence[str], windows: Sequence[int],
         proxy_days: early activity is counted in days ``[0, proxy_days)``.
         fdr: ``bh`` or ``by``.
         progress: called with (chunks done, chunks) after each bucket.
+
+    Example:
+        >>> run_grid.__name__  # see the module example
+        'run_grid'
     """
     w = np.asarray(sorted(set(windows)), dtype=np.int64)
     z = np.asarray(sorted(set(thresholds)), dtype=np.int64)
@@ -98,13 +102,29 @@ def run_grid(plan: ScanPlan, actions: Sequence[str], windows: Sequence[int],
 
 
 def key_at(grid: ConditionGrid, index: tuple[int, int, int]) -> Key:
-    """The condition at a grid index (action, window, threshold positions)."""
+    """The condition at a grid index (action, window, threshold positions).
+
+    Example:
+        >>> from causalkit.aha.metrics import condition_metrics
+        >>> m = condition_metrics(np.ones((1, 2, 1)), np.ones((1, 2, 1)), np.ones((1, 2, 1)), np.ones((1, 2, 1)))
+        >>> g = ConditionGrid(("a",), np.array([3, 7]), np.array([2]), m, m, np.ones((1, 2, 1)))
+        >>> key_at(g, (0, 1, 0)).label
+        'a >= 2 in 7d'
+    """
     a, w, z = index
     return Key(grid.actions[a], int(grid.windows[w]), int(grid.thresholds[z]))
 
 
 def index_of(grid: ConditionGrid, key: Key) -> tuple[int, int, int] | None:
-    """Grid position of ``key``, or None when it is not on the grid."""
+    """Grid position of ``key``, or None when it is not on the grid.
+
+    Example:
+        >>> from causalkit.aha.metrics import condition_metrics
+        >>> m = condition_metrics(np.ones((1, 2, 1)), np.ones((1, 2, 1)), np.ones((1, 2, 1)), np.ones((1, 2, 1)))
+        >>> g = ConditionGrid(("a",), np.array([3, 7]), np.array([2]), m, m, np.ones((1, 2, 1)))
+        >>> index_of(g, Key("a", 7, 2)), index_of(g, Key("b", 7, 2))
+        ((0, 1, 0), None)
+    """
     if key.action not in grid.actions:
         return None
     w = np.flatnonzero(grid.windows == key.window)
@@ -115,7 +135,16 @@ def index_of(grid: ConditionGrid, key: Key) -> tuple[int, int, int] | None:
 
 
 def survivors(grid: ConditionGrid, alpha: float) -> NDArray[np.bool_]:
-    """Conditions that survive the FDR correction and raise retention (phi > 0)."""
+    """Conditions that survive the FDR correction and raise retention (phi > 0).
+
+    Example:
+        >>> from causalkit.aha.metrics import condition_metrics
+        >>> m = condition_metrics(np.array([[[30, 10]]]), np.array([[[10, 30]]]),
+        ...                       np.array([[[20, 40]]]), np.array([[[40, 20]]]))
+        >>> g = ConditionGrid(("a",), np.array([7]), np.array([1, 2]), m, m, np.full((1, 1, 2), 0.01))
+        >>> survivors(g, 0.05).tolist()   # the second condition lowers retention
+        [[[True, False]]]
+    """
     q = np.nan_to_num(grid.q_value, nan=np.inf)
     return (q <= alpha) & (np.nan_to_num(grid.discovery.phi, nan=0.0) > 0)
 
@@ -124,6 +153,14 @@ def ranked(grid: ConditionGrid, *, only: NDArray[np.bool_] | None = None) -> lis
     """Conditions ordered by discovery phi (highest first; untestable ones last).
 
     ``only`` restricts to a mask of the grid.
+
+    Example:
+        >>> from causalkit.aha.metrics import condition_metrics
+        >>> m = condition_metrics(np.array([[[30, 10]]]), np.array([[[10, 30]]]),
+        ...                       np.array([[[20, 40]]]), np.array([[[40, 20]]]))
+        >>> g = ConditionGrid(("a",), np.array([7]), np.array([1, 2]), m, m, np.full((1, 1, 2), 0.01))
+        >>> [k.label for k in ranked(g)]
+        ['a >= 1 in 7d', 'a >= 2 in 7d']
     """
     phi = np.nan_to_num(grid.discovery.phi, nan=-np.inf).ravel()
     idx = np.argsort(-phi, kind="stable")
@@ -167,6 +204,17 @@ def condition_indicators(plan: ScanPlan, keys: Sequence[Key], *, proxy_days: int
     Returns:
         ``(indicators, early)``: a (users, len(keys)) boolean matrix, and per
         action the user's count in days ``[0, proxy_days)``.
+
+    Example:
+        >>> from causalkit.simulate.event_log import simulate_event_log
+        >>> from causalkit.data import Source
+        >>> from causalkit.aha.inputs import plan_scan
+        >>> sim = simulate_event_log(seed=0, n_users=300)
+        >>> plan = plan_scan(Source.from_frame(sim.tables["events"]),
+        ...                  Source.from_frame(sim.tables["users"]), max_window=7)
+        >>> ind, early = condition_indicators(plan, [Key("add_friend", 7, 1)])
+        >>> ind.shape == (plan.summary.eligible_users, 1), sorted(early)
+        (True, ['add_friend'])
     """
     actions = sorted({k.action for k in keys})
     if not actions:

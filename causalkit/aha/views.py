@@ -38,7 +38,12 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]
 
 
 def heatmap(grid: ConditionGrid, action: str) -> Figure:
-    """Precision, recall and phi of one action over windows X (rows) and thresholds Z (columns)."""
+    """Precision, recall and phi of one action over windows X (rows) and thresholds Z (columns).
+
+    Example:
+        >>> heatmap.__name__  # see the module example
+        'heatmap'
+    """
     a = grid.actions.index(action)
     d = grid.discovery
     panels = (("precision", d.precision[a], "viridis", (0.0, 1.0)),
@@ -74,7 +79,16 @@ def heatmap(grid: ConditionGrid, action: str) -> Figure:
 
 def precision_recall(grid: ConditionGrid, accepted: NDArray[np.bool_], *,
                      highlight: Sequence[str] = ()) -> Figure:
-    """Every condition's precision against recall, the accepted ones marked, the Pareto front."""
+    """Every condition's precision against recall, the accepted ones marked, the Pareto front.
+
+    Example:
+        >>> from causalkit.aha.metrics import condition_metrics
+        >>> m = condition_metrics(np.array([[[30, 20]]]), np.array([[[10, 5]]]),
+        ...                       np.array([[[20, 30]]]), np.array([[[40, 45]]]))
+        >>> g = ConditionGrid(("a",), np.array([7]), np.array([1, 2]), m, m, np.full((1, 1, 2), 0.01))
+        >>> precision_recall(g, np.ones((1, 1, 2), bool), highlight=["a"]).name
+        'precision_recall'
+    """
     d = grid.discovery
     prec, rec = d.precision.ravel(), d.recall.ravel()
     acc = accepted.ravel()
@@ -110,6 +124,14 @@ def funnel(grid: ConditionGrid, keys: Sequence[Key]) -> Figure:
     """The accepted Pareto conditions from high recall to high precision, as a funnel.
 
     Bar length: coverage (share of users who reach the condition); text: precision and recall.
+
+    Example:
+        >>> from causalkit.aha.metrics import condition_metrics
+        >>> m = condition_metrics(np.array([[[30, 20]]]), np.array([[[10, 5]]]),
+        ...                       np.array([[[20, 30]]]), np.array([[[40, 45]]]))
+        >>> g = ConditionGrid(("a",), np.array([7]), np.array([1, 2]), m, m, np.full((1, 1, 2), 0.01))
+        >>> funnel(g, [Key("a", 7, 1), Key("a", 7, 2)]).svg.lstrip().startswith("<svg")
+        True
     """
     d = grid.discovery
     rows = []
