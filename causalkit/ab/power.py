@@ -43,6 +43,7 @@ import math
 from typing import TYPE_CHECKING
 
 from causalkit.data import ColumnKind, Moments, Source, get_engine, quote_ident, resolve_source
+from causalkit.data.sql import dialect_of, epoch_seconds
 from causalkit.errors import DataError
 from causalkit.report import Check, Experiment, Meta, Report, Status, Table
 from causalkit.spec.common import MarginKind, Metric, MetricType, Role
@@ -239,8 +240,10 @@ def _traffic(spec: ABSpec, source: Source, schema: dict[str, ColumnKind],
     if ts is None or schema.get(ts) is not ColumnKind.TIMESTAMP:
         return None, None
     q = quote_ident(ts)
-    row = get_engine(source).query(
-        source, f"SELECT epoch(MAX({q})) - epoch(MIN({q})) AS s FROM src").to_pylist()[0]
+    engine = get_engine(source)
+    d = dialect_of(engine)
+    span = f"{epoch_seconds(f'MAX({q})', d)} - {epoch_seconds(f'MIN({q})', d)}"
+    row = engine.query(source, f"SELECT {span} AS s FROM src").to_pylist()[0]
     seconds = float(row["s"] or 0.0)
     days = max(seconds / 86_400.0, 1.0)
     return n / days, days

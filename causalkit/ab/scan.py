@@ -171,14 +171,14 @@ def scan(
     raw = list(head[0].values()) if head else []
     shifts = [float(v) if v is not None and np.isfinite(float(v)) else 0.0 for v in raw]
     shifts += [0.0] * (len(cols) - len(shifts))
-    arms_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS VARCHAR)"], cols, shifts,
+    arms_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS STRING)"], cols, shifts,
                             pair_list, binary, timestamp)
     arms, nonbinary, first, last = _parse(
         engine.query(source, arms_sql).to_pylist(), 1, cols, shifts, pair_list, binary,
         timestamp, source)
     days: dict[tuple[str, Any], Moments] = {}
     if by_day and timestamp is not None:
-        day_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS VARCHAR)",
+        day_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS STRING)",
                                 f"CAST({quote_ident(timestamp)} AS DATE)"], cols, shifts,
                                pair_list, (), None)
         parsed = _parse(engine.query(source, day_sql).to_pylist(), 2, cols, shifts, pair_list,
@@ -306,7 +306,7 @@ def duplicate_details(source: Source, *, unit: str, variant: str,
     """
     engine = get_engine(source)
     u, v = quote_ident(unit), quote_ident(variant)
-    sql = (f"SELECT CAST({u} AS VARCHAR) AS id, COUNT(DISTINCT {v}) AS arms, COUNT(*) AS n "
+    sql = (f"SELECT CAST({u} AS STRING) AS id, COUNT(DISTINCT {v}) AS arms, COUNT(*) AS n "
            f"FROM src GROUP BY {u} HAVING COUNT(*) > 1 ORDER BY 1")
     rows = engine.query(source, sql).to_pylist()
     cross = sum(1 for r in rows if r["arms"] > 1)

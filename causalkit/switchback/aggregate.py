@@ -37,7 +37,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from causalkit.data import ColumnKind, EngineProtocol, Source, quote_ident, quote_literal
+from causalkit.data.sql import dialect_of, epoch_ns, int_div
 from causalkit.errors import DataError
+from causalkit.spec.common import Engine
 from causalkit.switchback.schedule import Schedule
 
 _UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
@@ -111,14 +113,14 @@ class PeriodData:
         return np.asarray(np.sum(np.where(keep, src, 0), axis=2))
 
 
-def _time_expr(kind: ColumnKind, col: str, unit: str) -> str:
+def _time_expr(kind: ColumnKind, col: str, unit: str, dialect: Engine) -> str:
     q = quote_ident(col)
     if kind is ColumnKind.TIMESTAMP:
-        return f"epoch_ns(CAST({q} AS TIMESTAMPTZ))"
+        return epoch_ns(q, dialect)
     if kind in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN):
         return f"CAST(floor(CAST({q} AS DOUBLE) * {_UNIT_NS[unit]}) AS BIGINT)"
     if kind is ColumnKind.STRING:
-        return f"epoch_ns(CAST({q} AS TIMESTAMPTZ))"
+        return epoch_ns(q, dialect, text=True)
     raise DataError("is not a timestamp or an epoch number", column=col,
                     hint="store times as TIMESTAMP or integer epoch seconds (time_unit)")
 
@@ -170,15 +172,15 @@ def aggregate_periods(engine: EngineProtocol, source: Source, schedule: Schedule
         raise DataError("burn-in levels must increase and be shorter than the period")
     start, period = schedule.start_ns, schedule.period_ns
     end = start + schedule.n_periods * period
-    ns = _time_expr(schema[time], time, time_unit)
+    ns = _time_expr(schema[time], time, time_unit, dialect_of(engine))
     bucket = "0"
     if levels:
         cases = " ".join(f"WHEN off < {b} THEN {j}" for j, b in enumerate(levels))
         bucket = f"CASE {cases} ELSE {len(levels)} END"
     regions = ", ".join(quote_literal(r) for r in schedule.regions)
-    arm_sel = "CAST(NULL AS VARCHAR) AS arm_v"
+    arm_sel = "CAST(NULL AS STRING) AS arm_v"
     if arm is not None:
-        arm_sel = f"lower(CAST({quote_ident(arm)} AS VARCHAR)) AS arm_v"
+        arm_sel = f"lower(CAST({quote_ident(arm)} AS STRING)) AS arm_v"
     inner = ", ".join(f"{quote_ident(c)} AS c{i}" for i, c in enumerate(cols))
     inner = (", " + inner) if inner else ""
     aggs = []
@@ -195,10 +197,10 @@ FROM (
   SELECT r, ns, arm_v{"".join(f", c{i}" for i in range(len(cols)))},
          CASE WHEN r IS NULL OR r NOT IN ({regions}) THEN -2
               WHEN ns IS NULL OR ns < {start} OR ns >= {end} THEN -1
-              ELSE (ns - {start}) // {period} END AS k,
+              ELSE {int_div(f"ns - {start}", str(period), dialect_of(engine))} END AS k,
          CASE WHEN ns IS NULL OR ns < {start} OR ns >= {end} THEN 0
               ELSE (SELECT {bucket} FROM (SELECT (ns - {start}) % {period} AS off)) END AS b
-  FROM (SELECT CAST({quote_ident(region)} AS VARCHAR) AS r, {ns} AS ns, {arm_sel}{inner}
+  FROM (SELECT CAST({quote_ident(region)} AS STRING) AS r, {ns} AS ns, {arm_sel}{inner}
         FROM src)
 )
 GROUP BY r, k, b
@@ -269,13 +271,13 @@ def aggregate_grid(engine: EngineProtocol, source: Source, *, regions: Sequence[
     """
     cols = list(dict.fromkeys(columns))
     schema = engine.require_columns(source, numeric=cols, present=[region, time])
-    ns = _time_expr(schema[time], time, time_unit)
+    ns = _time_expr(schema[time], time, time_unit, dialect_of(engine))
     names = ", ".join(quote_literal(r) for r in regions)
     aggs = "".join(f", SUM(CAST({quote_ident(c)} AS DOUBLE)) AS s{i}, "
                    f"COUNT({quote_ident(c)}) AS n{i}" for i, c in enumerate(cols))
     sql = f"""
 SELECT r, k, COUNT(*) AS rows_n{aggs}
-FROM (SELECT *, CAST({quote_ident(region)} AS VARCHAR) AS r,
+FROM (SELECT *, CAST({quote_ident(region)} AS STRING) AS r,
              CAST(floor(({ns} - {start_ns}) / {period_ns}) AS BIGINT) AS k FROM src)
 WHERE r IN ({names}) AND k IS NOT NULL
 GROUP BY r, k ORDER BY r, k
