@@ -27,7 +27,9 @@ from typing import Any
 
 from causalkit.data import ColumnKind, Source, get_engine, quote_ident, quote_literal
 from causalkit.data.engine import EngineProtocol
+from causalkit.data.sql import dialect_of, epoch_seconds, hash_number
 from causalkit.errors import DataError
+from causalkit.spec.common import Engine
 
 DAY_SECONDS = 86_400
 
@@ -99,14 +101,16 @@ class ScanPlan:
         """
         c = self.columns
         uid = quote_ident(c.user)
-        signup = _epoch_sql(quote_ident(c.signup), self.extra["signup_kind"])
+        d = dialect_of(self.engine)
+        signup = _epoch_sql(quote_ident(c.signup), self.extra["signup_kind"], d)
         end = self.retention[1] * DAY_SECONDS
         obs = repr(float(self.summary.observed_until))
         covs = "".join(f", CAST({quote_ident(v)} AS DOUBLE) AS {quote_ident('cov_' + v)}"
                        for v in self.covariates)
         where = f"{quote_ident(c.signup)} IS NOT NULL AND {signup} + {end} <= {obs}"
         if chunk is not None and self.n_chunks > 1:
-            where += f" AND hash({uid}) % {self.n_chunks} = {chunk}"
+            bucket = hash_number(f"CAST({uid} AS STRING)", d)
+            where += f" AND {bucket} % {self.n_chunks} = {chunk}"
         return (
             f"SELECT {uid} AS uid, {signup} AS s{covs}, "
             f"CAST(row_number() OVER (ORDER BY {uid}) - 1 AS INTEGER) AS uidx "
@@ -114,18 +118,22 @@ class ScanPlan:
         )
 
     def holdout_sql(self, uid: str = "uid") -> str:
-        """SQL of the holdout flag of the id ``uid``: md5 of "<user id>:<salt>", mod 10^6."""
+        """SQL of the holdout flag of the id ``uid``.
+
+        The first 15 hex digits of md5("<user id>:<salt>") as an integer, mod 10^6, below
+        ``holdout * 10^6``: the same on DuckDB and Spark, and easy to reproduce elsewhere.
+        """
         if self.holdout <= 0:
             return "FALSE"
         cut = round(self.holdout * 1_000_000)
-        return (f"(md5_number(CAST({uid} AS VARCHAR) || {quote_literal(':' + self.salt)}) "
-                f"% 1000000) < {cut}")
+        key = f"CAST({uid} AS STRING) || {quote_literal(':' + self.salt)}"
+        return f"({hash_number(key, dialect_of(self.engine))} % 1000000) < {cut}"
 
 
-def _epoch_sql(column: str, kind: str) -> str:
+def _epoch_sql(column: str, kind: str, dialect: Engine) -> str:
     if kind == "numeric":
         return f"CAST({column} AS DOUBLE)"
-    return f"epoch({column})"
+    return epoch_seconds(column, dialect)
 
 
 def _time_kind(engine: EngineProtocol, source: Source, column: str) -> str:
@@ -141,7 +149,9 @@ def _time_kind(engine: EngineProtocol, source: Source, column: str) -> str:
         )
     rows = engine.query(source, f"SELECT typeof({quote_ident(column)}) AS t FROM src LIMIT 1")
     type_name = str(rows.to_pylist()[0]["t"]).upper() if rows.num_rows else ""
-    return "zoned" if "TIME ZONE" in type_name or "TZ" in type_name else "naive"
+    if dialect_of(engine) is Engine.SPARK:  # Spark: TIMESTAMP is zoned, TIMESTAMP_NTZ is not
+        return "naive" if "NTZ" in type_name else "zoned"
+    return "zoned" if "TIME ZONE" in type_name or type_name.endswith("TZ") else "naive"
 
 
 def relation_sql(engine: EngineProtocol, source: Source) -> str:
@@ -156,7 +166,7 @@ def relation_sql(engine: EngineProtocol, source: Source) -> str:
         >>> relation_sql(get_engine(src), src).startswith('"__ck_frame_')
         True
     """
-    fn = getattr(engine, "relation_sql", None) or getattr(engine, "_relation_sql", None)
+    fn = getattr(engine, "relation_sql", None)
     if fn is None:
         raise DataError(
             "the Aha search joins the event log with the users table and needs the DuckDB engine",
@@ -231,8 +241,8 @@ def plan_scan(
                         hint="use the same kind of time column in both tables")
     users_rel = relation_sql(engine, users)
     uid = quote_ident(c.user)
-    t_ev = _epoch_sql(quote_ident(c.timestamp), ev_kind)
-    s_us = _epoch_sql(quote_ident(c.signup), su_kind)
+    t_ev = _epoch_sql(quote_ident(c.timestamp), ev_kind, dialect_of(engine))
+    s_us = _epoch_sql(quote_ident(c.signup), su_kind, dialect_of(engine))
 
     ev = _scalar(engine, events, f"SELECT COUNT(*) AS n, MAX({t_ev}) AS last FROM src")
     if not ev.get("n"):
@@ -275,7 +285,7 @@ def plan_scan(
     # one scan: events of unknown users, before signup, and per action in the condition windows
     window = max_window * DAY_SECONDS
     by_action = engine.query(events, (
-        f"SELECT * FROM (SELECT CAST(e.{quote_ident(c.event)} AS VARCHAR) AS action, "
+        f"SELECT * FROM (SELECT CAST(e.{quote_ident(c.event)} AS STRING) AS action, "
         "COUNT(*) FILTER (WHERE u.uid IS NULL) AS unknown, "
         f"COUNT(*) FILTER (WHERE {t_ev} < u.s) AS early, "
         f"COUNT(*) FILTER (WHERE u.s + {end} <= {obs!r} AND {t_ev} >= u.s "

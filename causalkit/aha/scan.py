@@ -120,7 +120,7 @@ def scan_chunk(plan: ScanPlan, chunk: int, actions: Sequence[str], *, max_day: i
     start, end = plan.retention[0] * DAY_SECONDS, plan.retention[1] * DAY_SECONDS
     is_ret = f"{t} >= u.s + {start}"
     if plan.retention_event is not None:
-        is_ret += (f" AND CAST(e.{quote_ident(c.event)} AS VARCHAR) = "
+        is_ret += (f" AND CAST(e.{quote_ident(c.event)} AS STRING) = "
                    f"{quote_literal(plan.retention_event)}")
     in_window = f"acts.a IS NOT NULL AND {t} < u.s + {max_day * DAY_SECONDS}"
     early = f"{t} < u.s + {proxy_days * DAY_SECONDS}"
@@ -133,7 +133,7 @@ def scan_chunk(plan: ScanPlan, chunk: int, actions: Sequence[str], *, max_day: i
         f"CASE WHEN {in_window} THEN CAST(floor(({t} - u.s) / {DAY_SECONDS}) AS SMALLINT) "
         "ELSE 0 END AS d "
         f"FROM src e JOIN u ON e.{quote_ident(c.user)} = u.uid "
-        f"LEFT JOIN acts ON CAST(e.{quote_ident(c.event)} AS VARCHAR) = acts.name "
+        f"LEFT JOIN acts ON CAST(e.{quote_ident(c.event)} AS STRING) = acts.name "
         f"WHERE {t} >= u.s AND {t} < u.s + {end} AND (({in_window}) OR ({early}) OR ({is_ret})))"
         " SELECT uidx, CAST(a AS SMALLINT) AS a, d, CAST(COUNT(*) AS INTEGER) AS n "
         "FROM x GROUP BY ALL) AS q"
@@ -181,7 +181,7 @@ def action_day_counts(plan: ScanPlan, chunk: int, actions: Sequence[str], *,
         f"CAST(floor(({t} - u.s) / {DAY_SECONDS}) AS SMALLINT) AS d, "
         "CAST(COUNT(*) AS INTEGER) AS n "
         f"FROM src e JOIN u ON e.{quote_ident(c.user)} = u.uid "
-        f"JOIN acts ON CAST(e.{quote_ident(c.event)} AS VARCHAR) = acts.name "
+        f"JOIN acts ON CAST(e.{quote_ident(c.event)} AS STRING) = acts.name "
         f"WHERE {t} >= u.s AND {t} < u.s + {max_day * DAY_SECONDS} "
         "GROUP BY ALL"
     )

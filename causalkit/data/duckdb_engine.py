@@ -116,6 +116,19 @@ class DuckDBEngine:
         self._drop(id(source))
 
     # -- relations -------------------------------------------------------------------------
+    def relation_sql(self, source: Source) -> str:
+        """The SQL relation text of ``source`` in this engine (to join two sources in one query).
+
+        Example:
+            >>> import pandas as pd
+            >>> from causalkit.data.source import Source
+            >>> eng = DuckDBEngine()
+            >>> eng.relation_sql(Source(kind="table", table="s.t"))
+            '"s"."t"'
+        """
+        with self._lock:
+            return self._relation_sql(source)
+
     def _relation_sql(self, source: Source) -> str:
         if source.kind == "file":
             assert source.path is not None

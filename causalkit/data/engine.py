@@ -75,6 +75,10 @@ class EngineProtocol(Protocol):
         """Run ``sql`` in which the relation ``src`` stands for the source; return Arrow."""
         ...
 
+    def relation_sql(self, source: Source) -> str:
+        """The SQL relation text of ``source`` in this engine (to join two sources)."""
+        ...
+
 
 def quote_ident(name: str) -> str:
     """Quote an identifier for SQL (double quotes, inner quotes doubled).

@@ -12,10 +12,10 @@ import pytest
 
 
 def holdout_flags(user_ids: Sequence[Any], salt: str, share: float) -> np.ndarray:
-    """The documented split: md5("<user>:<salt>") as a little-endian integer, mod 10^6."""
+    """The documented split: the first 15 hex digits of md5("<user>:<salt>"), mod 10^6."""
     cut = round(share * 1_000_000)
     return np.array([
-        int.from_bytes(hashlib.md5(f"{u}:{salt}".encode()).digest(), "little") % 1_000_000 < cut
+        int(hashlib.md5(f"{u}:{salt}".encode()).hexdigest()[:15], 16) % 1_000_000 < cut
         for u in user_ids
     ])
 
