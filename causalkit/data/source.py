@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -93,8 +94,9 @@ class Source:
         if self.fingerprint_seed is not None:
             h.update(self.fingerprint_seed.encode())
         elif self.kind == "file" and self.path is not None:
-            for p in sorted(Path().glob(self.path)) if any(c in self.path for c in "*?[") \
-                    else [Path(self.path)]:
+            paths = ([Path(p) for p in sorted(glob.glob(self.path))]
+                     if any(c in self.path for c in "*?[") else [Path(self.path)])
+            for p in paths:
                 st = p.stat()
                 h.update(f"{p}|{st.st_size}|{st.st_mtime_ns}".encode())
         elif self.kind == "frame":

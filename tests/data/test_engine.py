@@ -181,3 +181,13 @@ def test_engine_keeps_no_frame_alive() -> None:
     gc.collect()
     assert ref() is None
     assert engine._frames == {}
+
+
+def test_absolute_glob_source_fingerprint_changes_with_files(tmp_path: Path) -> None:
+    for i in range(2):
+        pd.DataFrame({"y": [float(i)]}).to_parquet(tmp_path / f"part{i}.parquet")
+    src = Source.from_path(str(tmp_path / "*.parquet"))
+    before = src.fingerprint()
+    assert ENGINE.arrays(src, ["y"])["y"].tolist() == [0.0, 1.0]
+    pd.DataFrame({"y": [2.0]}).to_parquet(tmp_path / "part2.parquet")
+    assert src.fingerprint() != before
