@@ -121,3 +121,18 @@ def test_text_lists_figures(report):
 
     rep = Report(experiment=report.experiment, figures=(Figure("cs", "Confidence sequence", "<svg/>"),))
     assert "figures (in the HTML report): Confidence sequence" in render(rep, "text")
+
+
+def test_escape_sequences_in_names_cannot_drive_the_terminal() -> None:
+    from causalkit.report import Check, Estimate, Experiment, Report, Status
+    from causalkit.report.render import render
+
+    evil = "chat\x1b[2J\x1b]0;owned\x07"
+    rep = Report(experiment=Experiment(name=evil, kind="ab"),
+                 estimates=(Estimate(metric=evil, contrast="t - c", method="welch",
+                                     estimate=1.0),),
+                 checks=(Check(name="srm", status=Status.PASS, detail=evil),))
+    for color in (False, True):
+        out = render(rep, "text", color=color)
+        assert "\x1b[2J" not in out and "\x1b]0" not in out and "\x07" not in out
+        assert "chat\\x1b[2J" in out

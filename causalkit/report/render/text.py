@@ -15,8 +15,12 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import io
+import re
 import shutil
+from collections.abc import Mapping
 from typing import Any
 
 from causalkit.report.model import Report, Status
@@ -122,6 +126,28 @@ def _user_tables(report: Report) -> list[Any]:
     return out
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(obj: Any) -> Any:
+    """A copy of a report (or part of it) whose strings show control characters as ``\\xNN``.
+
+    A metric name carrying an escape sequence must not drive the terminal.
+    """
+    if isinstance(obj, enum.Enum):
+        return obj
+    if isinstance(obj, str):
+        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.replace(obj, **{f.name: _visible(getattr(obj, f.name))
+                                           for f in dataclasses.fields(obj) if f.init})
+    if isinstance(obj, tuple):
+        return tuple(_visible(v) for v in obj)
+    if isinstance(obj, Mapping):
+        return {_visible(k): _visible(v) for k, v in obj.items()}
+    return obj
+
+
 def render_text(report: Report, *, color: bool = False, width: int | None = None) -> str:
     """Render ``report`` for a terminal.
 
@@ -141,6 +167,7 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
     from rich.panel import Panel
     from rich.text import Text
 
+    report = _visible(report)
     if width is None:
         width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns if color else DEFAULT_WIDTH
     console = Console(file=io.StringIO(), force_terminal=color, no_color=not color,
