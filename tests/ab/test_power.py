@@ -109,7 +109,7 @@ def test_sequential_plan_keeps_power_at_every_look(pre: tuple[Path, pd.DataFrame
 
     Checked by simulating the z-statistic path (independent of the recursion).
     """
-    path, df = pre
+    path, _df = pre
     base = {"name": "p", "kind": "ab", "unit": "user_id", "data": {"simulate": "ab"},
             "plan": {"mde": 0.03, "sample_per_arm": 5000},
             "metrics": [{"name": "chat", "type": "mean", "column": "chat_minutes",

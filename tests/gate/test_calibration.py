@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from .gate_sim import binomial_tolerance, daily_stats, intervals, run_gate
 
 from causalkit.gate import GateRules
 from causalkit.stats.power import required_total
@@ -22,6 +21,8 @@ from causalkit.stats.sequential_power import (
     msprt_z_boundaries,
     required_theta,
 )
+
+from .gate_sim import binomial_tolerance, daily_stats, intervals, run_gate
 
 ALPHA = 0.05
 DAYS = 30

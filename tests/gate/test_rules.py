@@ -7,7 +7,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from .gate_helpers import est, report
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
@@ -16,6 +15,8 @@ from causalkit.errors import GateError
 from causalkit.gate import GateRules, Look, decide
 from causalkit.gate.rules import look_key
 from causalkit.report import Check, Status
+
+from .gate_helpers import est, report
 
 NOW = datetime(2026, 12, 8, tzinfo=UTC)
 START = datetime(2026, 12, 1, tzinfo=UTC)

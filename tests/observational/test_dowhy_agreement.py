@@ -16,8 +16,6 @@ import networkx as nx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from .dag_utils import random_dag
-
 from causalkit.observational.graph import build_graph
 from causalkit.observational.identify import (
     frontdoor_set,
@@ -25,6 +23,8 @@ from causalkit.observational.identify import (
     minimal_backdoor_set,
     optimal_adjustment_set,
 )
+
+from .dag_utils import random_dag
 
 
 def _backdoor_ok(g: nx.DiGraph, t: str, y: str, s: object) -> bool:

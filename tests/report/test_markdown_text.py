@@ -134,5 +134,7 @@ def test_escape_sequences_in_names_cannot_drive_the_terminal() -> None:
                  checks=(Check(name="srm", status=Status.PASS, detail=evil),))
     for color in (False, True):
         out = render(rep, "text", color=color)
-        assert "\x1b[2J" not in out and "\x1b]0" not in out and "\x07" not in out
+        assert "\x1b[2J" not in out
+        assert "\x1b]0" not in out
+        assert "\x07" not in out
         assert "chat\\x1b[2J" in out
