@@ -57,10 +57,10 @@ class PowerPlan(StrictModel):
 class ABSpec(StrictModel):
     """A user-randomized A/B test with one control and one or more treatment arms."""
 
-    name: str = Field(min_length=1)
-    kind: Literal["ab"]
-    hypothesis: str | None = None
-    owner: str | None = None
+    name: str = Field(min_length=1, description="experiment name, shown in reports")
+    kind: Literal["ab"] = Field(description="the shape of the experiment")
+    hypothesis: str | None = Field(None, description="what the change should do, in words")
+    owner: str | None = Field(None, description="who to ask about the experiment")
     unit: str = Field(min_length=1, description="column holding the randomization unit id")
     variant_column: str = Field("variant", description="column holding the arm of each unit")
     timestamp_column: str | None = Field(

@@ -78,7 +78,7 @@ class FdrMethod(StrEnum):
 class Condition(StrictModel):
     """One condition: did ``action`` at least ``threshold`` times within ``window`` days."""
 
-    action: str = Field(min_length=1)
+    action: str = Field(min_length=1, description="the action Y")
     window: int = Field(ge=1, description="days after signup, X")
     threshold: int = Field(ge=1, description="minimum count, Z")
 
@@ -97,10 +97,12 @@ class CausalCheck(StrictModel):
         1, ge=1, description="early activity (other actions) counted in days [0, proxy_days)"
     )
     estimators: list[EstimatorName] = Field(
+        description="estimators of the causal check",
         default_factory=lambda: [EstimatorName.AIPW, EstimatorName.IPW,
                                  EstimatorName.REGRESSION]
     )
     refuters: list[RefuterName] = Field(
+        description="refuters of the causal check",
         default_factory=lambda: [RefuterName.PLACEBO, RefuterName.RANDOM_COMMON_CAUSE,
                                  RefuterName.SUBSET, RefuterName.SENSITIVITY,
                                  RefuterName.E_VALUE]
@@ -115,10 +117,10 @@ class CausalCheck(StrictModel):
 class AhaSpec(StrictModel):
     """Aha-moment discovery with its causal check."""
 
-    name: str = Field(min_length=1)
-    kind: Literal["aha"]
-    hypothesis: str | None = None
-    owner: str | None = None
+    name: str = Field(min_length=1, description="experiment name, shown in reports")
+    kind: Literal["aha"] = Field(description="the shape of the experiment")
+    hypothesis: str | None = Field(None, description="what the change should do, in words")
+    owner: str | None = Field(None, description="who to ask about the experiment")
     data: DataSource | None = Field(
         None, description="a simulator giving both tables, or the event log"
     )

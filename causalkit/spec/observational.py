@@ -87,32 +87,34 @@ class CrossCheck(StrEnum):
 class Edge(StrictModel):
     """One edge of a graph given as a list (``bidirected`` marks latent confounding)."""
 
-    source: str = Field(alias="from")
-    target: str = Field(alias="to")
-    bidirected: bool = False
+    source: str = Field(alias="from", description="the cause")
+    target: str = Field(alias="to", description="the effect")
+    bidirected: bool = Field(False, description="a latent common cause of both ends")
 
 
 class ObservationalSpec(StrictModel):
     """DAG-based estimation of a causal effect on observational data."""
 
-    name: str = Field(min_length=1)
-    kind: Literal["observational"]
-    hypothesis: str | None = None
-    owner: str | None = None
+    name: str = Field(min_length=1, description="experiment name, shown in reports")
+    kind: Literal["observational"] = Field(description="the shape of the experiment")
+    hypothesis: str | None = Field(None, description="what the change should do, in words")
+    owner: str | None = Field(None, description="who to ask about the experiment")
     graph: str | list[Edge] = Field(description="DOT text or a list of edges")
     latent: list[str] = Field(default_factory=list, description="unobserved nodes")
-    treatment: str = Field(min_length=1)
-    outcome: str = Field(min_length=1)
-    estimand: Estimand = Estimand.ATE
+    treatment: str = Field(min_length=1, description="treatment node and data column")
+    outcome: str = Field(min_length=1, description="outcome node and data column")
+    estimand: Estimand = Field(Estimand.ATE, description="average effect on all or on the treated")
     estimators: list[EstimatorName] = Field(
+        description="estimators to run",
         default_factory=lambda: [EstimatorName.AIPW, EstimatorName.IPW, EstimatorName.REGRESSION]
     )
     refuters: list[RefuterName] = Field(
+        description="refutation and sensitivity analyses",
         default_factory=lambda: [RefuterName.PLACEBO, RefuterName.RANDOM_COMMON_CAUSE,
                                  RefuterName.SUBSET, RefuterName.SENSITIVITY]
     )
-    outcome_learner: Learner = Learner.LINEAR
-    propensity_learner: Learner = Learner.LINEAR
+    outcome_learner: Learner = Field(Learner.LINEAR, description="outcome model")
+    propensity_learner: Learner = Field(Learner.LINEAR, description="propensity model")
     folds: int = Field(5, ge=2, description="cross-fitting folds")
     trim: float | None = Field(
         None, gt=0, lt=0.5, description="drop units with propensity outside [trim, 1-trim]"

@@ -94,11 +94,24 @@ def _nested(model: type[BaseModel]) -> list[type[BaseModel]]:
     return found
 
 
+def _model_doc(annotation: Any) -> str:
+    """The first docstring line of the model inside ``annotation`` (a list of it too)."""
+    stack = [annotation]
+    while stack:
+        ann = stack.pop()
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            lines = (ann.__doc__ or "").strip().splitlines()
+            return lines[0] if lines else ""
+        stack.extend(typing.get_args(ann))
+    return ""
+
+
 def _table(model: type[BaseModel]) -> list[str]:
     lines = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
     for name, field in model.model_fields.items():
         key = field.alias or name
-        desc = (field.description or "").replace("|", "\\|").replace("\n", " ")
+        desc = field.description or _model_doc(field.annotation)
+        desc = desc.replace("|", "\\|").replace("\n", " ")
         lines.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
     return lines
 

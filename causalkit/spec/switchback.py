@@ -27,7 +27,7 @@ from causalkit.spec.types import Duration, Timestamp
 class Region(StrictModel):
     """A region with its IANA time zone (``UTC`` when not given)."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="region name as it appears in the data")
     tz: str = Field("UTC", description="IANA time zone, e.g. Asia/Seoul")
 
     @field_validator("tz")
@@ -89,17 +89,21 @@ class TimeUnit(StrEnum):
 class ScheduleSpec(StrictModel):
     """The time grid and randomization design of a switch-back."""
 
-    start: Timestamp
-    end: Timestamp
-    period: Duration
+    start: Timestamp = Field(description="first period starts (UTC)")
+    end: Timestamp = Field(description="last period ends (UTC)")
+    period: Duration = Field(description="length of one period")
     carryover: int | Duration = Field(
         1, description="carryover order m, in periods (an integer) or as a duration"
     )
     burn_in: Duration | None = Field(None, description="time dropped after each switch")
-    design: Design = Design.OPTIMAL
-    treatment_probability: float = Field(0.5, gt=0, lt=1)
-    pairing: Pairing = Pairing.INDEPENDENT
-    seed: int = 0
+    design: Design = Field(Design.OPTIMAL, description="randomization design")
+    treatment_probability: float = Field(
+        0.5, gt=0, lt=1, description="chance of treatment at each randomization point"
+    )
+    pairing: Pairing = Field(
+        Pairing.INDEPENDENT, description="independent regions or complementary pairs"
+    )
+    seed: int = Field(0, description="seed of the schedule")
 
     @field_validator("carryover", mode="before")
     @classmethod
@@ -139,10 +143,10 @@ class ScheduleSpec(StrictModel):
 class SwitchbackSpec(StrictModel):
     """A switch-back test: whole regions switch between arms over time."""
 
-    name: str = Field(min_length=1)
-    kind: Literal["switchback"]
-    hypothesis: str | None = None
-    owner: str | None = None
+    name: str = Field(min_length=1, description="experiment name, shown in reports")
+    kind: Literal["switchback"] = Field(description="the shape of the experiment")
+    hypothesis: str | None = Field(None, description="what the change should do, in words")
+    owner: str | None = Field(None, description="who to ask about the experiment")
     unit: str = Field("region", description="column holding the region")
     time_column: str = Field("timestamp", description="column holding event or period time")
     regions: list[Region] = Field(min_length=1)
