@@ -80,6 +80,38 @@ class EngineProtocol(Protocol):
         ...
 
 
+def check_columns(schema: dict[str, ColumnKind], source: str, *, numeric: Sequence[str] = (),
+                  present: Sequence[str] = ()) -> dict[str, ColumnKind]:
+    """Check a schema for the columns an analysis needs; the same messages on every engine.
+
+    Raises:
+        DataError: naming the first missing (with a close match) or non-numeric column.
+
+    Example:
+        >>> check_columns({"chat_minute": ColumnKind.NUMERIC}, "d.csv", numeric=["chat_minutes"])
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: d.csv: column 'chat_minutes': column is missing (did you mean 'chat_minute'?)
+    """
+    import difflib
+
+    from causalkit.errors import DataError
+
+    for col in [*present, *numeric]:
+        if col not in schema:
+            close = difflib.get_close_matches(col, list(schema), n=1)
+            hint = (f"did you mean {close[0]!r}?" if close else
+                    f"columns are: {', '.join(list(schema)[:20])}")
+            raise DataError("column is missing", column=col, source=source, hint=hint)
+    for col in numeric:
+        if schema[col] not in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN):
+            raise DataError(
+                f"holds {schema[col].value} values, not numbers", column=col, source=source,
+                hint="metric columns must be numeric; cast or fix the column",
+            )
+    return schema
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for SQL (double quotes, inner quotes doubled).
 

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from causalkit.data.engine import ColumnKind, quote_ident
+from causalkit.data.engine import ColumnKind, check_columns, quote_ident
 from causalkit.data.moments import Moments
 from causalkit.data.settings import spark_master
 from causalkit.data.sql import MomentsQuery, where_clause
@@ -311,24 +311,8 @@ class SparkEngine:
             ...
             causalkit.errors.DataError: sql query: column 'a': holds string values, not numbers (...)
         """
-        schema = self.schema(source)
-        for col in [*present, *numeric]:
-            if col not in schema:
-                import difflib
-
-                close = difflib.get_close_matches(col, list(schema), n=1)
-                hint = (f"did you mean {close[0]!r}?" if close else
-                        f"columns are: {', '.join(list(schema)[:20])}")
-                raise DataError("column is missing", column=col, source=source.describe(),
-                                hint=hint)
-        for col in numeric:
-            if schema[col] not in (ColumnKind.NUMERIC, ColumnKind.BOOLEAN):
-                raise DataError(
-                    f"holds {schema[col].value} values, not numbers", column=col,
-                    source=source.describe(),
-                    hint="metric columns must be numeric; cast or fix the column",
-                )
-        return schema
+        return check_columns(self.schema(source), source.describe(), numeric=numeric,
+                             present=present)
 
     def grouped_moments(
         self, source: Source, *, by: Sequence[str], columns: Sequence[str],
