@@ -268,6 +268,14 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
             "estimation", Status.WARN,
             "the effect is identifiable only through the ID algorithm's formula; causalkit "
             "estimates backdoor, front-door and IV estimands, so no estimate is reported"))
+    if spec.cross_check:
+        from causalkit.observational.crosscheck import cross_check
+
+        crossed = cross_check(spec, g, ident, lambda c: engine.arrays(source, c),
+                              parts.estimates)
+        parts.checks.extend(crossed.checks)
+        if crossed.table is not None:
+            parts.tables.append(crossed.table)
     try:
         from causalkit.observational.plots import draw_graph
 
