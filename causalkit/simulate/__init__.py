@@ -54,8 +54,12 @@ def get_simulator(name: str) -> Callable[..., Simulated]:
 
 
 def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
-             seed: int | None = None) -> Simulated:
+             seed: int | None = None, *, context: Mapping[str, Any] | None = None
+             ) -> Simulated:
     """Run a registered generator with spec parameters.
+
+    ``context`` passes arguments that causalkit supplies itself (the switch-back
+    ``schedule``); a spec cannot set them through ``params``.
 
     Raises:
         SpecError: for a parameter the generator does not take.
@@ -72,7 +76,8 @@ def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
     key = name.value if isinstance(name, Simulator) else name
     fn = get_simulator(key)
     sig = inspect.signature(fn)
-    accepted = [p for p in sig.parameters if p != "seed"]
+    context = dict(context or {})
+    accepted = [p for p in sig.parameters if p != "seed" and p not in context]
     params = dict(params or {})
     for p in params:
         if p not in accepted:
@@ -80,4 +85,4 @@ def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
                 f"simulator {key!r} has no parameter {p!r}",
                 field="data.params", hint=f"parameters: {', '.join(accepted)}",
             )
-    return fn(seed=0 if seed is None else seed, **params)
+    return fn(seed=0 if seed is None else seed, **params, **context)

@@ -19,7 +19,6 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -28,7 +27,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from causalkit.data import Source, resolve_source
-from causalkit.errors import SpecError
 from causalkit.registry import RunContext
 from causalkit.spec.common import DataSource, Metric, MetricType, Simulator
 from causalkit.spec.switchback import PeriodOutcome, SwitchbackSpec
@@ -82,9 +80,6 @@ def period_outcomes(agg: PeriodData, metric: Metric, keep: NDArray[np.bool_],
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-_RESERVED = {"schedule", "seed"}
-
-
 def simulate_for(spec: SwitchbackSpec, source: DataSource, schedule: Schedule
                  ) -> dict[str, Source]:
     """Run the matching-market simulator on the spec's schedule; every table as a Source.
@@ -111,15 +106,11 @@ def simulate_for(spec: SwitchbackSpec, source: DataSource, schedule: Schedule
         ...
         causalkit.errors.SpecError: data.params: ... has no parameter 'dayz' (parameters: ...)
     """
-    from causalkit.simulate.market import simulate_market
+    from causalkit.simulate import simulate
 
-    accepted = [p for p in inspect.signature(simulate_market).parameters if p not in _RESERVED]
-    for name in source.params:
-        if name not in accepted:
-            raise SpecError(f"simulator 'matching_market' has no parameter {name!r}",
-                            field="data.params", hint=f"parameters: {', '.join(accepted)}")
     seed = 0 if source.seed is None else source.seed
-    sim = simulate_market(seed=seed, schedule=schedule, **source.params)
+    sim = simulate(Simulator.MATCHING_MARKET, source.params, seed,
+                   context={"schedule": schedule})
     base = json.dumps({"sim": "matching_market", "params": source.params, "seed": seed,
                        "schedule": schedule.sha256}, sort_keys=True, default=str)
     return {name: Source.from_frame(frame, name=f"simulate:matching_market:{name}",
