@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
-import warnings
 import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,10 +24,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from causalkit.data.engine import ColumnKind, check_columns, quote_ident, quote_literal
+from causalkit.data.engine import (
+    ColumnKind,
+    arrays_from_arrow,
+    check_columns,
+    quote_ident,
+    quote_literal,
+)
 from causalkit.data.moments import Moments
 from causalkit.data.settings import duckdb_settings
-from causalkit.data.sql import MomentsQuery
+from causalkit.data.sql import MomentsQuery, where_clause
 from causalkit.errors import DataError
 from causalkit.spec.common import FileFormat
 
@@ -54,15 +59,6 @@ def _kind_of(type_name: str) -> ColumnKind:
     if t.startswith(("TIMESTAMP", "DATE")):
         return ColumnKind.TIMESTAMP
     return ColumnKind.OTHER
-
-
-def _arrow(cur: Any) -> pa.Table:
-    """A small result (one row per group) as Arrow; the copy DuckDB warns about is cheap."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        if hasattr(cur, "to_arrow_table"):
-            return cur.to_arrow_table()
-        return cur.fetch_arrow_table()  # pragma: no cover - older DuckDB
 
 
 class DuckDBEngine:
@@ -228,12 +224,12 @@ class DuckDBEngine:
         """
         self.require_columns(source, numeric=columns, present=by)
         q = MomentsQuery(tuple(by), tuple(columns), where)
-        shifts = _arrow(self._run(source, q.shift_sql()))
+        shifts = self._run(source, q.shift_sql(), arrow=True)
         name = f"__ck_shift_{next(_counter)}"
         with self._lock:
             self._con.register(name, shifts)
         try:
-            result = _arrow(self._run(source, q.moments_sql(quote_ident(name))))
+            result = self._run(source, q.moments_sql(quote_ident(name)), arrow=True)
         finally:
             with self._lock:
                 self._con.unregister(name)
@@ -253,19 +249,8 @@ class DuckDBEngine:
         """
         self.require_columns(source, present=columns)
         sel = ", ".join(quote_ident(c) for c in columns)
-        filt = f" WHERE {where}" if where else ""
-        res = self._run(source, f"SELECT {sel} FROM src{filt}").fetchnumpy()
-        out: dict[str, NDArray[np.generic]] = {}
-        for c in columns:
-            missing = int(np.ma.getmaskarray(res[c]).sum())
-            values = np.ma.getdata(res[c])
-            if values.dtype.kind == "f":
-                missing += int(np.isnan(values).sum())
-            if missing:
-                raise DataError(f"{missing} missing value(s)", column=c, source=source.describe(),
-                                hint="fill or drop them before the analysis")
-            out[c] = np.asarray(values)
-        return out
+        table = self._run(source, f"SELECT {sel} FROM src{where_clause(where)}", arrow=True)
+        return arrays_from_arrow(table, columns, source.describe())
 
     def query(self, source: Source, sql: str) -> pa.Table:
         """Run ``sql`` where the relation ``src`` stands for the source; return Arrow.

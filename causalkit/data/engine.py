@@ -112,6 +112,40 @@ def check_columns(schema: dict[str, ColumnKind], source: str, *, numeric: Sequen
     return schema
 
 
+def arrays_from_arrow(table: pa.Table, columns: Sequence[str],
+                      source: str) -> dict[str, NDArray[np.generic]]:
+    """The columns of an Arrow result as numpy arrays; NULL or NaN is a DataError, never a 0.
+
+    Every engine returns :meth:`EngineProtocol.arrays` through this function.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> arrays_from_arrow(pa.table({"y": [1.0, 2.0]}), ["y"], "d.csv")["y"].tolist()
+        [1.0, 2.0]
+        >>> arrays_from_arrow(pa.table({"y": [1, None]}), ["y"], "d.csv")
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: d.csv: column 'y': 1 missing or NaN value(s) (fill or drop them before the analysis)
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+    import pyarrow.types as pt
+
+    from causalkit.errors import DataError
+
+    out: dict[str, NDArray[np.generic]] = {}
+    for i, c in enumerate(columns):
+        col = table.column(i)
+        missing = col.null_count
+        if pt.is_floating(col.type):
+            missing += int(pc.sum(pc.is_nan(col)).as_py() or 0)
+        if missing:
+            raise DataError(f"{missing} missing or NaN value(s)", column=c, source=source,
+                            hint="fill or drop them before the analysis")
+        out[c] = np.asarray(col.to_numpy(zero_copy_only=False))
+    return out
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for SQL (double quotes, inner quotes doubled).
 

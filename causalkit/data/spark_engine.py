@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from causalkit.data.engine import ColumnKind, check_columns, quote_ident
+from causalkit.data.engine import ColumnKind, arrays_from_arrow, check_columns, quote_ident
 from causalkit.data.moments import Moments
 from causalkit.data.settings import spark_master
 from causalkit.data.sql import MomentsQuery, where_clause
@@ -359,8 +359,7 @@ class SparkEngine:
         self.require_columns(source, present=columns)
         sel = ", ".join(quote_ident(c) for c in columns)
         table = self._collect(source, f"SELECT {sel} FROM src{where_clause(where)}")
-        return {c: np.asarray(table.column(i).to_numpy(zero_copy_only=False))
-                for i, c in enumerate(columns)}
+        return arrays_from_arrow(table, columns, source.describe())
 
     def query(self, source: Source, sql: str) -> pa.Table:
         """Run portable ``sql`` where the relation ``src`` stands for the source; return Arrow.

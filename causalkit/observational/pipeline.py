@@ -139,38 +139,6 @@ def _needed_columns(ident: Identification) -> list[str]:
     return cols
 
 
-def _check_missing(engine: Any, source: Source, cols: Sequence[str], schema: dict[str, Any],
-                   name: str) -> None:
-    """Count NULL and NaN per column in one scan (the engine's arrays turn NULL into 0)."""
-    from causalkit.data.engine import ColumnKind, quote_ident
-
-    parts = []
-    for c in cols:
-        q = quote_ident(c)
-        nan = f" + COUNT_IF(ISNAN(CAST({q} AS DOUBLE)))" if schema.get(c) is ColumnKind.NUMERIC \
-            else ""
-        parts.append(f"COUNT(*) - COUNT({q}){nan} AS {quote_ident('n_' + c)}")
-    row = engine.query(source, f"SELECT {', '.join(parts)} FROM src").to_pylist()[0]
-    for c in cols:
-        missing = int(row["n_" + c] or 0)
-        if missing:
-            raise DataError(f"{missing} missing or NaN value(s)", column=c, source=name,
-                            hint="fill or drop them before the analysis")
-
-
-def _unmask(arrays: dict[str, Any], source: str) -> dict[str, Any]:
-    out = {}
-    for col, values in arrays.items():
-        if np.ma.isMaskedArray(values):
-            missing = int(np.ma.getmaskarray(values).sum())
-            if missing:
-                raise DataError(f"{missing} missing or NaN value(s)", column=col, source=source,
-                                hint="fill or drop them before the analysis")
-            values = np.ma.getdata(values)
-        out[col] = values
-    return out
-
-
 def _float(values: Any, name: str, source: str) -> Array:
     arr = np.asarray(values)
     if arr.dtype.kind not in "biuf":
@@ -233,8 +201,7 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
     ident = identify(g, spec.treatment, spec.outcome, adjustment=adjustment, att=att)
     extra_cols = [c for c in spec.effect_modifiers if c not in _needed_columns(ident)]
     cols = list(dict.fromkeys(_needed_columns(ident) + extra_cols))
-    _check_missing(engine, source, cols, schema, name)
-    arrays = _unmask(engine.arrays(source, cols), name)
+    arrays = engine.arrays(source, cols)
     t = _float(arrays[spec.treatment], spec.treatment, name)
     y = _float(arrays[spec.outcome], spec.outcome, name)
     if len(t) < 4:
