@@ -33,6 +33,12 @@ def _f(x: ArrayLike) -> FloatArray:
     return np.asarray(x, dtype=np.float64)
 
 
+def _unit_variance(var_c: ArrayLike, var_t: ArrayLike, share_c: ArrayLike,
+                   share_t: ArrayLike) -> FloatArray:
+    """Variance of the difference in means times the total units."""
+    return _f(var_c) / _f(share_c) + _f(var_t) / _f(share_t)
+
+
 def z_sum(alpha: ArrayLike, power: ArrayLike) -> FloatArray:
     """``z_{1-alpha/2} + z_power``.
 
@@ -66,7 +72,7 @@ def required_total(
     """
     k = z_sum(alpha, power)
     with np.errstate(divide="ignore"):
-        return k * k * (_f(var_c) / _f(share_c) + _f(var_t) / _f(share_t)) / _f(effect) ** 2
+        return k * k * _unit_variance(var_c, var_t, share_c, share_t) / _f(effect) ** 2
 
 
 def mde(
@@ -85,7 +91,7 @@ def mde(
         >>> round(float(mde(0.25, 0.25, 10_000)), 5)
         0.02802
     """
-    se = np.sqrt((_f(var_c) / _f(share_c) + _f(var_t) / _f(share_t)) / _f(n_total))
+    se = np.sqrt(_unit_variance(var_c, var_t, share_c, share_t) / _f(n_total))
     return z_sum(alpha, power) * se
 
 
@@ -107,7 +113,7 @@ def power_at(
     """
     from scipy import stats
 
-    se = np.sqrt((_f(var_c) / _f(share_c) + _f(var_t) / _f(share_t)) / _f(n_total))
+    se = np.sqrt(_unit_variance(var_c, var_t, share_c, share_t) / _f(n_total))
     za = stats.norm.isf(_f(alpha) / 2.0)
     d = np.abs(_f(effect)) / se
     return stats.norm.sf(za - d) + stats.norm.cdf(-za - d)
