@@ -42,6 +42,8 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from causalkit.stats.sequential import _simpson, gst_boundaries
+
 FloatArray = NDArray[np.float64]
 
 
@@ -59,7 +61,7 @@ def gst_z_boundaries(information_fractions: ArrayLike, alpha: float = 0.05) -> F
         >>> gst_z_boundaries([0.5, 1.0], 0.05).round(3).tolist()
         [2.963, 1.969]
     """
-    from causalkit.stats.sequential import gst_boundaries
+
 
     return np.asarray(gst_boundaries(_fractions(information_fractions), alpha), dtype=float)
 
@@ -83,15 +85,6 @@ def msprt_z_boundaries(information_fractions: ArrayLike, alpha: float = 0.05,
     ratio = la + math.log1p(la) if tau2_ratio is None else float(tau2_ratio)
     v = 1.0 / t  # V_k / V_K
     return np.sqrt((v + ratio) / ratio * (la + np.log((v + ratio) / v)))
-
-
-def _simpson(lo: float, hi: float, points: int) -> tuple[FloatArray, FloatArray]:
-    n = points if points % 2 == 1 else points + 1
-    z = np.linspace(lo, hi, n)
-    w = np.ones(n)
-    w[1:-1:2] = 4.0
-    w[2:-1:2] = 2.0
-    return z, w * (hi - lo) / (n - 1) / 3.0
 
 
 def _pdf(x: FloatArray) -> FloatArray:
