@@ -61,8 +61,6 @@ def gst_z_boundaries(information_fractions: ArrayLike, alpha: float = 0.05) -> F
         >>> gst_z_boundaries([0.5, 1.0], 0.05).round(3).tolist()
         [2.963, 1.969]
     """
-
-
     return np.asarray(gst_boundaries(_fractions(information_fractions), alpha), dtype=float)
 
 
