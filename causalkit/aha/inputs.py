@@ -154,28 +154,6 @@ def _time_kind(engine: EngineProtocol, source: Source, column: str) -> str:
     return "zoned" if "TIME ZONE" in type_name or type_name.endswith("TZ") else "naive"
 
 
-def relation_sql(engine: EngineProtocol, source: Source) -> str:
-    """The SQL relation text of ``source`` inside ``engine`` (to join two sources).
-
-    Raises:
-        DataError: when the engine cannot join sources (only DuckDB can).
-
-    Example:
-        >>> import pandas as pd
-        >>> src = Source.from_frame(pd.DataFrame({"a": [1]}))
-        >>> relation_sql(get_engine(src), src).startswith('"__ck_frame_')
-        True
-    """
-    fn = getattr(engine, "relation_sql", None)
-    if fn is None:
-        raise DataError(
-            "the Aha search joins the event log with the users table and needs the DuckDB engine",
-            source=source.describe(), hint="use engine: duckdb for events and users",
-        )
-    engine.query(source, "SELECT 1 FROM src LIMIT 0")  # registers a frame under the lock
-    return str(fn(source))
-
-
 def _scalar(engine: EngineProtocol, source: Source, sql: str) -> dict[str, Any]:
     rows = engine.query(source, sql).to_pylist()
     return rows[0] if rows else {}
@@ -239,7 +217,7 @@ def plan_scan(
         raise DataError("one table has epoch seconds and the other timestamps",
                         column=c.timestamp, source=events.describe(),
                         hint="use the same kind of time column in both tables")
-    users_rel = relation_sql(engine, users)
+    users_rel = engine.relation_sql(users)
     uid = quote_ident(c.user)
     t_ev = _epoch_sql(quote_ident(c.timestamp), ev_kind, dialect_of(engine))
     s_us = _epoch_sql(quote_ident(c.signup), su_kind, dialect_of(engine))
