@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from causalkit.errors import CausalkitError, DataError, SpecError
+from causalkit.observational.sensitivity import e_value_rr
 from causalkit.report.model import Check, Estimate, Report, Scalar, Status
 
 if TYPE_CHECKING:
@@ -209,23 +210,9 @@ def aipw_binary(t: NDArray[np.floating], y: NDArray[np.floating], x: NDArray[np.
                       int(n - t.sum()))
 
 
-def e_value(rr: float) -> float:
-    """The E-value of a risk ratio (VanderWeele and Ding, 2017).
-
-    The minimum strength of association, on the risk-ratio scale, that an
-    unmeasured confounder would need with both treatment and outcome to explain
-    the ratio away. Ratios below 1 are inverted; 1 gives 1.
-
-    Example:
-        >>> round(e_value(3.9), 2)
-        7.26
-        >>> e_value(0.5) == e_value(2.0)
-        True
-    """
-    if not math.isfinite(rr) or rr <= 0:
-        return float("nan")
-    r = rr if rr >= 1 else 1 / rr
-    return r + math.sqrt(r * (r - 1))
+e_value = e_value_rr
+"""The E-value of a risk ratio (VanderWeele and Ding, 2017): the shared implementation of
+:func:`causalkit.observational.sensitivity.e_value_rr`, e.g. ``e_value(3.9)`` is about 7.26."""
 
 
 def e_value_interval(rr_low: float, rr_high: float) -> float:
