@@ -13,39 +13,73 @@ Example:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from causalkit.errors import CausalkitError
 
 if TYPE_CHECKING:
+    from causalkit.data import Source
     from causalkit.report import Report
+    from causalkit.report.basis import PriorLook
     from causalkit.spec.loader import LoadedSpec
 
 
 @dataclass(frozen=True)
 class RunContext:
-    """What a command passes to an analysis besides the spec.
+    """What the entry (``causalkit.analyze``, the CLI) passes to an analysis besides the spec.
 
-    ``data`` overrides the spec's data source (a CSV or Parquet path); ``now`` is
-    the analysis time (the gate's ``--now``); ``progress`` allows progress bars.
+    ``sources`` holds the data, already resolved at the entry: spec field
+    (``data``, ``pre_data``, ``events``, ``users``) -> table (``main``,
+    ``pre_period``, ``events``, ...) -> :class:`~causalkit.data.Source`. Simulators
+    run at the entry, never in a shape; a spec field absent here is read from the
+    spec's file, query or table (:func:`causalkit.data.pick_source`). ``now`` is the
+    analysis time (``--now``; None for the default rule of
+    :func:`causalkit.report.basis.analysis_time`); ``history`` the gate's earlier
+    looks (None when unknown, as in ``causalkit run``); ``progress`` allows
+    progress bars.
 
     Example:
-        >>> RunContext(seed=7).seed, RunContext().data is None
-        (7, True)
+        >>> RunContext(seed=7).seed, RunContext().sources
+        (7, {})
     """
 
-    data: Path | None = None
+    sources: Mapping[str, Mapping[str, Source]] = field(default_factory=dict)
     seed: int | None = None
     now: datetime | None = None
+    history: tuple[PriorLook, ...] | None = None
     progress: bool = False
     options: dict[str, Any] = field(default_factory=dict)
 
+    def source(self, spec_field: str, table: str = "main") -> Source | None:
+        """The source the entry resolved for a spec field and table, if any.
+
+        Example:
+            >>> RunContext().source("data") is None
+            True
+        """
+        return self.sources.get(spec_field, {}).get(table)
+
 
 Analyzer = Callable[["LoadedSpec", RunContext], "Report"]
+SimulationContext = Callable[[Any], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a kind registers: its analysis, its planner, and how its data are made.
+
+    ``simulation_context`` gives the arguments causalkit supplies to a simulator
+    for a spec (the switch-back ``schedule``); ``main_table`` names the table a
+    single data file or frame stands for (``main``; ``events`` for Aha).
+    """
+
+    analyze: Analyzer
+    power: Analyzer | None = None
+    simulation_context: SimulationContext | None = None
+    main_table: str = "main"
 
 SHAPE_MODULES: dict[str, str] = {
     "ab": "causalkit.ab",
@@ -54,23 +88,35 @@ SHAPE_MODULES: dict[str, str] = {
     "aha": "causalkit.aha",
 }
 
-_ANALYZERS: dict[str, Analyzer] = {}
-_PLANNERS: dict[str, Analyzer] = {}
+_SHAPES: dict[str, Shape] = {}
 
 
-def register(kind: str, *, analyze: Analyzer, power: Analyzer | None = None) -> None:
+def register(kind: str, *, analyze: Analyzer, power: Analyzer | None = None,
+             simulation_context: SimulationContext | None = None,
+             main_table: str = "main") -> None:
     """Register the analysis (and the power/design planner) of a kind.
 
     Example:
         >>> register("demo", analyze=lambda spec, ctx: None)  # doctest: +SKIP
     """
-    _ANALYZERS[kind] = analyze
-    if power is not None:
-        _PLANNERS[kind] = power
+    _SHAPES[kind] = Shape(analyze, power, simulation_context, main_table)
+
+
+def shape(kind: str) -> Shape:
+    """Everything registered for ``kind`` (imports the shape's package).
+
+    Example:
+        >>> shape("aha").main_table
+        'events'
+    """
+    _load(kind)
+    if kind not in _SHAPES:
+        raise CausalkitError(f"kind {kind!r} has no analysis yet")
+    return _SHAPES[kind]
 
 
 def _load(kind: str) -> None:
-    if kind in _ANALYZERS:
+    if kind in _SHAPES:
         return
     module = SHAPE_MODULES.get(kind)
     if module is None:
@@ -85,10 +131,7 @@ def analyzer(kind: str) -> Analyzer:
         >>> analyzer("ab").__module__
         'causalkit.ab.analysis'
     """
-    _load(kind)
-    if kind not in _ANALYZERS:
-        raise CausalkitError(f"kind {kind!r} has no analysis yet")
-    return _ANALYZERS[kind]
+    return shape(kind).analyze
 
 
 def planner(kind: str) -> Analyzer:
@@ -100,10 +143,10 @@ def planner(kind: str) -> Analyzer:
         ...
         causalkit.errors.CausalkitError: `causalkit power` does not apply to kind 'aha' (...)
     """
-    _load(kind)
-    if kind not in _PLANNERS:
+    planned = shape(kind).power
+    if planned is None:
         raise CausalkitError(
             f"`causalkit power` does not apply to kind {kind!r}",
             hint="power is planned for ab and switchback specs",
         )
-    return _PLANNERS[kind]
+    return planned

@@ -14,7 +14,7 @@ from typing import Any
 from causalkit.data.duckdb_engine import DuckDBEngine
 from causalkit.data.engine import ColumnKind, EngineProtocol, quote_ident, quote_literal
 from causalkit.data.moments import Moments
-from causalkit.data.source import Source, resolve_source
+from causalkit.data.source import Source, pick_source, resolve_source
 from causalkit.spec.common import Engine
 
 _ENGINES: dict[Engine, Any] = {}
@@ -55,6 +55,7 @@ __all__ = [
     "Moments",
     "Source",
     "get_engine",
+    "pick_source",
     "quote_ident",
     "quote_literal",
     "resolve_source",

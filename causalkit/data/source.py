@@ -1,8 +1,9 @@
-"""Data sources: a file, a query, a table, a simulator, or a frame from Python.
+"""Data sources: a file, a query, a table, or a frame from Python.
 
 A :class:`Source` is what an engine scans. It is made from a spec's
 ``DataSource`` (paths already resolved against the spec's folder), from a
-``--data`` override, or from a pandas DataFrame or Arrow table passed in Python.
+``--data`` override, or from a pandas DataFrame or Arrow table passed in Python
+(simulated tables arrive as frames: the simulators run above this layer).
 
 Example:
     >>> import pandas as pd
@@ -15,12 +16,12 @@ from __future__ import annotations
 
 import glob
 import hashlib
-import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from causalkit.errors import DataError
+from causalkit.errors import CausalkitError, DataError
 from causalkit.spec.common import DataSource, Engine, FileFormat
 
 if TYPE_CHECKING:
@@ -126,10 +127,14 @@ def _infer_format(path: str) -> FileFormat:
 
 def resolve_source(spec_source: DataSource, *, table: str = "main",
                    override: str | Path | None = None) -> Source:
-    """Turn a spec's data source (or a ``--data`` override path) into a :class:`Source`.
+    """Turn a spec's file, query or table (or a ``--data`` path) into a :class:`Source`.
 
-    Simulators run here; ``table`` picks one table of a simulator that makes
-    several (for example ``events`` or ``users``).
+    Simulated data (``simulate:``) are made at the entry (``causalkit.analyze``, the
+    CLI), never here: this layer only wraps frames, files, SQL and tables.
+    ``table`` names the table asked for (in messages).
+
+    Raises:
+        CausalkitError: for a ``simulate:`` source that reached this layer.
 
     Example:
         >>> from causalkit.spec.common import DataSource
@@ -145,15 +150,40 @@ def resolve_source(spec_source: DataSource, *, table: str = "main",
         return Source(kind="sql", sql=spec_source.sql, engine=spec_source.engine)
     if spec_source.table is not None:
         return Source(kind="table", table=spec_source.table, engine=spec_source.engine)
-    assert spec_source.simulate is not None
-    from causalkit.simulate import simulate
+    raise CausalkitError(
+        f"simulated data (simulate: {spec_source.simulate}) for table {table!r} were not made",
+        hint="analyse through causalkit.analyze or the CLI, which run the simulators")
 
-    sim = simulate(spec_source.simulate, spec_source.params, spec_source.seed)
-    if table not in sim.tables:
-        raise DataError(f"simulator {spec_source.simulate.value!r} has no table {table!r}",
-                        hint=f"tables: {', '.join(sim.tables)}")
-    seed_text = json.dumps(
-        {"sim": spec_source.simulate.value, "params": spec_source.params,
-         "seed": spec_source.seed, "table": table}, sort_keys=True, default=str)
-    return Source.from_frame(sim.tables[table], name=f"simulate:{spec_source.simulate.value}",
-                             truth=sim.truth, fingerprint_seed=seed_text)
+
+def pick_source(sources: Mapping[str, Mapping[str, Source]], spec_source: DataSource | None,
+                spec_field: str = "data", table: str = "main") -> Source:
+    """The source of a spec field's table: resolved at the entry, else the spec's own.
+
+    Args:
+        sources: what the entry resolved (``RunContext.sources``): spec field -> table
+            -> Source.
+        spec_source: the spec's ``DataSource`` for the field (None when absent).
+        spec_field: the spec field (``data``, ``pre_data``, ``events``, ``users``).
+        table: the table of that field (``main``, ``pre_period``, ``users``, ...).
+
+    Raises:
+        DataError: when neither the entry nor the spec gives the data.
+
+    Example:
+        >>> import pandas as pd
+        >>> src = Source.from_frame(pd.DataFrame({"x": [1.0]}))
+        >>> pick_source({"data": {"main": src}}, None) is src
+        True
+        >>> pick_source({}, None)
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: the spec has no data: and no data were passed (...)
+    """
+    found = sources.get(spec_field, {}).get(table)
+    if found is not None:
+        return found
+    if spec_source is None:
+        raise DataError(f"the spec has no {spec_field}: and no data were passed",
+                        hint="pass data= to causalkit.analyze (or --data), or add "
+                             f"{spec_field}: to the spec")
+    return resolve_source(spec_source, table=table)

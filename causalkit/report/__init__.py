@@ -3,13 +3,15 @@
 Example:
     >>> from causalkit.report import Report, Experiment
     >>> Report(experiment=Experiment(name="x", kind="ab")).schema_version
-    1
+    2
 """
 
+from causalkit.report.assessment import Assessment, IntervalKind, assess, contrast_text, is_harm
 from causalkit.report.model import (
     SCHEMA_VERSION,
     Check,
     Decision,
+    DecisionBasis,
     Estimate,
     Experiment,
     Figure,
@@ -21,13 +23,19 @@ from causalkit.report.model import (
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Assessment",
     "Check",
     "Decision",
+    "DecisionBasis",
     "Estimate",
     "Experiment",
     "Figure",
+    "IntervalKind",
     "Meta",
     "Report",
     "Status",
     "Table",
+    "assess",
+    "contrast_text",
+    "is_harm",
 ]

@@ -1,14 +1,14 @@
 """The report contract: frozen ``Report``, ``Estimate``, ``Check``, ``Decision`` types.
 
-The JSON form (``schema_version: 1``) is the stable contract that CI jobs and
+The JSON form (``schema_version: 2``) is the stable contract that CI jobs and
 dashboards read; it is documented field by field in ``docs/report.md``.
 Non-finite numbers are written as the strings ``"NaN"``, ``"Infinity"`` and
 ``"-Infinity"`` (JSON has no such numbers), so a round trip is exact.
 
 Example:
-    >>> est = Estimate(metric="m", contrast="treatment - control", method="welch",
+    >>> est = Estimate(metric="m", arm="treatment", reference="control", method="welch",
     ...                estimate=0.29, ci_low=0.045, ci_high=0.535, p_value=0.02,
-    ...                n={"control": 3407, "treatment": 3461}, role="primary")
+    ...                n=3461, n_reference=3407, role="primary")
     >>> rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(est,))
     >>> Report.from_json(rep.to_json()) == rep
     True
@@ -24,10 +24,20 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from causalkit.report.assessment import (
+    Assessment,
+    IntervalKind,
+    assess,
+    contrast_text,
+    is_harm,
+)
+from causalkit.spec.common import DecisionState, Direction, Role, Sequential
+
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The report contract's version; version 1 reports still load (:func:`migrate_v1`)."""
 
 Scalar = str | int | float | bool | None
 
@@ -71,15 +81,31 @@ def _dec_scalar(value: Any) -> Scalar:
 
 @dataclass(frozen=True)
 class Estimate:
-    """One effect estimate with its interval.
+    """One effect estimate (``arm`` minus ``reference``) with its interval and assessment.
 
     ``estimate``, ``ci_low`` and ``ci_high`` are in the metric's units;
-    ``relative*`` are relative to the control (or reference) level. ``n`` counts
-    units per arm. ``extra`` carries method-specific numbers (scalars only).
+    ``relative*`` are relative to the reference level. ``n`` and ``n_reference``
+    count what ``n_unit`` names (users, region-periods, ...) in the arm and the
+    reference; ``level`` and ``level_reference`` are the metric's level there.
+
+    The *decision interval* (``decision_ci_low``/``decision_ci_high``, of kind
+    ``interval_kind``) is the interval the decision reads; when not given it is the
+    reported interval. ``assessment`` is computed from it by
+    :func:`causalkit.report.assessment.assess` when not given (so it is always
+    consistent with the other fields). ``extra`` carries method-specific numbers
+    (scalars only); nothing decides from it.
+
+    Example:
+        >>> e = Estimate(metric="m", arm="treatment", reference="control", method="welch",
+        ...              estimate=0.4, ci_low=0.1, ci_high=0.7, role="primary",
+        ...              direction="increase")
+        >>> e.contrast, e.assessment.value, e.harm
+        ('treatment - control', 'better', False)
     """
 
     metric: str
-    contrast: str
+    arm: str
+    reference: str
     method: str
     estimate: float
     ci_low: float | None = None
@@ -88,45 +114,109 @@ class Estimate:
     relative: float | None = None
     relative_ci_low: float | None = None
     relative_ci_high: float | None = None
-    n: Mapping[str, int] = field(default_factory=dict)
-    role: str = "secondary"
+    n: int | None = None
+    n_reference: int | None = None
+    n_unit: str = "units"
+    level: float | None = None
+    level_reference: float | None = None
+    role: Role = Role.SECONDARY
+    direction: Direction | None = None
     se: float | None = None
-    direction: str | None = None
+    margin: float | None = None
+    practical_threshold: float | None = None
+    alpha: float | None = None
+    interval_kind: IntervalKind = IntervalKind.FIXED
+    decision_ci_low: float | None = None
+    decision_ci_high: float | None = None
+    assessment: Assessment = None  # type: ignore[assignment]
     extra: Mapping[str, Scalar] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready form.
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "role", Role(self.role))
+        if self.direction is not None:
+            set_(self, "direction", Direction(self.direction))
+        set_(self, "interval_kind", IntervalKind(self.interval_kind))
+        if self.decision_ci_low is None and self.decision_ci_high is None:
+            set_(self, "decision_ci_low", self.ci_low)
+            set_(self, "decision_ci_high", self.ci_high)
+        if self.assessment is None:
+            set_(self, "assessment", assess(
+                estimate=self.estimate, low=self.decision_ci_low, high=self.decision_ci_high,
+                direction=self.direction, margin=self.margin,
+                practical_threshold=self.practical_threshold))
+        else:
+            set_(self, "assessment", Assessment(self.assessment))
+
+    @property
+    def contrast(self) -> str:
+        """``"arm - reference"`` (built by :func:`~causalkit.report.assessment.contrast_text`)."""
+        return contrast_text(self.arm, self.reference)
+
+    @property
+    def label(self) -> str:
+        """A row label naming the metric, the contrast and the method (unique in a report).
 
         Example:
-            >>> Estimate(metric="m", contrast="t - c", method="welch", estimate=1.0).to_dict()["estimate"]
-            1.0
+            >>> Estimate(metric="m", arm="b", reference="a", method="welch", estimate=1.0).label
+            'm: b - a (welch)'
         """
-        return {f.name: _enc(getattr(self, f.name)) for f in fields(self)}
+        return f"{self.metric}: {self.contrast} ({self.method})"
+
+    @property
+    def harm(self) -> bool:
+        """Whether this estimate shows harm on a deciding metric (gate rollback, JUnit failure)."""
+        return is_harm(self.assessment, self.role)
+
+    @property
+    def deciding(self) -> bool:
+        """Whether the metric takes part in the decision (``primary`` or ``guardrail``)."""
+        return self.role is not Role.SECONDARY
+
+    @property
+    def finite(self) -> bool:
+        """Whether the estimate and its decision interval are finite numbers."""
+        return self.assessment is not Assessment.NOT_COMPUTABLE
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form (with the derived ``contrast`` text).
+
+        Example:
+            >>> Estimate(metric="m", arm="t", reference="c", method="welch",
+            ...          estimate=1.0).to_dict()["contrast"]
+            't - c'
+        """
+        out = {f.name: _enc(getattr(self, f.name)) for f in fields(self)}
+        out["contrast"] = self.contrast
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Estimate:
         """Rebuild from :meth:`to_dict` output.
 
         Example:
-            >>> e = Estimate(metric="m", contrast="t - c", method="welch", estimate=1.0)
+            >>> e = Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0)
             >>> Estimate.from_dict(e.to_dict()) == e
             True
         """
-        floats = {"estimate", "ci_low", "ci_high", "p_value", "relative", "relative_ci_low",
-                  "relative_ci_high", "se"}
         kwargs: dict[str, Any] = {}
         for f in fields(cls):
             if f.name not in data:
                 continue
             v = data[f.name]
-            if f.name in floats:
+            if f.name in _FLOATS:
                 v = _dec_float(v)
-            elif f.name == "n":
-                v = {str(k): int(x) for k, x in v.items()}
+            elif f.name in ("n", "n_reference"):
+                v = None if v is None else int(v)
             elif f.name == "extra":
                 v = {str(k): _dec_scalar(x) for k, x in v.items()}
             kwargs[f.name] = v
         return cls(**kwargs)
+
+
+_FLOATS = frozenset({"estimate", "ci_low", "ci_high", "p_value", "relative", "relative_ci_low",
+                     "relative_ci_high", "se", "level", "level_reference", "margin",
+                     "practical_threshold", "alpha", "decision_ci_low", "decision_ci_high"})
 
 
 @dataclass(frozen=True)
@@ -167,25 +257,102 @@ class Check:
 
 @dataclass(frozen=True)
 class Decision:
-    """A decision (``ship``, ``hold``, ``inconclusive``, ``rollback``, ``invalid``, ``error``)
-    with its reasons in words.
+    """A decision (:class:`~causalkit.spec.common.DecisionState`) with its reasons in words.
+
+    ``needs_history`` says that the decision depends on earlier looks that only the
+    gate's state file remembers (a group-sequential boundary after the first look).
 
     Example:
         >>> Decision(state="hold", reasons=("too little data",)).to_dict()
-        {'state': 'hold', 'reasons': ['too little data']}
+        {'state': 'hold', 'reasons': ['too little data'], 'needs_history': False}
     """
 
-    state: str
+    state: DecisionState
     reasons: tuple[str, ...] = ()
+    needs_history: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "state", DecisionState(self.state))
+        object.__setattr__(self, "reasons", tuple(self.reasons))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form."""
-        return {"state": str(self.state), "reasons": list(self.reasons)}
+        return {"state": self.state.value, "reasons": list(self.reasons),
+                "needs_history": self.needs_history}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         """Rebuild from :meth:`to_dict` output."""
-        return cls(state=data["state"], reasons=tuple(data.get("reasons", ())))
+        return cls(state=data["state"], reasons=tuple(data.get("reasons", ())),
+                   needs_history=bool(data.get("needs_history", False)))
+
+
+@dataclass(frozen=True)
+class DecisionBasis:
+    """What a gated shape hands the decision rules, besides its estimates and checks.
+
+    The decision settings of the spec (``min_sample_per_arm``, ``min_runtime``,
+    ``horizon``, ``horizon_sample_per_arm``, ``fail_on``), the experiment's ``start``
+    (the spec's, else the first exposure), the data's extent, the sequential method
+    the decision intervals follow, and for group-sequential plans the current look
+    (``information_fraction``, ``boundary_z`` at ``alpha``, ``spent_alpha``,
+    ``look``; ``history_known`` is False when the earlier looks were not given, as
+    in ``causalkit run``). Times are ISO 8601 UTC text; durations are seconds. ``notes`` are
+    said in the decision's reasons (for example that ``sequential: none`` was read
+    with always-valid intervals).
+
+    Example:
+        >>> b = DecisionBasis(sequential="msprt", alpha=0.05, min_n_per_arm=120)
+        >>> DecisionBasis.from_dict(b.to_dict()) == b
+        True
+    """
+
+    sequential: Sequential
+    alpha: float
+    min_n_per_arm: int
+    n_unit: str = "units"
+    min_sample_per_arm: int = 0
+    min_runtime: float | None = None
+    horizon: float | None = None
+    horizon_sample_per_arm: int | None = None
+    start: str | None = None
+    first_exposure: str | None = None
+    last_exposure: str | None = None
+    now: str | None = None
+    information_fraction: float | None = None
+    boundary_z: float | None = None
+    spent_alpha: float | None = None
+    look: int | None = None
+    look_key: str | None = None
+    history_known: bool = True
+    fail_on: tuple[DecisionState, ...] = (DecisionState.ROLLBACK, DecisionState.INVALID,
+                                          DecisionState.ERROR)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sequential", Sequential(self.sequential))
+        object.__setattr__(self, "fail_on", tuple(DecisionState(x) for x in self.fail_on))
+        object.__setattr__(self, "notes", tuple(self.notes))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form."""
+        return {f.name: _enc(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DecisionBasis:
+        """Rebuild from :meth:`to_dict` output."""
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name not in data:
+                continue
+            v = data[f.name]
+            if f.name in ("alpha", "min_runtime", "horizon", "information_fraction",
+                          "boundary_z", "spent_alpha"):
+                v = _dec_float(v)
+            elif f.name in ("fail_on", "notes"):
+                v = tuple(v)
+            kwargs[f.name] = v
+        return cls(**kwargs)
 
 
 @dataclass(frozen=True)
@@ -321,6 +488,7 @@ class Report:
     meta: Meta = field(default_factory=Meta)
     tables: tuple[Table, ...] = ()
     figures: tuple[Figure, ...] = ()
+    decision_basis: DecisionBasis | None = None
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -333,7 +501,7 @@ class Report:
 
         Example:
             >>> Report(experiment=Experiment(name="x", kind="ab")).with_decision(
-            ...     Decision("hold")).decision.state
+            ...     Decision("hold")).decision.state.value
             'hold'
         """
         return replace(self, decision=decision)
@@ -346,6 +514,7 @@ class Report:
             "estimates": [e.to_dict() for e in self.estimates],
             "checks": [c.to_dict() for c in self.checks],
             "decision": self.decision.to_dict() if self.decision else None,
+            "decision_basis": self.decision_basis.to_dict() if self.decision_basis else None,
             "meta": self.meta.to_dict(),
             "tables": [t.to_dict() for t in self.tables],
             "figures": [f.to_dict() for f in self.figures],
@@ -359,14 +528,20 @@ class Report:
     def from_dict(cls, data: Mapping[str, Any]) -> Report:
         """Rebuild a report from its JSON-ready form.
 
+        A version 1 report is migrated first (:func:`migrate_v1`).
+
         Raises:
             ValueError: on a ``schema_version`` this causalkit does not know.
         """
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise ValueError(f"report schema_version {version!r} is not {SCHEMA_VERSION}")
+        if version == 1:
+            data = migrate_v1(data)
+        elif version != SCHEMA_VERSION:
+            raise ValueError(f"report schema_version {version!r} is not 1 or {SCHEMA_VERSION}")
         decision = data.get("decision")
+        basis = data.get("decision_basis")
         return cls(
+            decision_basis=DecisionBasis.from_dict(basis) if basis else None,
             experiment=Experiment.from_dict(data["experiment"]),
             estimates=tuple(Estimate.from_dict(e) for e in data.get("estimates", ())),
             checks=tuple(Check.from_dict(c) for c in data.get("checks", ())),
@@ -386,20 +561,15 @@ class Report:
 
         Example:
             >>> rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(
-            ...     Estimate(metric="m", contrast="t - c", method="welch", estimate=1.0),))
+            ...     Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0),))
             >>> rep.to_frame()[["metric", "estimate"]].to_dict("records")
             [{'metric': 'm', 'estimate': 1.0}]
         """
         import pandas as pd
 
-        cols = [f.name for f in fields(Estimate) if f.name not in ("n", "extra")]
-        rows = []
-        for e in self.estimates:
-            row = {c: getattr(e, c) for c in cols}
-            for arm, count in e.n.items():
-                row[f"n_{arm}"] = count
-            rows.append(row)
-        return pd.DataFrame(rows, columns=None if rows else cols)
+        cols = ["metric", "contrast", *(f.name for f in fields(Estimate) if f.name != "extra")]
+        rows = [{c: _enc(getattr(e, c)) for c in cols} for e in self.estimates]
+        return pd.DataFrame(rows, columns=cols)
 
     def _repr_html_(self) -> str:
         """The HTML view notebooks show: a self-contained ``<div>`` with scoped CSS.
@@ -411,3 +581,72 @@ class Report:
         from causalkit.report.render.html import render_body
 
         return render_body(self)
+
+
+_V1_SCALAR_MOVES = {"margin": "margin", "practical_threshold": "practical_threshold",
+                    "alpha": "alpha"}
+_V1_VERDICT_KEYS = frozenset({"better", "worse", "significant", "noninferior",
+                              "worse_than_margin", "gate_verdict", "ci_kind", "control_level",
+                              "treatment_level", "control_mean", "treatment_mean",
+                              "fixed_ci_low", "fixed_ci_high"})
+
+
+def _split_contrast(text: str, n: Mapping[str, Any]) -> tuple[str, str]:
+    for sep in (" - ", " − ", " vs "):
+        if sep in text:
+            arm, ref = text.split(sep, 1)
+            return arm.strip(), ref.strip()
+    keys = list(n)
+    if len(keys) == 2:
+        return str(keys[1]), str(keys[0])
+    return text.strip() or "treatment", "control"
+
+
+def migrate_v1(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A schema-1 report as a schema-2 one: typed fields from the v1 contrast text and ``extra``.
+
+    Version 1 kept the arm in the contrast text, counts as ``n: {arm: count}``, and
+    the margin, threshold, interval kind and verdict flags in ``extra``. The
+    assessment is recomputed from the interval (the v1 verdict flags are dropped).
+
+    Example:
+        >>> v1 = {"schema_version": 1, "experiment": {"name": "x", "kind": "ab"},
+        ...       "estimates": [{"metric": "m", "contrast": "b - control", "method": "welch",
+        ...                      "estimate": 0.4, "ci_low": 0.1, "ci_high": 0.7,
+        ...                      "n": {"control": 10, "b": 12}, "role": "primary",
+        ...                      "direction": "increase",
+        ...                      "extra": {"ci_kind": "always_valid", "better": True}}]}
+        >>> e = migrate_v1(v1)["estimates"][0]
+        >>> e["arm"], e["reference"], e["n"], e["n_reference"], e["interval_kind"]
+        ('b', 'control', 12, 10, 'always_valid')
+    """
+    out = dict(data)
+    out["schema_version"] = SCHEMA_VERSION
+    ests = []
+    for raw in data.get("estimates", ()):
+        e = dict(raw)
+        n = dict(e.pop("n", None) or {})
+        arm, ref = _split_contrast(str(e.pop("contrast", "")), n)
+        extra = dict(e.get("extra") or {})
+        e["arm"], e["reference"] = arm, ref
+        e["n"] = n.get(arm)
+        e["n_reference"] = n.get(ref)
+        for old, new in _V1_SCALAR_MOVES.items():
+            if old in extra and extra[old] is not None and new not in e:
+                e[new] = extra[old]
+        if e.get("margin") is not None:
+            e["margin"] = abs(float(e["margin"]))
+        e["level"] = extra.get("treatment_level", extra.get("treatment_mean"))
+        e["level_reference"] = extra.get("control_level", extra.get("control_mean"))
+        kind = extra.get("ci_kind")
+        e["interval_kind"] = kind if kind in {k.value for k in IntervalKind} else "fixed"
+        e["extra"] = {k: v for k, v in extra.items()
+                      if k not in _V1_VERDICT_KEYS and k not in _V1_SCALAR_MOVES}
+        e.pop("assessment", None)
+        ests.append(e)
+    out["estimates"] = ests
+    decision = data.get("decision")
+    if decision:
+        out["decision"] = {"state": decision["state"], "reasons": decision.get("reasons", [])}
+    out["decision_basis"] = None
+    return out

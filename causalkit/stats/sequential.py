@@ -118,6 +118,26 @@ def msprt_tau2(se2_at_horizon: ArrayLike, alpha: ArrayLike = 0.05) -> FloatArray
     return _f(se2_at_horizon) * (la + np.log1p(la))
 
 
+def sequence_interval(estimate: float, se: float, alpha: float, fraction: float
+                      ) -> tuple[float, float]:
+    """An always-valid interval from a fixed-horizon estimate, its se and the information fraction.
+
+    The normal-mixture confidence sequence of :func:`msprt`, with the mixture tuned
+    at the planned horizon: the estimator's variance there is ``se**2 * fraction``.
+    NaN bounds when ``se`` or the estimate is not finite or ``fraction <= 0``.
+
+    Example:
+        >>> low, high = sequence_interval(0.4, 0.1, 0.05, 1.0)
+        >>> round(0.4 - low, 4)  # at the horizon: 3.035 se
+        0.3035
+    """
+    if not (math.isfinite(se) and se > 0 and math.isfinite(estimate)) or not fraction > 0:
+        return (math.nan, math.nan)
+    se2 = se * se
+    av = msprt(estimate, se2, float(msprt_tau2(se2 * fraction, alpha)), alpha)
+    return (float(av.ci_low), float(av.ci_high))
+
+
 def running_always_valid(
     estimate: ArrayLike, se2: ArrayLike, tau2: ArrayLike, alpha: ArrayLike = 0.05
 ) -> AlwaysValid:
