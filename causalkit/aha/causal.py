@@ -34,8 +34,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from causalkit.errors import CausalkitError, DataError, SpecError
-from causalkit.observational.sensitivity import e_value_rr
 from causalkit.report.model import Check, Estimate, Report, Scalar, Status
+from causalkit.stats.sensitivity import e_value_rr
 
 if TYPE_CHECKING:
     import pandas as pd
