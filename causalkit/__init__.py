@@ -23,6 +23,7 @@ Example:
 
 from typing import TYPE_CHECKING, Any
 
+from causalkit._version import __version__
 from causalkit.errors import (
     CausalkitError,
     DataError,
@@ -34,7 +35,6 @@ from causalkit.errors import (
 if TYPE_CHECKING:
     from causalkit.api import analyze, load_spec
 
-__version__ = "0.1.0"
 
 __all__ = [
     "CausalkitError",

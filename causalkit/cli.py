@@ -14,7 +14,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import importlib
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -28,11 +27,6 @@ from causalkit.errors import CausalkitError
 
 FORMATS = ("text", "md", "html", "json", "junit")
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _call(module: str, name: str) -> Callable[..., Any]:
-    fn: Callable[..., Any] = getattr(importlib.import_module(module), name)
-    return fn
 
 
 def _fail(message: str) -> None:
@@ -164,18 +158,20 @@ def schema(out: Path | None) -> None:
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output file (a folder when several specs are given).")
 @click.option("--seed", type=int, help="Seed for randomization tests and resampling.")
+@click.option("--now", help="Analysis time for the decision, ISO 8601 with a zone "
+                            "(default: now, never before the data's last exposure).")
 @handle_errors
 def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
-        seed: int | None) -> None:
-    """Analyse one or more specs and render their reports."""
-    from causalkit.registry import RunContext, analyzer
+        seed: int | None, now: str | None) -> None:
+    """Analyse one or more specs and render their reports (with the decision, for gated kinds)."""
+    from causalkit.api import analyze
 
     if data is not None and len(specs) > 1:
         raise CausalkitError("--data goes with a single spec")
-    ctx = RunContext(data=data, seed=seed, progress=sys.stderr.isatty())
+    t_now = parse_now(now)
     for spec in specs:
-        loaded = _load(spec)
-        report = analyzer(loaded.spec.kind)(loaded, ctx)
+        report = analyze(_load(spec), data, seed=seed, now=t_now,
+                         progress=sys.stderr.isatty())
         emit_report(report, fmt, _out_for(out, spec, fmt, len(specs) > 1))
 
 
@@ -187,10 +183,9 @@ def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
 @handle_errors
 def power(spec: Path, data: Path | None, fmt: str, out: Path | None) -> None:
     """Sample size, MDE and duration (ab), or period length and power (switchback)."""
-    from causalkit.registry import RunContext, planner
+    from causalkit.entry import run_planner
 
-    loaded = _load(spec)
-    report = planner(loaded.spec.kind)(loaded, RunContext(data=data))
+    report = run_planner(_load(spec), pre_data=data)
     emit_report(report, fmt, out)
 
 
@@ -208,7 +203,9 @@ def assign(spec: Path, units: Path, out: Path, column: str | None) -> None:
     if loaded.spec.kind != "ab":
         raise CausalkitError(f"assign needs an ab spec, not {loaded.spec.kind}",
                              hint="switch-backs are planned with `causalkit schedule`")
-    _call("causalkit.ab.assignment", "assign_file")(loaded.spec, units, out, column=column)
+    from causalkit.ab.assignment import assign_file
+
+    assign_file(loaded.spec, units, out, column=column)
     click.echo(f"wrote {out}", err=True)
 
 
@@ -223,7 +220,9 @@ def schedule(spec: Path, out: Path, heatmap: Path | None) -> None:
     loaded = _load(spec)
     if loaded.spec.kind != "switchback":
         raise CausalkitError(f"schedule needs a switchback spec, not {loaded.spec.kind}")
-    _call("causalkit.switchback.cli", "schedule_command")(loaded.spec, out, heatmap)
+    from causalkit.switchback.cli import schedule_command
+
+    schedule_command(loaded.spec, out, heatmap)
     click.echo(f"wrote {out}", err=True)
 
 
@@ -248,7 +247,9 @@ def gate(spec: Path, data: Path | None, state: Path | None, now: str | None,
     """
     ctx = click.get_current_context()
     debug = bool(ctx.find_root().params.get("debug"))
-    code = _call("causalkit.gate", "gate_command")(
+    from causalkit.gate.command import gate_command
+
+    code = gate_command(
         spec=spec, data=data, state=state, now=now, fail_on=fail_on,
         json_out=json_out, junit=junit, markdown=markdown, debug=debug,
     )

@@ -88,6 +88,8 @@ def _from_data(value: Any, engine: Any, main_table: str) -> dict[str, Source]:
     if isinstance(value, Source):
         return {main_table: value}
     if isinstance(value, str | Path):
+        if engine is None:
+            return {main_table: Source.from_path(value)}
         return {main_table: Source.from_path(value, engine=engine)}
     if isinstance(value, tuple) and len(value) == 2:
         return {"events": _one(value[0], "events"), "users": _one(value[1], "users")}
@@ -208,3 +210,26 @@ def run_analysis(spec: SpecLike, data: Any = None, *, seed: int | None = None,
     if report.decision is not None:  # shapes never decide; the entry's caller does
         report = replace(report, decision=None)
     return report
+
+
+def run_planner(spec: SpecLike, *, pre_data: Any = None) -> Report:
+    """Run the registered planner of a spec's kind (``causalkit power``).
+
+    ``pre_data`` (a path or a frame) replaces the spec's ``pre_data:``; simulated
+    fields of the spec are simulated here, as for :func:`run_analysis`.
+
+    Example:
+        >>> rep = run_planner({"name": "x", "kind": "ab", "unit": "u",
+        ...     "metrics": [{"name": "m", "type": "proportion", "column": "m",
+        ...                  "role": "primary", "baseline": 0.2, "mde": 0.02}]})
+        >>> rep.experiment.kind
+        'ab'
+    """
+    loaded = load_spec(spec)
+    sources = resolve_sources(loaded)
+    if pre_data is not None:
+        sources["pre_data"] = _from_data(pre_data, None, "main")
+    kind = loaded.spec.kind
+    from causalkit.registry import planner
+
+    return planner(kind)(loaded, RunContext(sources=sources))

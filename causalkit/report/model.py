@@ -397,7 +397,7 @@ class Meta:
 
     def __post_init__(self) -> None:
         if not self.causalkit_version:
-            from causalkit import __version__
+            from causalkit._version import __version__
 
             object.__setattr__(self, "causalkit_version", __version__)
 
@@ -627,20 +627,20 @@ def migrate_v1(data: Mapping[str, Any]) -> dict[str, Any]:
         e = dict(raw)
         n = dict(e.pop("n", None) or {})
         arm, ref = _split_contrast(str(e.pop("contrast", "")), n)
-        extra = dict(e.get("extra") or {})
+        v1_extra = dict(e.get("extra") or {})
         e["arm"], e["reference"] = arm, ref
         e["n"] = n.get(arm)
         e["n_reference"] = n.get(ref)
         for old, new in _V1_SCALAR_MOVES.items():
-            if old in extra and extra[old] is not None and new not in e:
-                e[new] = extra[old]
+            if old in v1_extra and v1_extra[old] is not None and new not in e:
+                e[new] = v1_extra[old]
         if e.get("margin") is not None:
             e["margin"] = abs(float(e["margin"]))
-        e["level"] = extra.get("treatment_level", extra.get("treatment_mean"))
-        e["level_reference"] = extra.get("control_level", extra.get("control_mean"))
-        kind = extra.get("ci_kind")
+        e["level"] = v1_extra.get("treatment_level", v1_extra.get("treatment_mean"))
+        e["level_reference"] = v1_extra.get("control_level", v1_extra.get("control_mean"))
+        kind = v1_extra.get("ci_kind")
         e["interval_kind"] = kind if kind in {k.value for k in IntervalKind} else "fixed"
-        e["extra"] = {k: v for k, v in extra.items()
+        e["extra"] = {k: v for k, v in v1_extra.items()
                       if k not in _V1_VERDICT_KEYS and k not in _V1_SCALAR_MOVES}
         e.pop("assessment", None)
         ests.append(e)

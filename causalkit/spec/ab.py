@@ -77,7 +77,9 @@ class ABSpec(StrictModel):
     decision: DecisionRules = Field(default_factory=DecisionRules)
     start: Timestamp | None = Field(None, description="when exposure started")
     end: Timestamp | None = Field(None, description="planned end")
-    data: DataSource
+    data: DataSource | None = Field(
+        None, description="where the data are; may be omitted when data are passed "
+        "(causalkit.analyze(spec, data=...) or --data)")
     pre_data: DataSource | None = Field(None, description="pre-period data for power and CUPED")
     plan: PowerPlan = Field(default_factory=PowerPlan, description="inputs of `causalkit power`")
     check_duplicates: bool = Field(

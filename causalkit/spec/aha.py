@@ -188,8 +188,6 @@ class AhaSpec(StrictModel):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        if self.data is None and self.events is None:
-            raise ValueError("give data (a simulator) or events and users")
         if self.data is not None and self.events is not None:
             raise ValueError("give data (a simulator) or events, not both")
         if self.data is not None and self.data.simulate is None and self.users is None:

@@ -156,7 +156,9 @@ class ObservationalSpec(StrictModel):
         default_factory=list, description="peer libraries that re-run the estimate (dowhy)"
     )
     analysis: Analysis = Field(default_factory=Analysis)
-    data: DataSource
+    data: DataSource | None = Field(
+        None, description="where the data are; may be omitted when data are passed "
+        "(causalkit.analyze(spec, data=...) or --data)")
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -154,7 +154,9 @@ class SwitchbackSpec(StrictModel):
     metrics: list[Metric] = Field(min_length=1)
     analysis: Analysis = Field(default_factory=Analysis)
     decision: DecisionRules = Field(default_factory=DecisionRules)
-    data: DataSource
+    data: DataSource | None = Field(
+        None, description="where the data are; may be omitted when data are passed "
+        "(causalkit.analyze(spec, data=...) or --data)")
     pre_data: DataSource | None = Field(None, description="pre-period series for power")
     candidate_periods: list[Duration] = Field(
         default_factory=list, description="period lengths compared by `causalkit power`"
