@@ -68,9 +68,10 @@ def analyze(spec: SpecLike, data: Any = None, *, seed: int | None = None,
         return report
     from causalkit.gate.rules import decide
     from causalkit.report import Decision
+    from causalkit.spec.common import DecisionState
 
     try:
         decision = decide(report).decision
     except GateError as exc:
-        decision = Decision("error", (str(exc),))
+        decision = Decision(DecisionState.ERROR, (str(exc),))
     return report.with_decision(decision)

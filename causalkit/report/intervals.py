@@ -49,11 +49,6 @@ GST_FIRST_LOOK_NOTE = (
     "remembers the earlier looks and uses the boundary of the current one")
 
 
-def _decided(e: Estimate, low: float, high: float, kind: IntervalKind) -> Estimate:
-    return replace(e, decision_ci_low=low, decision_ci_high=high, interval_kind=kind,
-                   assessment=None)
-
-
 def _need_se(e: Estimate, why: str) -> float:
     if e.se is None:
         raise GateError(f"estimate {e.metric} ({e.contrast}) has no standard error",
@@ -124,7 +119,7 @@ def finish(estimates: Sequence[Estimate], checks: Sequence[Check], basis: Decisi
             if e.deciding:
                 z = look.z_by_alpha[e.alpha if e.alpha is not None else basis.alpha]
                 low, high = repeated_interval(e.estimate, _need_se(e, "repeated intervals"), z)
-                out[i] = _decided(e, low, high, IntervalKind.REPEATED_GST)
+                out[i] = e.with_decision_interval(low, high, IntervalKind.REPEATED_GST)
         if history is None:
             notes.append(GST_FIRST_LOOK_NOTE)
         basis = replace(basis, information_fraction=look.fraction,
@@ -148,7 +143,7 @@ def finish(estimates: Sequence[Estimate], checks: Sequence[Check], basis: Decisi
                              "(with a start)") from None
             alpha = e.alpha if e.alpha is not None else basis.alpha
             low, high = sequence_interval(e.estimate, se, alpha, fraction)
-            out[i] = _decided(e, low, high, IntervalKind.ALWAYS_VALID)
+            out[i] = e.with_decision_interval(low, high, IntervalKind.ALWAYS_VALID)
     if fraction is None and (basis.horizon_sample_per_arm is not None
                              or basis.horizon is not None):
         try:

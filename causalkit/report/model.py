@@ -148,6 +148,18 @@ class Estimate:
         else:
             set_(self, "assessment", Assessment(self.assessment))
 
+    def with_decision_interval(self, low: float, high: float, kind: IntervalKind) -> Estimate:
+        """A copy whose decision interval is ``[low, high]`` of ``kind`` (assessment recomputed).
+
+        Example:
+            >>> e = Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0,
+            ...              ci_low=0.5, ci_high=1.5, direction="increase")
+            >>> e.with_decision_interval(-0.5, 2.5, IntervalKind.ALWAYS_VALID).assessment.value
+            'not_significant'
+        """
+        return replace(self, decision_ci_low=low, decision_ci_high=high, interval_kind=kind,
+                       assessment=None)  # type: ignore[arg-type]
+
     @property
     def contrast(self) -> str:
         """``"arm - reference"`` (built by :func:`~causalkit.report.assessment.contrast_text`)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from causalkit.spec.types import Duration
 
@@ -31,6 +31,34 @@ class MetricType(StrEnum):
     MEAN = "mean"
     PROPORTION = "proportion"
     RATIO = "ratio"
+
+
+class MetricFields(StrEnum):
+    """Which spec fields name a metric type's columns."""
+
+    COLUMN = "column"
+    """``column`` (and ``covariate`` for CUPED)."""
+    RATIO = "ratio"
+    """``numerator`` and ``denominator`` (and ``covariate_numerator`` /
+    ``covariate_denominator`` for CUPED)."""
+
+
+METRIC_TYPES: dict[str, MetricFields] = {
+    MetricType.MEAN.value: MetricFields.COLUMN,
+    MetricType.PROPORTION.value: MetricFields.COLUMN,
+    MetricType.RATIO.value: MetricFields.RATIO,
+}
+"""Metric type name -> the fields its columns are named by. Built-in types are here;
+:func:`causalkit.metrics.register` adds more."""
+
+
+def register_metric_type(name: str, fields: MetricFields) -> None:
+    """Let specs use ``type: name`` (the metric kind itself lives in :mod:`causalkit.metrics`).
+
+    Example:
+        >>> register_metric_type("mean", MetricFields.COLUMN)
+    """
+    METRIC_TYPES[name] = MetricFields(fields)
 
 
 class Role(StrEnum):
@@ -66,7 +94,9 @@ class Metric(StrictModel):
     """
 
     name: str = Field(min_length=1, description="name shown in reports")
-    type: MetricType = Field(description="how the metric is aggregated per unit")
+    type: str = Field(description="how the metric is aggregated per unit: mean, proportion, "
+                                  "ratio, or a type registered with causalkit.metrics.register",
+                      json_schema_extra=lambda schema: schema.update(enum=list(METRIC_TYPES)))
     column: str | None = Field(None, description="column for mean and proportion metrics")
     numerator: str | None = Field(None, description="numerator column of a ratio metric")
     denominator: str | None = Field(None, description="denominator column of a ratio metric")
@@ -87,9 +117,22 @@ class Metric(StrictModel):
         None, description="smallest improvement worth shipping, in the metric's units"
     )
 
+    @field_validator("type", mode="after")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in METRIC_TYPES:
+            raise ValueError(f"{value!r} is not one of {', '.join(METRIC_TYPES)}")
+        builtin = {t.value: t for t in MetricType}
+        return builtin.get(value, value)
+
+    @property
+    def fields(self) -> MetricFields:
+        """Which spec fields name the metric's columns."""
+        return METRIC_TYPES[self.type]
+
     @model_validator(mode="after")
     def _check_columns(self) -> Self:
-        if self.type is MetricType.RATIO:
+        if self.fields is MetricFields.RATIO:
             if self.numerator is None or self.denominator is None:
                 missing = "numerator" if self.numerator is None else "denominator"
                 raise ValueError(f"a ratio metric needs a {missing} column")
@@ -103,14 +146,14 @@ class Metric(StrictModel):
                 raise ValueError("give both covariate_numerator and covariate_denominator")
         else:
             if self.column is None:
-                raise ValueError(f"a {self.type.value} metric needs a column")
+                raise ValueError(f"a {self.type} metric needs a column")
             if self.numerator is not None or self.denominator is not None:
                 raise ValueError(
-                    f"a {self.type.value} metric takes column, not numerator/denominator"
+                    f"a {self.type} metric takes column, not numerator/denominator"
                 )
             if self.covariate_numerator is not None or self.covariate_denominator is not None:
                 raise ValueError(
-                    f"a {self.type.value} metric takes covariate, not covariate_numerator"
+                    f"a {self.type} metric takes covariate, not covariate_numerator"
                 )
         if self.role is Role.GUARDRAIL and self.direction is None:
             raise ValueError(
