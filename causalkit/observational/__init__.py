@@ -9,6 +9,10 @@ and refutes the estimate (placebo treatment, random common cause, data subsets,
 dummy outcome, E-value, Cinelli-Hazlett robustness value) — vectorized, so a
 million rows take seconds.
 
+The Python door is :func:`causalkit.analyze` (``causalkit.analyze(spec, data=df)``);
+this package registers the analysis of ``kind: observational`` and offers the
+graph tools (:func:`build_graph`, :func:`to_dot` for a networkx graph, :func:`identify`).
+
 Example:
     >>> from causalkit.observational import build_graph, identify
     >>> ident = identify(build_graph("digraph { z -> t -> y; z -> y }"), "t", "y")
@@ -18,9 +22,9 @@ Example:
 
 from __future__ import annotations
 
-from causalkit.observational.graph import CausalGraph, build_graph
+from causalkit.observational.graph import CausalGraph, build_graph, to_dot
 from causalkit.observational.identify import Identification, Strategy, identify
-from causalkit.observational.pipeline import analyze_frame, analyze_spec, run_analysis
+from causalkit.observational.pipeline import analyze_spec
 from causalkit.registry import register
 
 register("observational", analyze=analyze_spec)
@@ -29,9 +33,8 @@ __all__ = [
     "CausalGraph",
     "Identification",
     "Strategy",
-    "analyze_frame",
     "analyze_spec",
     "build_graph",
     "identify",
-    "run_analysis",
+    "to_dot",
 ]

@@ -351,14 +351,15 @@ def dowhy_cross_check(graph: CausalGraph, frame: pd.DataFrame, *, treatment: str
         table. Without DoWhy: one ``warn`` check naming the ``causal`` extra.
 
     Example:
-        >>> from causalkit.observational import analyze_frame, build_graph
+        >>> import causalkit
+        >>> from causalkit.observational import build_graph
         >>> from causalkit.simulate.scm import simulate_scm
         >>> from causalkit.spec.observational import ObservationalSpec
         >>> sim = simulate_scm(seed=1, n=3000); df = sim.tables["main"]
         >>> spec = ObservationalSpec(name="x", kind="observational", graph=sim.truth["graph"],
-        ...     treatment="treatment", outcome="outcome", data={"simulate": "scm"},
+        ...     treatment="treatment", outcome="outcome",
         ...     estimators=["regression", "ipw"], refuters=[], implications=False)
-        >>> rep = analyze_frame(spec, df)
+        >>> rep = causalkit.analyze(spec, data=df)
         >>> res = dowhy_cross_check(build_graph(spec.graph), df, treatment="treatment",
         ...     outcome="outcome", adjustment=rep.meta.extra["adjustment_set"].split(", "),
         ...     estimates=rep.estimates)  # doctest: +SKIP
@@ -495,7 +496,7 @@ def cross_check(spec: ObservationalSpec, graph: CausalGraph, ident: Identificati
         >>> from causalkit.observational import build_graph, identify
         >>> from causalkit.spec.observational import ObservationalSpec
         >>> spec = ObservationalSpec(name="x", kind="observational", graph="digraph { z -> t -> y }",
-        ...     treatment="t", outcome="y", data={"simulate": "scm"}, cross_check=["dowhy"])
+        ...     treatment="t", outcome="y", cross_check=["dowhy"])
         >>> g = build_graph(spec.graph); ident = identify(g, "t", "y")
         >>> cross_check(spec.model_copy(update={"cross_check": []}), g, ident, dict, [])
         CrossCheckResult(checks=(), table=None, comparisons=(), identification=None)

@@ -48,7 +48,14 @@ Target = Literal["ate", "att"]
 
 @dataclass(frozen=True)
 class EffectResult:
-    """One estimate: value, standard error, interval, p-value and the per-unit influence."""
+    """One estimate: value, standard error, interval, p-value and the per-unit influence.
+
+    ``n_treated`` and ``n_control`` count the rows in each arm of a 0/1 treatment
+    (after trimming); for a continuous treatment they split the rows at its median.
+    ``mean_treated`` and ``mean_control`` are the mean outcome under treatment and
+    under control in the target population, when the estimator gives them
+    (``mean_treated - mean_control == estimate``).
+    """
 
     method: str
     target: str
@@ -59,6 +66,8 @@ class EffectResult:
     n_control: int
     influence: Array | None = field(default=None, repr=False, compare=False)
     extra: dict[str, float | str | int | bool] = field(default_factory=dict)
+    mean_treated: float | None = None
+    mean_control: float | None = None
 
     @property
     def ci_low(self) -> float:
@@ -95,11 +104,27 @@ def _check(t: NDArray[np.generic], y: NDArray[np.generic], x: Array) -> tuple[Ar
 
 
 def _result(method: str, target: str, psi: Array, estimate: float, t: Array, alpha: float,
+            *, means: tuple[float, float] | None = None,
             **extra: float | str | int | bool) -> EffectResult:
     n = len(psi)
     se = float(np.sqrt(np.sum(psi ** 2)) / n)
-    n1 = int(t.sum())
-    return EffectResult(method, target, float(estimate), se, alpha, n1, n - n1, psi, dict(extra))
+    n1, n0 = arm_counts(t)
+    mean1, mean0 = means if means is not None else (None, None)
+    return EffectResult(method, target, float(estimate), se, alpha, n1, n0, psi, dict(extra),
+                        mean1, mean0)
+
+
+def arm_counts(t: Array) -> tuple[int, int]:
+    """Rows in the treated and control arm of a 0/1 treatment; else above / not above its median.
+
+    Example:
+        >>> arm_counts(np.array([1.0, 1, 1, 0])), arm_counts(np.array([0.5, 1.5, 2.5]))
+        ((3, 1), (1, 2))
+    """
+    n = len(t)
+    zero_one = bool(np.all((t == 0) | (t == 1)))
+    n1 = int(np.sum(t == 1)) if zero_one else int(np.sum(t > np.median(t)))
+    return n1, n - n1
 
 
 def _arm_fit(d: Array, t: Array, y: Array, arm: int, logistic: bool) -> tuple[GlmFit, Array]:
@@ -156,8 +181,9 @@ def regression_adjustment(t: NDArray[np.generic], y: NDArray[np.generic], x: Arr
         est = float(np.sum(tt * (yy - m0)) / tt.sum())
         g0 = (d * (tt * dm0)[:, None]).mean(axis=0)
         psi = (tt * (yy - m0 - est) - s0 @ np.linalg.solve(h0, g0)) / pi
-    return _result("regression", target, psi, est, tt, alpha, outcome_model=model,
-                   mean_treated=float(np.mean(m1)), mean_control=float(np.mean(m0)))
+    means = ((float(np.mean(m1)), float(np.mean(m0))) if target == "ate" else
+             (float(np.mean(yy[tt == 1])), float(np.mean(m0[tt == 1]))))
+    return _result("regression", target, psi, est, tt, alpha, means=means, outcome_model=model)
 
 
 def _single_model(t: Array, y: Array, d: Array, inter: list[int], target: str, logistic: bool,
@@ -180,7 +206,7 @@ def _single_model(t: Array, y: Array, d: Array, inter: list[int], target: str, l
     g = ((one * fit.dmean(one)[:, None] - zero * fit.dmean(zero)[:, None]) * w[:, None]).mean(axis=0)
     psi = w * (m1 - m0 - est) + score @ np.linalg.solve(h, g)
     return _result("regression", target, psi, est, t, alpha, outcome_model=model,
-                   mean_treated=float(np.mean(w * m1)), mean_control=float(np.mean(w * m0)),
+                   means=(float(np.mean(w * m1)), float(np.mean(w * m0))),
                    interactions=len(inter))
 
 
@@ -261,7 +287,7 @@ def ipw(t: NDArray[np.generic], y: NDArray[np.generic], x: Array, *, target: Tar
     se_fixed = float(np.sqrt(np.sum(psi_fixed ** 2)) / n)
     ess1 = float(w1.sum() ** 2 / np.sum(w1 ** 2))
     ess0 = float(w0.sum() ** 2 / np.sum(w0 ** 2))
-    return _result("ipw", target, psi, est, tk, alpha, mean_treated=mu1, mean_control=mu0,
+    return _result("ipw", target, psi, est, tk, alpha, means=(mu1, mu0),
                    se_fixed_weights=se_fixed, ess_treated=ess1, ess_control=ess0,
                    trimmed=int((~keep).sum()))
 
@@ -348,12 +374,16 @@ def aipw_from_nuisance(t: Array, y: Array, nu: Nuisance, *, target: Target = "at
         score = m1 - m0 + t * (y - m1) / e - (1 - t) * (y - m0) / (1 - e)
         est = float(score.mean())
         psi = score - est
+        mean1 = float(np.mean(m1 + t * (y - m1) / e))
+        means = (mean1, mean1 - est)
     else:
         pi = t.mean()
         score = t * (y - m0) - (1 - t) * e / (1 - e) * (y - m0)
         est = float(score.mean() / pi)
         psi = (score - t * est) / pi
-    return _result("aipw", target, psi, est, t, alpha, learners=nu.learner,
+        mean1 = float(np.mean(y[t == 1]))
+        means = (mean1, mean1 - est)
+    return _result("aipw", target, psi, est, t, alpha, means=means, learners=nu.learner,
                    trimmed=int((~keep).sum()))
 
 
@@ -417,9 +447,9 @@ def plm(t: NDArray[np.generic], y: NDArray[np.generic], x: Array, *, folds: int 
     denom = float(np.mean(rt ** 2))
     theta = float(np.mean(rt * ry) / denom)
     psi = rt * (ry - theta * rt) / denom
-    n1 = int(np.sum(tt > np.median(tt)))
+    n1, n0 = arm_counts(tt)
     se = float(np.sqrt(np.sum(psi ** 2)) / n)
-    return EffectResult("plm", "ate", theta, se, alpha, n1, n - n1, psi,
+    return EffectResult("plm", "ate", theta, se, alpha, n1, n0, psi,
                         {"learner": learner, "effect_per": "one unit of treatment"})
 
 
@@ -456,10 +486,10 @@ def two_stage_least_squares(t: NDArray[np.generic], y: NDArray[np.generic], z: A
     q = z.shape[1]
     f_first = ((rss_red - rss_full) / q) / (rss_full / (n - inst.shape[1]))
     psi = n * (proj * resid[:, None]) @ bread[0]
-    n1 = int(np.sum(tt > np.median(tt)))
+    n1, n0 = arm_counts(tt)
     se_classical = float(np.sqrt(resid @ resid / (n - regs.shape[1]) * bread[0, 0]))
     return EffectResult("iv_2sls", "late", float(beta[0]), float(np.sqrt(cov[0, 0])), alpha,
-                        n1, n - n1, psi, {"first_stage_f": float(f_first),
+                        n1, n0, psi, {"first_stage_f": float(f_first),
                                           "se_classical": se_classical})
 
 
@@ -493,6 +523,4 @@ def frontdoor_linear(t: NDArray[np.generic], y: NDArray[np.generic], m: Array, *
     b = b_all[2:]
     est = float(b @ delta)
     psi = if_b @ delta + if_delta @ b
-    n1 = int(np.sum(tt > np.median(tt)))
-    return _result("frontdoor", "ate", psi, est, (tt > np.median(tt)).astype(float), alpha) \
-        if n1 else EffectResult("frontdoor", "ate", est, float("nan"), alpha, 0, n)
+    return _result("frontdoor", "ate", psi, est, tt, alpha)

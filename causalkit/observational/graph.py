@@ -93,6 +93,44 @@ class CausalGraph:
                 bi.append((a, b))
         return cls(tuple(order), tuple(edge_list), frozenset(lat), tuple(bi))
 
+    def to_dot(self) -> str:
+        """The graph as DOT text that :func:`build_graph` reads back to the same graph.
+
+        Latent nodes get ``[latent=true]``; the latent parent of a bidirected edge is
+        written as the edge ``a <-> b``. Every name is quoted.
+
+        Example:
+            >>> g = build_graph("digraph { z -> t -> y; z -> y; t <-> y; u [latent=true]; u -> z }")
+            >>> print(g.to_dot())
+            digraph {
+              "z"; "t"; "y"; "u";
+              "u" [latent=true];
+              "z" -> "t"; "t" -> "y"; "z" -> "y"; "u" -> "z";
+              "t" <-> "y";
+            }
+            >>> build_graph(g.to_dot()) == g
+            True
+        """
+        made = {latent_name(a, b) for a, b in self.bidirected}
+
+        def q(name: str) -> str:
+            return '"' + name.replace('"', '\\"') + '"'
+
+        lines = ["digraph {"]
+        nodes = [n for n in self.nodes if n not in made]
+        if nodes:
+            lines.append("  " + " ".join(f"{q(n)};" for n in nodes))
+        hidden = [n for n in nodes if n in self.latent]
+        if hidden:
+            lines.append("  " + " ".join(f"{q(n)} [latent=true];" for n in hidden))
+        edges = [(a, b) for a, b in self.edges if a not in made]
+        if edges:
+            lines.append("  " + " ".join(f"{q(a)} -> {q(b)};" for a, b in edges))
+        if self.bidirected:
+            lines.append("  " + " ".join(f"{q(a)} <-> {q(b)};" for a, b in self.bidirected))
+        lines.append("}")
+        return "\n".join(lines)
+
     # -- networkx views --------------------------------------------------------------------
     @cached_property
     def dag(self) -> nx.DiGraph:
@@ -305,3 +343,22 @@ def build_graph(graph: GraphInput, latent: Sequence[str] = ()) -> CausalGraph:
             hint="give DOT text, a list of edges, or a networkx DiGraph",
         )
     return CausalGraph.from_parts(nodes, edges, lat, bidirected)
+
+
+def to_dot(graph: GraphInput, latent: Sequence[str] = ()) -> str:
+    """Any accepted graph input (a networkx ``DiGraph``, an edge list, DOT) as DOT text.
+
+    This is how a graph built in Python goes into a spec's ``graph:``.
+
+    Example:
+        >>> import networkx as nx
+        >>> g = nx.DiGraph([("z", "t"), ("t", "y")])
+        >>> g.add_edge("z", "y", bidirected=True)
+        >>> print(to_dot(g))
+        digraph {
+          "z"; "t"; "y";
+          "z" -> "t"; "t" -> "y";
+          "z" <-> "y";
+        }
+    """
+    return build_graph(graph, latent).to_dot()

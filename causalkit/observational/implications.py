@@ -196,7 +196,7 @@ def implication_checks(graph: CausalGraph, source: Source, spec: ObservationalSp
         >>> rng = np.random.default_rng(0); a = rng.normal(size=500); b = a + rng.normal(size=500)
         >>> df = pd.DataFrame({"a": a, "b": b, "c": b + rng.normal(size=500)})
         >>> spec = ObservationalSpec(name="x", kind="observational", graph="digraph{a->b->c}",
-        ...                          treatment="b", outcome="c", data={"simulate": "scm"})
+        ...                          treatment="b", outcome="c")
         >>> checks, tables = [], []
         >>> [str(r.independence) for r in implication_checks(build_graph(spec.graph),
         ...     Source.from_frame(df), spec, checks, tables)], checks[0].status.value

@@ -1,19 +1,20 @@
 """The observational analysis: graph -> identification -> estimates -> diagnostics -> refutation.
 
-:func:`analyze_frame` runs it on an in-memory table; :func:`analyze_spec` is what
-``causalkit run`` calls (registered for ``kind: observational``). Both return a
-:class:`~causalkit.report.Report` and never change the caller's data.
+:func:`analyze_spec` is the registered analysis of ``kind: observational``: what
+``causalkit.analyze(spec, data=df)`` and ``causalkit run`` call. It reads the data
+the entry resolved (a frame, a file, a query, or simulated data), returns a
+:class:`~causalkit.report.Report`, and never changes the caller's data.
 
 Example:
+    >>> import causalkit
     >>> from causalkit.simulate.scm import simulate_scm
-    >>> from causalkit.spec.observational import ObservationalSpec
     >>> sim = simulate_scm(seed=1, n=2000)
-    >>> spec = ObservationalSpec(name="demo", kind="observational", graph=sim.truth["graph"],
-    ...     treatment="treatment", outcome="outcome", data={"simulate": "scm"},
-    ...     refuters=[], implications=False)
-    >>> rep = analyze_frame(spec, sim.tables["main"], seed=1)
-    >>> [e.method for e in rep.estimates]
-    ['aipw', 'ipw', 'regression']
+    >>> rep = causalkit.analyze({"name": "demo", "kind": "observational",
+    ...     "graph": sim.truth["graph"], "treatment": "treatment", "outcome": "outcome",
+    ...     "refuters": [], "implications": False}, data=sim.tables["main"], seed=1)
+    >>> [e.label for e in rep.estimates]  # doctest: +NORMALIZE_WHITESPACE
+    ['outcome: treatment=1 - treatment=0 (aipw)', 'outcome: treatment=1 - treatment=0 (ipw)',
+     'outcome: treatment=1 - treatment=0 (regression)']
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from causalkit.data import Source, get_engine, resolve_source
+from causalkit.data import Source, get_engine, pick_source
 from causalkit.errors import DataError
 from causalkit.observational import estimators as est
 from causalkit.observational.diagnostics import balance, balance_status, overlap
@@ -32,6 +33,7 @@ from causalkit.observational.graph import build_graph
 from causalkit.observational.identify import Identification, Strategy, identify
 from causalkit.observational.learners import Array, design_matrix, is_binary
 from causalkit.report.model import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
+from causalkit.spec.common import Role
 from causalkit.spec.observational import (
     EstimatorName,
     Learner,
@@ -41,11 +43,11 @@ from causalkit.spec.observational import (
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
-    import pyarrow as pa
-
     from causalkit.registry import RunContext
     from causalkit.spec.loader import LoadedSpec
+
+N_UNIT = "rows"
+"""What ``Estimate.n`` counts in an observational report."""
 
 
 @dataclass
@@ -57,67 +59,46 @@ class _Parts:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def analyze_frame(spec: ObservationalSpec, frame: pd.DataFrame | pa.Table, *,
-                  seed: int | None = None, source_name: str = "<dataframe>",
-                  graph: Any = None) -> Report:
-    """Run the whole observational pipeline on an in-memory table.
+def analyze_spec(loaded: LoadedSpec, ctx: RunContext) -> Report:
+    """The registered analysis of ``kind: observational`` (what ``causalkit.analyze`` calls).
 
-    Args:
-        spec: the analysis (graph, treatment, outcome, estimators, refuters ...).
-        frame: a pandas DataFrame or Arrow table with one column per observed node
-            (not copied, never modified).
-        seed: seed of cross-fitting folds and refuter simulations (default: the
-            spec's ``analysis.seed``, else 0).
-        source_name: how the data is named in messages.
-        graph: a networkx ``DiGraph`` that replaces ``spec.graph`` (optional).
+    Reads ``ctx.sources["data"]["main"]`` (resolved by the entry: a frame passed in,
+    a ``--data`` file, simulated data), else the spec's own ``data:`` file, query or
+    table. The seed of cross-fitting folds and refuter simulations is ``ctx.seed``,
+    else the spec's ``analysis.seed``, else 0. BLAS runs single-threaded inside:
+    the matrices are tall and thin, so extra BLAS threads gain little and, on a
+    busy machine, oversubscription costs several times over.
 
     Raises:
         IdentificationError: for a malformed graph or an effect it cannot identify.
-        DataError: for a missing column, a non-numeric or constant treatment, NaN.
+        DataError: for missing data, a missing column, a non-numeric or constant
+            treatment, NaN.
 
     Example:
         >>> import pandas as pd
+        >>> from causalkit.registry import RunContext
+        >>> from causalkit.spec.loader import LoadedSpec
         >>> rng = np.random.default_rng(0); z = rng.normal(size=1000)
         >>> t = (rng.random(1000) < 1 / (1 + np.exp(-z))).astype(int)
         >>> df = pd.DataFrame({"z": z, "t": t, "y": 2.0 * t + z + rng.normal(size=1000)})
         >>> spec = ObservationalSpec(name="x", kind="observational",
         ...     graph="digraph { z -> t -> y; z -> y }", treatment="t", outcome="y",
-        ...     data={"path": "rows.csv"}, refuters=[], implications=False)
-        >>> rep = analyze_frame(spec, df, seed=0)
-        >>> rep.meta.extra["adjustment_set"], [(e.method, round(e.estimate, 1))
-        ...                                    for e in rep.estimates]
-        ('z', [('aipw', 2.0), ('ipw', 2.0), ('regression', 2.0)])
+        ...     refuters=[], implications=False)
+        >>> ctx = RunContext(sources={"data": {"main": Source.from_frame(df)}}, seed=0)
+        >>> rep = analyze_spec(LoadedSpec(spec, None, "abc", {}), ctx)
+        >>> rep.experiment.spec_sha256, rep.meta.extra["adjustment_set"]
+        ('abc', 'z')
+        >>> [(e.method, round(e.estimate, 1), e.n + e.n_reference) for e in rep.estimates]
+        [('aipw', 2.0, 1000), ('ipw', 2.0, 1000), ('regression', 2.0, 1000)]
         >>> list(df.columns)  # the frame is left as it was
         ['z', 't', 'y']
     """
-    source = Source.from_frame(frame, name=source_name)
-    try:
-        return run_analysis(spec, source, seed=seed, graph=graph)
-    finally:
-        engine = get_engine(source)
-        forget = getattr(engine, "forget", None)
-        if forget is not None:
-            forget(source)
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
-
-def analyze_spec(loaded: LoadedSpec, ctx: RunContext) -> Report:
-    """The registered analysis of ``kind: observational`` (what ``causalkit run`` calls).
-
-    Example:
-        >>> from causalkit.spec.loader import LoadedSpec
-        >>> from causalkit.registry import RunContext
-        >>> spec = ObservationalSpec(name="x", kind="observational",
-        ...     graph="digraph { z -> treatment -> outcome; z -> outcome }",
-        ...     treatment="treatment", outcome="outcome",
-        ...     data={"simulate": "scm", "params": {"n": 1000, "graph": "digraph { z -> treatment -> outcome; z -> outcome }"}},
-        ...     refuters=[], implications=False)
-        >>> rep = analyze_spec(LoadedSpec(spec, None, "abc", {}), RunContext(seed=3))
-        >>> rep.experiment.spec_sha256, rep.estimates[0].method
-        ('abc', 'aipw')
-    """
     spec: ObservationalSpec = loaded.spec
-    source = resolve_source(spec.data, override=ctx.data)
-    return run_analysis(spec, source, seed=ctx.seed, sha=loaded.sha256)
+    source = pick_source(ctx.sources, spec.data, "data", "main")
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _run_analysis(spec, source, seed=ctx.seed, sha=loaded.sha256)
 
 
 def _seed(spec: ObservationalSpec, seed: int | None) -> int:
@@ -153,43 +134,22 @@ def _float(values: Any, name: str, source: str) -> Array:
     return out
 
 
-def run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None = None,
-                 sha: str | None = None, graph: Any = None) -> Report:
-    """The pipeline on any :class:`~causalkit.data.Source` (see :func:`_run_analysis`).
-
-    BLAS runs single-threaded inside: the matrices are tall and thin, so extra BLAS
-    threads gain little and, on a busy machine, oversubscription costs several times over.
-
-    Example:
-        >>> import pandas as pd
-        >>> spec = ObservationalSpec(name="x", kind="observational", graph="digraph { t -> y }",
-        ...     treatment="t", outcome="y", data={"simulate": "scm"}, refuters=[])
-        >>> df = pd.DataFrame({"t": [0, 1] * 10, "y": [0.0, 1.0] * 10})
-        >>> run_analysis(spec, Source.from_frame(df)).estimates[0].estimate
-        1.0
-    """
-    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
-
-    with threadpool_limits(limits=1, user_api="blas"):
-        return _run_analysis(spec, source, seed=seed, sha=sha, graph=graph)
-
-
 def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None = None,
-                  sha: str | None = None, graph: Any = None) -> Report:
-    """The pipeline on any :class:`~causalkit.data.Source` (what both entry points call).
+                  sha: str | None = None) -> Report:
+    """The pipeline on any :class:`~causalkit.data.Source`.
 
     Example:
         >>> import pandas as pd
         >>> spec = ObservationalSpec(name="x", kind="observational", graph="digraph { t -> y }",
-        ...     treatment="t", outcome="y", data={"simulate": "scm"})
-        >>> run_analysis(spec, Source.from_frame(pd.DataFrame({"t": [0, 1]}), name="d.csv"))
+        ...     treatment="t", outcome="y")
+        >>> _run_analysis(spec, Source.from_frame(pd.DataFrame({"t": [0, 1]}), name="d.csv"))
         Traceback (most recent call last):
         ...
         causalkit.errors.DataError: d.csv: column 'y': the graph's observed node has no data column (...)
     """
     seed_ = _seed(spec, seed)
     alpha = spec.analysis.alpha
-    g = build_graph(graph if graph is not None else spec.graph, spec.latent)
+    g = build_graph(spec.graph, spec.latent)
     g.validate(spec.treatment, spec.outcome)
     engine = get_engine(source)
     schema = engine.schema(source)
@@ -218,13 +178,14 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
         _backdoor(spec, ident, arrays, t, y, seed_, alpha, parts, name)
     elif ident.strategy is Strategy.FRONTDOOR:
         m = np.column_stack([_float(arrays[c], c, name) for c in ident.frontdoor_set or ()])
-        _add(parts, spec, est.frontdoor_linear(t, y, m, alpha=alpha), ident, primary=True)
+        _add(parts, spec, est.frontdoor_linear(t, y, m, alpha=alpha), ident, primary=True,
+             binary=is_binary(t))
     elif ident.strategy is Strategy.IV:
         z = np.column_stack([_float(arrays[c], c, name) for c in ident.instruments])
         cov = design_matrix({c: arrays[c] for c in ident.instrument_covariates},
                             {k: v.value for k, v in spec.terms.items()}, source=name, rows=len(t))
         res = est.two_stage_least_squares(t, y, z, cov.matrix, alpha=alpha)
-        _add(parts, spec, res, ident, primary=True)
+        _add(parts, spec, res, ident, primary=True, binary=is_binary(t))
         f_stat = float(res.extra["first_stage_f"])
         parts.checks.append(Check(
             "weak_instrument", Status.PASS if f_stat >= 10 else Status.WARN,
@@ -289,23 +250,39 @@ def _sets_table(ident: Identification) -> Table:
     return Table("identification", "Identification", ("item", "value"), tuple(rows))
 
 
+def contrast_arms(treatment: str, binary: bool) -> tuple[str, str]:
+    """The ``arm`` and ``reference`` of an effect of ``treatment``.
+
+    A 0/1 treatment compares ``treatment=1`` with ``treatment=0``; a continuous one
+    gives the effect of one more unit, ``treatment+1`` against ``treatment``.
+
+    Example:
+        >>> contrast_arms("promo", True), contrast_arms("dose", False)
+        (('promo=1', 'promo=0'), ('dose+1', 'dose'))
+    """
+    if binary:
+        return f"{treatment}=1", f"{treatment}=0"
+    return f"{treatment}+1", treatment
+
+
 def _add(parts: _Parts, spec: ObservationalSpec, res: est.EffectResult,
-         ident: Identification, *, primary: bool) -> None:
-    t = spec.treatment
-    target = res.target
-    contrast = (f"{t}=1 − {t}=0" if target == "ate" else
-                f"{t}=1 − {t}=0 among the treated" if target == "att" else
-                f"per unit of {t}" if res.method in ("plm", "iv_2sls") else f"{t}=1 − {t}=0")
-    extra: dict[str, Any] = {"estimand": target, "strategy": ident.strategy.value}
-    for k, v in res.extra.items():
-        extra[k] = v
+         ident: Identification, *, primary: bool, binary: bool) -> None:
+    """One estimate in the report: a 0/1 treatment counts treated and control rows."""
+    arm, reference = contrast_arms(spec.treatment, binary)
+    if binary:
+        n, n_reference = res.n_treated, res.n_control
+    else:
+        n, n_reference = res.n_treated + res.n_control, None
+    extra: dict[str, Any] = {"estimand": res.target, "strategy": ident.strategy.value}
+    extra.update(res.extra)
     if ident.adjustment_set is not None:
         extra["adjustment_set"] = ", ".join(ident.adjustment_set)
     parts.estimates.append(Estimate(
-        metric=spec.outcome, contrast=contrast, method=res.method, estimate=res.estimate,
-        ci_low=res.ci_low, ci_high=res.ci_high, p_value=res.p_value, se=res.se,
-        n={"treated": res.n_treated, "control": res.n_control},
-        role="primary" if primary else "secondary", extra=extra))
+        metric=spec.outcome, arm=arm, reference=reference, method=res.method,
+        estimate=res.estimate, ci_low=res.ci_low, ci_high=res.ci_high, p_value=res.p_value,
+        n=n, n_reference=n_reference, n_unit=N_UNIT, level=res.mean_treated,
+        level_reference=res.mean_control, role=Role.PRIMARY if primary else Role.SECONDARY,
+        direction=None, se=res.se, alpha=res.alpha, extra=extra))
 
 
 def _backdoor(spec: ObservationalSpec, ident: Identification, arrays: dict[str, Any],
@@ -331,7 +308,7 @@ def _backdoor(spec: ObservationalSpec, ident: Identification, arrays: dict[str, 
                               learner=spec.outcome_learner.value, alpha=alpha)
                 if "plm" not in results:
                     results["plm"] = res
-                    _add(parts, spec, res, ident, primary=first)
+                    _add(parts, spec, res, ident, primary=first, binary=False)
                     first = False
             parts.checks.append(Check(
                 f"estimator_{e_name.value}", Status.WARN,
@@ -372,7 +349,7 @@ def _backdoor(spec: ObservationalSpec, ident: Identification, arrays: dict[str, 
         if res_opt.method in results:
             continue
         results[res_opt.method] = res_opt
-        _add(parts, spec, res_opt, ident, primary=first)
+        _add(parts, spec, res_opt, ident, primary=first, binary=binary_t)
         first = False
     if binary_t:
         _diagnostics(spec, t, y, x, design.names, target, alpha, seed, results, parts)
@@ -421,10 +398,11 @@ def _diagnostics(spec: ObservationalSpec, t: Array, y: Array, x: Array, names: t
                      tables=parts.tables)
     wants = set(spec.refuters)
     if RefuterName.SENSITIVITY in wants or RefuterName.E_VALUE in wants:
-        baseline = float(results[main.method].extra.get("mean_control", np.nan)) \
-            if is_binary(y) else None
-        if baseline is not None and not np.isfinite(baseline):
-            baseline = float(y[t == 0].mean())
+        baseline = None
+        if is_binary(y):  # the risk under control: the estimator's, else the raw control mean
+            baseline = main.mean_control
+            if baseline is None or not np.isfinite(baseline):
+                baseline = float(y[t == 0].mean())
         ev = e_value(main.estimate, main.ci_low, main.ci_high,
                      outcome_sd=float(y.std()), baseline=baseline)
         parts.checks.append(Check(

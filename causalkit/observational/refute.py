@@ -426,7 +426,7 @@ def run_refuters(spec: ObservationalSpec, t: Array, y: Array, x: Array, main: Ef
         >>> rng = np.random.default_rng(0); x = rng.normal(size=(1000, 1))
         >>> t = (rng.random(1000) < 0.5).astype(float); y = t + x[:, 0] + rng.normal(size=1000)
         >>> spec = ObservationalSpec(name="x", kind="observational", graph="digraph {t -> y}",
-        ...     treatment="t", outcome="y", data={"simulate": "scm"}, simulations=20)
+        ...     treatment="t", outcome="y", simulations=20)
         >>> checks, tables = [], []
         >>> run_refuters(spec, t, y, x, aipw(t, y, x), seed=0, alpha=0.05, checks=checks,
         ...              tables=tables)

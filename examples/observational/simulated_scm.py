@@ -1,7 +1,9 @@
 """The observational pipeline on simulated data with a known effect (true ATE = 1).
 
-Shows the three ways to pass a graph (DOT text, an edge list, a networkx DiGraph)
-and writes the report as HTML next to this script.
+Builds the graph in networkx, turns it into the spec's DOT text with
+``causalkit.observational.to_dot``, analyses a DataFrame with
+``causalkit.analyze(spec, data=frame)`` and writes the report as HTML to the
+temporary folder.
 
 Run: python examples/observational/simulated_scm.py
 """
@@ -13,9 +15,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from causalkit.observational import analyze_frame
+import causalkit
+from causalkit.observational import to_dot
 from causalkit.simulate.scm import simulate_scm
-from causalkit.spec.observational import ObservationalSpec
 
 sim = simulate_scm(seed=3, n=20_000)
 graph = nx.DiGraph([("age", "treatment"), ("age", "outcome"), ("income", "treatment"),
@@ -24,13 +26,12 @@ graph = nx.DiGraph([("age", "treatment"), ("age", "outcome"), ("income", "treatm
                     ("age", "activity"), ("prior_spend", "treatment"),
                     ("prior_spend", "outcome"), ("promo", "treatment"), ("season", "outcome"),
                     ("treatment", "outcome")])
-spec = ObservationalSpec(name="simulated", kind="observational", graph="digraph {}",
-                         treatment="treatment", outcome="outcome", data={"simulate": "scm"},
-                         simulations=50)
-report = analyze_frame(spec, sim.tables["main"], seed=3, graph=graph)
+spec = {"name": "simulated", "kind": "observational", "graph": to_dot(graph),
+        "treatment": "treatment", "outcome": "outcome", "simulations": 50}
+report = causalkit.analyze(spec, data=sim.tables["main"], seed=3)
 print("true ATE:", sim.truth["ate"])
 for e in report.estimates:
-    print(f"{e.method:>10}: {e.estimate:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]")
+    print(f"{e.label}: {e.estimate:.3f} [{e.ci_low:.3f}, {e.ci_high:.3f}]")
 try:
     from causalkit.report.render import render
 

@@ -12,28 +12,27 @@ from __future__ import annotations
 
 from causaldata import nhefs
 
-from causalkit.observational import analyze_frame
-from causalkit.spec.observational import ObservationalSpec
+import causalkit
 
 COVARIATES = ["sex", "race", "age", "education", "smokeintensity", "smokeyrs", "exercise",
               "active", "wt71"]
 
 data = nhefs.load_pandas().data
 data = data[data["wt82_71"].notna()]
-spec = ObservationalSpec(
-    name="nhefs-quit-smoking", kind="observational",
-    hypothesis="Quitting smoking increases weight gain over 1971-82.",
-    graph="digraph { {" + " ".join(COVARIATES) + "} -> {qsmk wt82_71}; qsmk -> wt82_71 }",
-    treatment="qsmk", outcome="wt82_71", data={"path": "nhefs.csv"},
-    terms={"age": "quadratic", "smokeintensity": "quadratic", "smokeyrs": "quadratic",
-           "wt71": "quadratic", "education": "categorical", "exercise": "categorical",
-           "active": "categorical"},
-    outcome_interactions=["smokeintensity"],
-    refuters=["placebo", "random_common_cause", "sensitivity"], implications=False,
-)
-report = analyze_frame(spec, data, seed=1, source_name="causaldata.nhefs")
+spec = {
+    "name": "nhefs-quit-smoking", "kind": "observational",
+    "hypothesis": "Quitting smoking increases weight gain over 1971-82.",
+    "graph": "digraph { {" + " ".join(COVARIATES) + "} -> {qsmk wt82_71}; qsmk -> wt82_71 }",
+    "treatment": "qsmk", "outcome": "wt82_71",
+    "terms": {"age": "quadratic", "smokeintensity": "quadratic", "smokeyrs": "quadratic",
+              "wt71": "quadratic", "education": "categorical", "exercise": "categorical",
+              "active": "categorical"},
+    "outcome_interactions": ["smokeintensity"],
+    "refuters": ["placebo", "random_common_cause", "sensitivity"], "implications": False,
+}
+report = causalkit.analyze(spec, data=data, seed=1)
 print(report.meta.extra["estimand"])
 for e in report.estimates:
-    print(f"{e.method:>10}: {e.estimate:.2f} kg  [{e.ci_low:.2f}, {e.ci_high:.2f}]")
+    print(f"{e.label}: {e.estimate:.2f} kg  [{e.ci_low:.2f}, {e.ci_high:.2f}]")
 for c in report.checks:
     print(f"{c.status.value:>5}  {c.name}: {c.detail[:110]}")

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from causalkit.observational import analyze_frame, build_graph, crosscheck
+from causalkit import analyze
+from causalkit.observational import build_graph, crosscheck
 from causalkit.observational.crosscheck import (
     Comparison,
     dowhy_cross_check,
@@ -38,7 +39,7 @@ def _spec(graph: str, **kw: object) -> ObservationalSpec:
     fields: dict[str, object] = {"estimators": ["regression", "ipw"], **kw}
     return ObservationalSpec(name="x", kind="observational", graph=graph,
                              treatment="treatment", outcome="outcome",
-                             data={"simulate": "scm"}, refuters=[], implications=False,
+                             refuters=[], implications=False,
                              cross_check=["dowhy"], **fields)
 
 
@@ -71,7 +72,7 @@ def sim():
 
 def test_regression_and_ipw_agree_with_dowhy(sim):
     graph = sim.truth["graph"]
-    rep = analyze_frame(_spec(graph), sim.tables["main"], seed=1)
+    rep = analyze(_spec(graph), sim.tables["main"], seed=1)
     checks = _crossed(rep)
     assert set(checks) == {"regression", "ipw"}
     for status, detail in checks.values():
@@ -97,7 +98,7 @@ def test_regression_and_ipw_agree_with_dowhy(sim):
 def test_caller_frame_is_unchanged(sim):
     df = sim.tables["main"]
     before = df.copy(deep=True)
-    analyze_frame(_spec(sim.truth["graph"]), df, seed=1)
+    analyze(_spec(sim.truth["graph"]), df, seed=1)
     assert "propensity_score" not in df.columns
     pd.testing.assert_frame_equal(df, before)
 
@@ -110,7 +111,7 @@ def test_a_different_adjustment_set_warns(sim, monkeypatch):
         return original(*args, **{**kw, "adjustment": ["season"]})
 
     monkeypatch.setattr(crosscheck, "dowhy_cross_check", wrong_set)
-    rep = analyze_frame(_spec(sim.truth["graph"]), sim.tables["main"], seed=1)
+    rep = analyze(_spec(sim.truth["graph"]), sim.tables["main"], seed=1)
     checks = _crossed(rep)
     assert set(checks) == {"regression", "ipw"}
     rows = _table(rep)
@@ -127,7 +128,7 @@ def test_a_different_adjustment_set_warns(sim, monkeypatch):
 
 def test_wrong_set_called_directly_warns(sim):
     df = sim.tables["main"]
-    rep = analyze_frame(_spec(sim.truth["graph"]), df, seed=1)
+    rep = analyze(_spec(sim.truth["graph"]), df, seed=1)
     res = dowhy_cross_check(build_graph(sim.truth["graph"]), df, treatment="treatment",
                             outcome="outcome", adjustment=["season"], estimates=rep.estimates)
     assert [c.status for c in res.checks] == [Status.WARN, Status.WARN]
@@ -138,7 +139,7 @@ def test_wrong_set_called_directly_warns(sim):
 
 def test_missing_dowhy_gives_a_warning_not_a_crash(sim, monkeypatch):
     monkeypatch.setitem(sys.modules, "dowhy", None)  # `import dowhy` now raises ImportError
-    rep = analyze_frame(_spec(sim.truth["graph"]), sim.tables["main"], seed=1)
+    rep = analyze(_spec(sim.truth["graph"]), sim.tables["main"], seed=1)
     crossed = [c for c in rep.checks if c.name == "dowhy_cross_check"]
     assert len(crossed) == 1
     assert crossed[0].status is Status.WARN
@@ -154,7 +155,7 @@ def test_latent_nodes_and_bidirected_edges_reach_dowhy():
     assert dg.nodes["U(outcome,w)"]["observed"] == "no"
     assert {("U(outcome,w)", "w"), ("U(outcome,w)", "outcome"), ("u", "z")} <= set(dg.edges)
     sim = simulate_scm(seed=3, n=N, graph=LATENT_GRAPH)
-    rep = analyze_frame(_spec(LATENT_GRAPH), sim.tables["main"], seed=1)
+    rep = analyze(_spec(LATENT_GRAPH), sim.tables["main"], seed=1)
     checks = _crossed(rep)
     assert all(s is Status.PASS for s, _ in checks.values()), checks
     for row in _table(rep).values():
@@ -176,7 +177,7 @@ def test_dropping_the_latent_nodes_would_mislead_dowhy():
 
 def test_logistic_outcome_and_att_agree():
     sim = simulate_scm(seed=2, n=N, binary_outcome=True)
-    rep = analyze_frame(_spec(sim.truth["graph"], estimand="att"), sim.tables["main"], seed=1)
+    rep = analyze(_spec(sim.truth["graph"], estimand="att"), sim.tables["main"], seed=1)
     rows = _table(rep)
     assert rows["regression"]["dowhy_method"] == "backdoor.generalized_linear_model"
     for status, detail in _crossed(rep).values():
@@ -192,7 +193,7 @@ def test_clipping_is_disabled_and_would_matter():
 
     sim = simulate_scm(seed=6, n=N, confounding=3.0)
     df = sim.tables["main"]
-    rep = analyze_frame(_spec(sim.truth["graph"]), df, seed=1)
+    rep = analyze(_spec(sim.truth["graph"]), df, seed=1)
     row = _table(rep)["ipw"]
     assert abs(row["difference"]) < 1e-8
     adj = rep.meta.extra["adjustment_set"].split(", ")
@@ -209,14 +210,14 @@ def test_a_column_named_propensity_score_is_not_taken_as_the_score():
     sim = simulate_scm(seed=4, n=N)
     df = sim.tables["main"].rename(columns={"age": "propensity_score"})
     graph = sim.truth["graph"].replace("age", "propensity_score")
-    rep = analyze_frame(_spec(graph), df, seed=1)
+    rep = analyze(_spec(graph), df, seed=1)
     assert all(s is Status.PASS for s, _ in _crossed(rep).values())
     assert abs(_table(rep)["ipw"]["difference"]) < 1e-8
 
 
 def test_continuous_treatment_compares_plm():
     sim = simulate_scm(seed=2, n=N, continuous_treatment=True)
-    rep = analyze_frame(_spec(sim.truth["graph"], estimators=["plm"]), sim.tables["main"],
+    rep = analyze(_spec(sim.truth["graph"], estimators=["plm"]), sim.tables["main"],
                         seed=1)
     (status, detail), = _crossed(rep).values()
     assert status is Status.PASS, detail
@@ -225,11 +226,11 @@ def test_continuous_treatment_compares_plm():
 
 def test_non_backdoor_strategy_and_nothing_to_compare_warn(sim):
     fd = "digraph { treatment -> m -> outcome; treatment <-> outcome }"
-    rep = analyze_frame(_spec(fd), simulate_scm(seed=5, n=N, graph=fd).tables["main"])
+    rep = analyze(_spec(fd), simulate_scm(seed=5, n=N, graph=fd).tables["main"])
     (status, detail), = _crossed(rep).values()
     assert status is Status.WARN
     assert "frontdoor" in detail
-    rep = analyze_frame(_spec(sim.truth["graph"], estimators=["aipw"]), sim.tables["main"])
+    rep = analyze(_spec(sim.truth["graph"], estimators=["aipw"]), sim.tables["main"])
     (status, detail), = _crossed(rep).values()
     assert status is Status.WARN
     assert "no estimate to compare" in detail
@@ -237,7 +238,7 @@ def test_non_backdoor_strategy_and_nothing_to_compare_warn(sim):
 
 def test_no_cross_check_unless_asked(sim):
     spec = _spec(sim.truth["graph"]).model_copy(update={"cross_check": []})
-    rep = analyze_frame(spec, sim.tables["main"], seed=1)
+    rep = analyze(spec, sim.tables["main"], seed=1)
     assert not any(c.name == "dowhy_cross_check" for c in rep.checks)
 
 

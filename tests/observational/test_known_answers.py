@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-from causalkit.observational import analyze_frame
+from causalkit import analyze
 from causalkit.spec.observational import ObservationalSpec
 
 causaldata = pytest.importorskip("causaldata")
@@ -44,14 +44,14 @@ def _nhefs_spec(**kw):
     return ObservationalSpec(
         name="nhefs", kind="observational",
         graph=f"digraph {{ {{{covs}}} -> {{qsmk wt82_71}}; qsmk -> wt82_71 }}",
-        treatment="qsmk", outcome="wt82_71", data={"path": "nhefs.csv"}, terms=NHEFS_TERMS,
+        treatment="qsmk", outcome="wt82_71", terms=NHEFS_TERMS,
         refuters=[], implications=False, **kw)
 
 
 def test_nhefs_ipw_what_if_chapter_12():
     df = _nhefs()
     assert len(df) == 1566
-    rep = analyze_frame(_nhefs_spec(estimators=["ipw"]), df)
+    rep = analyze(_nhefs_spec(estimators=["ipw"]), df)
     ipw = rep.estimates[0]
     assert round(ipw.estimate, 1) == 3.4
     se_fixed = float(ipw.extra["se_fixed_weights"])
@@ -63,7 +63,7 @@ def test_nhefs_ipw_what_if_chapter_12():
 
 
 def test_nhefs_standardization_what_if_chapter_13():
-    rep = analyze_frame(_nhefs_spec(estimators=["regression"],
+    rep = analyze(_nhefs_spec(estimators=["regression"],
                                     outcome_interactions=["smokeintensity"]), _nhefs())
     reg = rep.estimates[0]
     assert round(reg.estimate, 1) == 3.5
@@ -79,9 +79,9 @@ def test_card_iv_mixtape():
         name="card", kind="observational",
         graph="digraph { nearc4 -> educ -> lwage; educ <-> lwage; "
               "{exper black south married smsa} -> {nearc4 educ lwage} }",
-        treatment="educ", outcome="lwage", data={"path": "card.csv"}, refuters=[],
+        treatment="educ", outcome="lwage", refuters=[],
         implications=False)
-    rep = analyze_frame(spec, d)
+    rep = analyze(spec, d)
     iv = rep.estimates[0]
     assert iv.method == "iv_2sls"
     assert round(iv.estimate, 3) == 0.124
@@ -94,9 +94,9 @@ def test_nsw_experimental_benchmark():
 
     d = nsw_mixtape.load_pandas().data
     spec = ObservationalSpec(name="nsw", kind="observational", graph="digraph { treat -> re78 }",
-                             treatment="treat", outcome="re78", data={"path": "nsw.csv"},
+                             treatment="treat", outcome="re78",
                              refuters=[], implications=False)
-    rep = analyze_frame(spec, d)
+    rep = analyze(spec, d)
     by = {e.method: e for e in rep.estimates}
     assert round(by["regression"].estimate) == 1794
     assert round(by["ipw"].estimate) == 1794

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 from scipy import stats
 
+from causalkit import analyze
 from causalkit.errors import CausalkitError, DataError, IdentificationError
-from causalkit.observational import analyze_frame
 from causalkit.observational.implications import Independence, g_test, holm
 from causalkit.observational.refute import (
     Reference,
@@ -33,14 +33,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _spec(**kw):
     base = {"name": "t", "kind": "observational", "graph": DEFAULT_GRAPH,
-            "treatment": "treatment", "outcome": "outcome", "data": {"simulate": "scm"}}
+            "treatment": "treatment", "outcome": "outcome"}
     base.update(kw)
     return ObservationalSpec(**base)
 
 
 def test_report_has_estimates_checks_tables_figures_and_round_trips():
     sim = simulate_scm(seed=2, n=5000)
-    rep = analyze_frame(_spec(simulations=30), sim.tables["main"], seed=2)
+    rep = analyze(_spec(simulations=30), sim.tables["main"], seed=2)
     assert [e.method for e in rep.estimates] == ["aipw", "ipw", "regression"]
     for e in rep.estimates:
         assert e.ci_low < sim.truth["ate"] < e.ci_high
@@ -57,18 +57,18 @@ def test_report_has_estimates_checks_tables_figures_and_round_trips():
 def test_caller_data_never_mutated_pandas_and_arrow():
     df = simulate_scm(seed=3, n=2000).tables["main"]
     before = df.copy()
-    analyze_frame(_spec(simulations=10), df)
+    analyze(_spec(simulations=10), df)
     pd.testing.assert_frame_equal(df, before)
     assert list(df.columns) == list(before.columns)
     table = pa.Table.from_pandas(df)
-    rep = analyze_frame(_spec(refuters=[], implications=False), table)
+    rep = analyze(_spec(refuters=[], implications=False), table)
     assert table.equals(pa.Table.from_pandas(before))
     assert rep.estimates[0].method == "aipw"
 
 
 def test_att_and_effect_of_treated_truth():
     sim = simulate_scm(seed=4, n=20000, nonlinear=True)
-    rep = analyze_frame(_spec(estimand="att", refuters=[], implications=False,
+    rep = analyze(_spec(estimand="att", refuters=[], implications=False,
                               estimators=["aipw", "regression"], terms=dict.fromkeys(("age", "income", "activity", "prior_spend", "season"), "cubic")),
                         sim.tables["main"])
     for e in rep.estimates:
@@ -79,33 +79,33 @@ def test_att_and_effect_of_treated_truth():
 def test_errors_are_clear():
     df = simulate_scm(seed=5, n=500).tables["main"]
     with pytest.raises(DataError, match="column 'promo'"):
-        analyze_frame(_spec(), df.drop(columns=["promo"]))
+        analyze(_spec(), df.drop(columns=["promo"]))
     with pytest.raises(IdentificationError, match="cycle"):
-        analyze_frame(_spec(graph="digraph { treatment -> outcome -> age -> treatment }"), df)
+        analyze(_spec(graph="digraph { treatment -> outcome -> age -> treatment }"), df)
     with pytest.raises(IdentificationError, match="not identifiable"):
-        analyze_frame(_spec(graph="digraph { treatment -> outcome; treatment <-> outcome }"), df)
+        analyze(_spec(graph="digraph { treatment -> outcome; treatment <-> outcome }"), df)
     bad = df.assign(outcome=df["outcome"].where(df.index > 3))
     with pytest.raises(DataError, match="missing or NaN"):
-        analyze_frame(_spec(refuters=[], implications=False), bad)
+        analyze(_spec(refuters=[], implications=False), bad)
     with pytest.raises(DataError, match="not numbers"):
-        analyze_frame(_spec(refuters=[], implications=False),
+        analyze(_spec(refuters=[], implications=False),
                       df.assign(treatment=df["treatment"].map({0: "no", 1: "yes"})))
 
 
 def test_continuous_treatment_uses_plm_and_frontdoor_and_iv_paths():
     sim = simulate_scm(seed=6, n=5000, continuous_treatment=True, effect=0.3)
-    rep = analyze_frame(_spec(refuters=[], implications=False), sim.tables["main"])
+    rep = analyze(_spec(refuters=[], implications=False), sim.tables["main"])
     assert rep.estimates[0].method == "plm"
     assert abs(rep.estimates[0].estimate - 0.3) < 4 * (rep.estimates[0].se or 1)
     assert any(c.name == "estimator_ipw" and c.status is Status.WARN for c in rep.checks)
     g = "digraph { treatment -> m -> outcome; treatment <-> outcome }"
     sim = simulate_scm(seed=6, n=20000, graph=g, continuous_treatment=True)
-    rep = analyze_frame(_spec(graph=g, refuters=[], implications=False), sim.tables["main"])
+    rep = analyze(_spec(graph=g, refuters=[], implications=False), sim.tables["main"])
     assert rep.estimates[0].method == "frontdoor"
     assert abs(rep.estimates[0].estimate - sim.truth["ate"]) < 4 * (rep.estimates[0].se or 1)
     g = "digraph { z -> treatment -> outcome; treatment <-> outcome }"
     sim = simulate_scm(seed=6, n=20000, graph=g, continuous_treatment=True, effect=0.7)
-    rep = analyze_frame(_spec(graph=g, refuters=[], implications=False), sim.tables["main"])
+    rep = analyze(_spec(graph=g, refuters=[], implications=False), sim.tables["main"])
     assert rep.estimates[0].method == "iv_2sls"
     assert abs(rep.estimates[0].estimate - 0.7) < 4 * (rep.estimates[0].se or 1)
 
@@ -118,9 +118,9 @@ def test_econml_dml_and_forest_or_clear_error():
         import econml  # noqa: F401
     except ImportError:
         with pytest.raises(CausalkitError, match="EconML"):
-            analyze_frame(spec, sim.tables["main"])
+            analyze(spec, sim.tables["main"])
         return
-    rep = analyze_frame(spec, sim.tables["main"])
+    rep = analyze(spec, sim.tables["main"])
     assert [e.method for e in rep.estimates] == ["dml", "causal_forest"]
     for e in rep.estimates:
         assert abs(e.estimate - 1.0) < 4 * (e.se or 1)
@@ -131,7 +131,7 @@ def test_implications_detect_a_wrong_graph():
     sim = simulate_scm(seed=8, n=5000)
     wrong = DEFAULT_GRAPH.replace("age -> {income activity treatment outcome};",
                                   "age -> {activity treatment outcome};")
-    rep = analyze_frame(_spec(graph=wrong, refuters=[]), sim.tables["main"])
+    rep = analyze(_spec(graph=wrong, refuters=[]), sim.tables["main"])
     check = next(c for c in rep.checks if c.name == "testable_implications")
     assert check.status is Status.FAIL
     assert "age ⊥ income" in check.detail
