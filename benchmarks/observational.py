@@ -122,15 +122,14 @@ def _simulate(n: int) -> tuple[Any, str, str]:
 
 
 def _causalkit_pipeline(df: Any, dot: str) -> tuple[float, float]:
-    from causalkit.observational import analyze_frame
+    import causalkit
     from causalkit.spec.observational import ObservationalSpec
 
     spec = ObservationalSpec(name="bench", kind="observational", graph=dot,
-                             treatment="treatment", outcome="outcome",
-                             data={"simulate": "scm"}, estimators=["aipw"],
+                             treatment="treatment", outcome="outcome", estimators=["aipw"],
                              refuters=["placebo", "random_common_cause"], simulations=100,
                              implications=False)
-    rep = analyze_frame(spec, df, seed=0)
+    rep = causalkit.analyze(spec, data=df, seed=0)
     e = rep.estimates[0]
     return e.estimate, float(e.se or 0.0)
 
