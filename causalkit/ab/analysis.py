@@ -4,27 +4,32 @@ Steps: scan the data once for per-arm sufficient statistics
 (:mod:`causalkit.ab.scan`); check the data (duplicated units, unknown, empty or
 tiny arms, non-binary proportions) and the sample ratio; compare every metric in
 every treatment arm with control (:mod:`causalkit.ab.metrics`); test, correct
-and build estimates (:mod:`causalkit.ab.inference`); add an arm table, a level
-table, a forest plot and, when the data carry ``timestamp_column``, the
-confidence sequence over time.
+and build estimates (:mod:`causalkit.ab.inference`); set the decision intervals
+and the decision basis (:func:`causalkit.report.intervals.finish`); add an arm
+table, a level table, a forest plot and, when the data carry
+``timestamp_column``, the confidence sequence over time.
+
+From Python, analyse a DataFrame through the one door, :func:`causalkit.analyze`
+(the spec needs no ``data:`` then); it adds the decision the gate would take.
 
 Example:
-    >>> import pandas as pd
-    >>> from causalkit.data import Source
+    >>> import causalkit
     >>> from causalkit.simulate.ab import simulate_ab
-    >>> from causalkit.spec.ab import ABSpec
-    >>> spec = ABSpec(name="demo", kind="ab", unit="user_id", data={"simulate": "ab"},
-    ...               metrics=[{"name": "chat_minutes", "type": "mean", "column": "chat_minutes",
-    ...                         "covariate": "pre_chat_minutes", "role": "primary"}])
     >>> df = simulate_ab(seed=3, n=4000, effects={"treatment": {"chat_minutes": 1.0}}).tables["main"]
-    >>> rep = analyze_source(spec, Source.from_frame(df), figures=False)
+    >>> rep = causalkit.analyze({"name": "demo", "kind": "ab", "unit": "user_id",
+    ...     "metrics": [{"name": "chat_minutes", "type": "mean", "column": "chat_minutes",
+    ...                  "covariate": "pre_chat_minutes", "role": "primary",
+    ...                  "direction": "increase"}]}, data=df)
     >>> e = rep.estimates[0]
-    >>> e.method, e.ci_low < 1.0 < e.ci_high, rep.checks[0].name
-    ('welch+cuped', True, 'sample_ratio_mismatch')
+    >>> e.method, e.ci_low < 1.0 < e.ci_high, e.contrast, rep.checks[0].name
+    ('welch+cuped', True, 'treatment - control', 'sample_ratio_mismatch')
+    >>> e.interval_kind.value, rep.decision_basis.sequential.value
+    ('always_valid', 'none')
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -32,23 +37,37 @@ from causalkit.ab.inference import estimates as build_estimates
 from causalkit.ab.metrics import Contrast, contrast, pairs_for
 from causalkit.ab.scan import Scan, duplicate_details, scan
 from causalkit.ab.timeline import Timeline, timelines
-from causalkit.data import Source, resolve_source
+from causalkit.data import Source, pick_source
 from causalkit.errors import DataError
 from causalkit.report import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
-from causalkit.spec.common import MetricType, Role
+from causalkit.report.assessment import contrast_text
+from causalkit.report.basis import PriorLook, decision_basis
+from causalkit.report.intervals import finish
+from causalkit.spec.common import MetricType, Role, Sequential
 from causalkit.stats.srm import srm_test
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from causalkit.registry import RunContext
     from causalkit.spec.ab import ABSpec
     from causalkit.spec.loader import LoadedSpec
 
 SRM_FAIL = 0.001
 SRM_WARN = 0.01
+N_UNIT = "units"
+"""What ``n`` and ``n_reference`` of an A/B estimate count."""
+SEQUENTIAL_NONE_NOTE = (
+    "the spec says sequential: none; the decision uses always-valid (msprt) intervals "
+    "because a gate re-reads growing data; set analysis.sequential to msprt (or gst with "
+    "--state) to make this explicit")
 
 
 def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
-    """The registered analysis of ``kind: ab`` (``causalkit run``, the gate).
+    """The registered analysis of ``kind: ab`` (:func:`causalkit.analyze`, the CLI, the gate).
+
+    Reads the data the entry resolved (``ctx.sources["data"]["main"]``), else the
+    spec's ``data:`` file, query or table.
 
     Example:
         >>> from causalkit.registry import analyzer
@@ -56,39 +75,46 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
         True
     """
     spec: ABSpec = loaded.spec
-    source = resolve_source(spec.data, override=ctx.data)
-    return analyze_source(spec, source, spec_sha256=loaded.sha256, seed=ctx.seed)
-
-
-def _iso(t: datetime | None) -> str | None:
-    return None if t is None else t.isoformat().replace("+00:00", "Z")
+    source = pick_source(ctx.sources, spec.data, "data", "main")
+    return analyze_source(spec, source, spec_sha256=loaded.sha256, seed=ctx.seed, now=ctx.now,
+                          history=ctx.history)
 
 
 def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = None,
-                   seed: int | None = None, figures: bool = True) -> Report:
-    """Analyse an A/B spec on a given source (a file, a query or a DataFrame).
+                   seed: int | None = None, figures: bool = True, now: datetime | None = None,
+                   history: Sequence[PriorLook] | None = None) -> Report:
+    """Analyse an A/B spec on a given source (the engine behind :func:`analyze`).
+
+    Prefer :func:`causalkit.analyze` (``causalkit.analyze(spec, data=df)``); this
+    helper takes an already wrapped :class:`~causalkit.data.Source` and can skip
+    the figures.
 
     Args:
-        spec: the validated spec.
+        spec: the validated spec (its ``data:`` is not read).
         source: the data (``Source.from_frame(df)`` for a DataFrame; never mutated).
         spec_sha256: the spec file's hash for the report.
         seed: recorded in the report's meta.
         figures: draw the forest and confidence-sequence plots.
+        now: the analysis time (None: the wall clock, never before the last exposure).
+        history: the gate's earlier looks (None when unknown).
 
     Raises:
         DataError: for missing or non-numeric columns, NaN metric values, missing
             unit ids, proportion columns with values other than 0 and 1.
+        GateError: when a decision interval cannot be built (``sequential: gst``
+            without a planned sample or horizon).
 
     Example:
         >>> import pandas as pd
         >>> from causalkit.spec.ab import ABSpec
         >>> df = pd.DataFrame({"user_id": range(6), "variant": ["control", "treatment"] * 3,
         ...                    "y": [1.0, 2.0, 2.0, 3.0, 3.0, 5.0]})
-        >>> spec = ABSpec(name="t", kind="ab", unit="user_id", data={"simulate": "ab"},
+        >>> spec = ABSpec(name="t", kind="ab", unit="user_id",
         ...               metrics=[{"name": "y", "type": "mean", "column": "y", "role": "primary"}])
         >>> rep = analyze_source(spec, Source.from_frame(df), figures=False)
-        >>> round(rep.estimates[0].estimate, 6), rep.checks[0].status.value
-        (1.333333, 'pass')
+        >>> e = rep.estimates[0]
+        >>> round(e.estimate, 6), (e.n, e.n_reference), rep.checks[0].status.value
+        (1.333333, (3, 3), 'pass')
     """
     columns = list(dict.fromkeys(c for m in spec.metrics for c in m.columns))
     pairs = [p for m in spec.metrics for p in pairs_for(m)]
@@ -112,31 +138,37 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
         for metric in spec.metrics:
             for arm in usable:
                 contrasts.append(contrast(metric, sc.arms[control], sc.arms[arm], arm))
-    checks += _problem_checks(contrasts)
+    checks += _problem_checks(contrasts, control)
     horizon = spec.decision.horizon_sample_per_arm
-    ests = build_estimates(contrasts, spec.analysis, control=control, horizon_per_arm=horizon)
+    ests = build_estimates(contrasts, spec.analysis, control=control, horizon_per_arm=horizon,
+                           n_unit=N_UNIT)
     lines: list[Timeline] = []
     if sc.by_day and contrasts:
         primary = [m for m in spec.metrics if m.role is Role.PRIMARY]
         lines = timelines(sc.by_day, primary, control=control, arms=usable,
                           analysis=spec.analysis, horizon_per_arm=horizon)
     counts = [sc.arms[a].n if a in sc.arms else 0 for a in spec.variants]
+    basis = decision_basis(
+        spec.decision, spec.analysis, min_n_per_arm=min(counts), n_unit=N_UNIT,
+        start=spec.start,
+        planned_horizon=spec.end - spec.start if spec.start and spec.end else None,
+        first_exposure=sc.first_exposure, last_exposure=sc.last_exposure, now=now)
+    if spec.analysis.sequential is Sequential.NONE:
+        basis = replace(basis, notes=(*basis.notes, SEQUENTIAL_NONE_NOTE))
+    ests, basis = finish(ests, checks, basis, history=history)
     extra: dict[str, str | int | float | bool | None] = {
-        "min_n_per_arm": min(counts),
         "correction": spec.analysis.correction.value,
         "sequential": spec.analysis.sequential.value,
     }
-    if sc.first_exposure is not None:
-        extra["first_exposure"] = _iso(sc.first_exposure)
-        extra["last_exposure"] = _iso(sc.last_exposure)
     return Report(
         experiment=Experiment(name=spec.name, kind="ab", spec_sha256=spec_sha256,
                               data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
         estimates=tuple(ests),
         checks=tuple(checks),
         meta=Meta(seed=seed, alpha=spec.analysis.alpha, extra=extra),
-        tables=(_arm_table(spec, sc), _level_table(contrasts), *_timeline_tables(lines)),
-        figures=tuple(_figures(ests, lines)) if figures else (),
+        tables=(_arm_table(spec, sc), _level_table(contrasts, control), *_timeline_tables(lines)),
+        figures=tuple(_figures(ests, lines, control)) if figures else (),
+        decision_basis=basis,
     )
 
 
@@ -183,14 +215,14 @@ def _data_checks(spec: ABSpec, sc: Scan, source: Source) -> list[Check]:
     return out
 
 
-def _problem_checks(contrasts: list[Contrast]) -> list[Check]:
+def _problem_checks(contrasts: list[Contrast], control: str) -> list[Check]:
     text = {"zero_variance": "has zero variance in both arms (a constant metric)",
             "zero_denominator": "has a zero denominator mean in an arm"}
     out = []
     for k in contrasts:
         if k.problem is not None:
             out.append(Check(f"data_{k.problem}", Status.FAIL,
-                             f"metric {k.metric.name!r} {text[k.problem]} ({k.arm} vs control)",
+                             f"metric {k.metric.name!r} {text[k.problem]} ({k.arm} vs {control})",
                              metric=k.metric.name))
     return out
 
@@ -205,11 +237,11 @@ def _arm_table(spec: ABSpec, sc: Scan) -> Table:
     return Table("arms", "Units per arm", ("arm", "units", "planned share", "observed share"), rows)
 
 
-def _level_table(contrasts: list[Contrast]) -> Table:
+def _level_table(contrasts: list[Contrast], control: str) -> Table:
     rows = []
     seen: set[tuple[str, str]] = set()
     for k in contrasts:
-        for arm, lv in (("control", k.control), (k.arm, k.treatment)):
+        for arm, lv in ((control, k.control), (k.arm, k.treatment)):
             if (k.metric.name, arm) in seen:
                 continue
             seen.add((k.metric.name, arm))
@@ -230,7 +262,7 @@ def _timeline_tables(lines: list[Timeline]) -> tuple[Table, ...]:
                   rows),)
 
 
-def _figures(ests: list[Estimate], lines: list[Timeline]) -> list[Figure]:
+def _figures(ests: list[Estimate], lines: list[Timeline], control: str) -> list[Figure]:
     from causalkit.report.plots import confidence_sequence_plot, forest_plot
     from causalkit.report.svg import figure_to_svg
 
@@ -239,7 +271,7 @@ def _figures(ests: list[Estimate], lines: list[Timeline]) -> list[Figure]:
         out.append(Figure("forest", "Effects with intervals",
                           figure_to_svg(forest_plot(ests))))
     for t in lines:
-        title = f"{t.metric} ({t.arm} - control): confidence sequence by day"
+        title = f"{t.metric} ({contrast_text(t.arm, control)}): confidence sequence by day"
         fig = confidence_sequence_plot(list(t.days), t.estimate, t.ci_low, t.ci_high, title)
         out.append(Figure(f"cs_{t.metric}_{t.arm}", title, figure_to_svg(fig)))
     return out

@@ -9,8 +9,25 @@ and the p-value the always-valid p-value (:mod:`causalkit.stats.sequential`),
 with mixture variance ``tau2 = msprt_tau**2 * sigma**2`` when ``msprt_tau`` is
 given (``sigma**2`` the mean of the two arms' per-unit variances), else tuned to
 be tightest at ``decision.horizon_sample_per_arm`` units per arm (default 5,000,
-GrowthBook's default). With ``none`` or ``gst`` both are fixed-horizon (the gate
-applies group-sequential boundaries from ``extra.z``).
+GrowthBook's default). With ``none`` or ``gst`` both are fixed-horizon.
+
+The *decision interval* of each estimate (what its ``assessment`` and the gate
+read, see :mod:`causalkit.report.assessment`):
+
+=============== ==================== ==========================================
+``sequential``  reported interval    decision interval (``interval_kind``)
+=============== ==================== ==========================================
+``msprt``       always-valid         the reported one (``always_valid``)
+``none``        fixed-horizon        the interval ``msprt`` would report: same
+                                     mixture, levels from the always-valid
+                                     p-values (``always_valid``)
+``gst``         fixed-horizon        fixed here (``fixed``); the repeated
+                                     group-sequential interval is set by
+                                     :func:`causalkit.report.intervals.finish`
+=============== ==================== ==========================================
+
+``alpha`` is the multiplicity-adjusted level of the decision interval; under
+``none`` the reported interval's level is ``extra.fixed_alpha``.
 
 Example:
     >>> import numpy as np
@@ -29,12 +46,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from causalkit.ab.metrics import Contrast
 from causalkit.report import Estimate
-from causalkit.spec.common import Analysis, Direction, MarginKind, Role, Sequential
+from causalkit.report.assessment import IntervalKind
+from causalkit.spec.common import Analysis, MarginKind, Role, Sequential
 from causalkit.stats.effects import compare, two_sided_p
 from causalkit.stats.multiplicity import adjust_pvalues, interval_levels
 from causalkit.stats.sequential import GROWTHBOOK_TUNING_N, msprt, msprt_tau2
@@ -80,24 +99,52 @@ def _fixed_p(k: Contrast) -> float:
     return float(two_sided_p(k.estimate / math.sqrt(k.se2), k.df))
 
 
-def _margin_abs(k: Contrast) -> float | None:
+def margin_abs(k: Contrast) -> float | None:
+    """The contrast's non-inferiority margin in the metric's units (``>= 0``), or None.
+
+    A relative margin is multiplied by ``|control level|`` (the unadjusted level).
+
+    Example:
+        >>> from causalkit.ab.metrics import Level
+        >>> from causalkit.spec.common import Metric
+        >>> m = Metric(name="m", type="mean", column="y", direction="increase", margin=0.1,
+        ...            margin_kind="relative")
+        >>> lv = Level(10, -2.0, -2.0, 1.0)
+        >>> margin_abs(Contrast(m, "t", lv, lv, 9.0, "welch"))
+        0.2
+    """
     m = k.metric
     if m.margin is None:
         return None
     if m.margin_kind is MarginKind.RELATIVE:
-        return float(m.margin * abs(k.control.raw))
-    return float(m.margin)
+        return float(abs(m.margin) * abs(k.control.raw))
+    return float(abs(m.margin))
+
+
+def _families(p: np.ndarray, contrasts: Sequence[Contrast],
+              analysis: Analysis) -> tuple[np.ndarray, np.ndarray]:
+    """Adjusted p-values and interval levels, corrected within the primary and guardrail families."""
+    adj = p.copy()
+    levels = np.full(len(contrasts), analysis.alpha)
+    for fam in ("primary", "guardrail"):
+        idx = [i for i, k in enumerate(contrasts) if family_of(k) == fam]
+        if not idx:
+            continue
+        adj[idx] = adjust_pvalues(p[idx], analysis.correction.value)
+        levels[idx] = interval_levels(p[idx], analysis.alpha, analysis.correction.value)
+    return adj, levels
 
 
 def estimates(contrasts: Sequence[Contrast], analysis: Analysis, *, control: str,
-              horizon_per_arm: int | None = None) -> list[Estimate]:
+              horizon_per_arm: int | None = None, n_unit: str = "units") -> list[Estimate]:
     """Test every contrast, correct within families, and build the report estimates.
 
     Args:
         contrasts: metric x arm contrasts, in report order.
         analysis: the spec's analysis settings (alpha, correction, sequential, msprt_tau).
-        control: name of the control arm (for ``n`` and the contrast label).
+        control: name of the control arm (the estimates' ``reference``).
         horizon_per_arm: planned units per arm (tunes the mSPRT mixture).
+        n_unit: what ``n`` and ``n_reference`` count.
 
     Example:
         >>> from causalkit.ab.metrics import Level
@@ -105,36 +152,52 @@ def estimates(contrasts: Sequence[Contrast], analysis: Analysis, *, control: str
         >>> m = Metric(name="m", type="mean", column="y", role="guardrail",
         ...            direction="decrease", margin=0.5)
         >>> k = Contrast(m, "t", Level(400, 1.0, 1.0, 1.0), Level(400, 1.1, 1.1, 1.0), 798.0, "welch")
-        >>> e = estimates([k], Analysis(), control="c")[0]
-        >>> round(e.estimate, 3), e.extra["noninferior"], e.extra["significant"]
-        (0.1, True, False)
+        >>> e = estimates([k], Analysis(sequential="msprt"), control="c")[0]
+        >>> round(e.estimate, 3), e.assessment.value, e.interval_kind.value, e.contrast
+        (0.1, 'non_inferior', 'always_valid', 't - c')
     """
-    seq = analysis.sequential is Sequential.MSPRT
+    seq = analysis.sequential
+    mixture = seq in (Sequential.MSPRT, Sequential.NONE)  # the decision reads always-valid
     alpha = analysis.alpha
-    tau2 = [mixture_tau2(k, analysis, horizon_per_arm) if seq else math.nan for k in contrasts]
-    raw_p = np.array([_fixed_p(k) for k in contrasts])
-    if seq:
-        test_p = np.array([
-            math.nan if k.problem else
-            float(msprt(k.estimate, k.se2, t2, alpha).p_value)
-            for k, t2 in zip(contrasts, tau2)])
+    tau2 = [mixture_tau2(k, analysis, horizon_per_arm) if mixture else math.nan
+            for k in contrasts]
+    raw_p = np.array([_fixed_p(k) for k in contrasts], dtype=float)
+    fixed_adj, fixed_levels = _families(raw_p, contrasts, analysis)
+    if mixture:
+        av_p = np.array([
+            math.nan if k.problem else float(msprt(k.estimate, k.se2, t2, alpha).p_value)
+            for k, t2 in zip(contrasts, tau2)], dtype=float)
+        av_adj, av_levels = _families(av_p, contrasts, analysis)
     else:
-        test_p = raw_p.copy()
-    adj_p = test_p.copy()
-    levels = np.full(len(contrasts), alpha)
-    for fam in ("primary", "guardrail"):
-        idx = [i for i, k in enumerate(contrasts) if family_of(k) == fam]
-        if not idx:
-            continue
-        adj_p[idx] = adjust_pvalues(test_p[idx], analysis.correction.value)
-        levels[idx] = interval_levels(test_p[idx], alpha, analysis.correction.value)
-    return [_estimate(k, float(levels[i]), float(adj_p[i]), float(raw_p[i]), tau2[i], seq,
-                      control)
-            for i, k in enumerate(contrasts)]
+        av_adj, av_levels = fixed_adj, fixed_levels
+    out = []
+    for i, k in enumerate(contrasts):
+        if seq is Sequential.MSPRT:
+            e = _estimate(k, float(av_levels[i]), float(av_adj[i]), float(raw_p[i]), tau2[i],
+                          control, n_unit, always_valid=True)
+        else:
+            e = _estimate(k, float(fixed_levels[i]), float(fixed_adj[i]), float(raw_p[i]),
+                          tau2[i], control, n_unit, always_valid=False)
+            if seq is Sequential.NONE:
+                e = _with_sequence(e, k, float(av_levels[i]), tau2[i])
+        out.append(e)
+    return out
 
 
-def _estimate(k: Contrast, level: float, p_adj: float, p_raw: float, tau2: float, seq: bool,
-              control: str) -> Estimate:
+def _with_sequence(e: Estimate, k: Contrast, level: float, tau2: float) -> Estimate:
+    """``e`` with the always-valid decision interval ``msprt`` would report (``sequential: none``)."""
+    if k.problem is None:
+        av = msprt(e.estimate, k.se2, tau2, level)
+        low, high = float(av.ci_low), float(av.ci_high)
+    else:
+        low = high = math.nan
+    extra = {**e.extra, "fixed_alpha": e.alpha, "msprt_tau2": tau2}
+    return replace(e, alpha=level, extra=extra).with_decision_interval(
+        low, high, IntervalKind.ALWAYS_VALID)
+
+
+def _estimate(k: Contrast, level: float, p_adj: float, p_raw: float, tau2: float,
+              control: str, n_unit: str, *, always_valid: bool) -> Estimate:
     c = compare(k.control.mean, k.control.se2, k.treatment.mean, k.treatment.se2,
                 df=k.df, alpha=level)
     est = float(c.estimate)
@@ -144,15 +207,11 @@ def _estimate(k: Contrast, level: float, p_adj: float, p_raw: float, tau2: float
     extra: dict[str, str | int | float | bool | None] = {
         "z": est / se if se > 0 else math.nan,
         "df": float(k.df),
-        "ci_kind": "always_valid" if seq else "fixed",
-        "alpha": level,
         "p_value_unadjusted": p_raw,
-        "control_level": k.control.mean,
-        "treatment_level": k.treatment.mean,
     }
     if k.theta is not None:
         extra["cuped_theta"] = k.theta
-    if seq and k.problem is None:
+    if always_valid and k.problem is None:
         av = msprt(est, k.se2, tau2, level)
         lo, hi = float(av.ci_low), float(av.ci_high)
         mc = k.control.mean
@@ -164,12 +223,11 @@ def _estimate(k: Contrast, level: float, p_adj: float, p_raw: float, tau2: float
     if k.problem is not None:
         lo = hi = rlo = rhi = math.nan
         extra["problem"] = k.problem
-    _decide(k, lo, hi, extra)
-    method = k.method + ("+msprt" if seq else "")
     return Estimate(
         metric=k.metric.name,
-        contrast=f"{k.arm} - {control}",
-        method=method,
+        arm=k.arm,
+        reference=control,
+        method=k.method + ("+msprt" if always_valid else ""),
         estimate=est,
         ci_low=lo,
         ci_high=hi,
@@ -177,34 +235,17 @@ def _estimate(k: Contrast, level: float, p_adj: float, p_raw: float, tau2: float
         relative=float(c.relative),
         relative_ci_low=rlo,
         relative_ci_high=rhi,
-        n={control: k.control.n, k.arm: k.treatment.n},
-        role=k.metric.role.value,
+        n=k.treatment.n,
+        n_reference=k.control.n,
+        n_unit=n_unit,
+        level=k.treatment.mean,
+        level_reference=k.control.mean,
+        role=k.metric.role,
+        direction=k.metric.direction,
         se=se,
-        direction=k.metric.direction.value if k.metric.direction else None,
+        margin=margin_abs(k),
+        practical_threshold=k.metric.practical_threshold,
+        alpha=level,
+        interval_kind=IntervalKind.ALWAYS_VALID if always_valid else IntervalKind.FIXED,
         extra=extra,
     )
-
-
-def _decide(k: Contrast, lo: float, hi: float,
-            extra: dict[str, str | int | float | bool | None]) -> None:
-    """Fill significance, direction and non-inferiority flags from the interval."""
-    finite = math.isfinite(lo) and math.isfinite(hi)
-    sig = finite and (lo > 0 or hi < 0)
-    extra["significant"] = sig
-    d = k.metric.direction
-    if d is None:
-        extra["better"] = extra["worse"] = None
-    else:
-        up = d is Direction.INCREASE
-        extra["better"] = sig and ((lo > 0) if up else (hi < 0))
-        extra["worse"] = sig and ((hi < 0) if up else (lo > 0))
-    margin = _margin_abs(k)
-    extra["margin"] = margin
-    if margin is not None and d is not None:
-        if d is Direction.INCREASE:  # harm is a decrease
-            extra["noninferior"] = finite and lo > -margin
-            extra["worse_than_margin"] = finite and hi < -margin
-        else:
-            extra["noninferior"] = finite and hi < margin
-            extra["worse_than_margin"] = finite and lo > margin
-    extra["practical_threshold"] = k.metric.practical_threshold

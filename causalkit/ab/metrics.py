@@ -189,7 +189,7 @@ def contrast(metric: Metric, control: Moments, treatment: Moments, arm: str) -> 
     yt, vt = _value(metric, treatment, ddof)
     raw_c, raw_t = yc, yt
     theta: float | None = None
-    method = {"mean": "welch", "proportion": "z", "ratio": "delta+welch"}[metric.type.value]
+    method = {"mean": "welch", "proportion": "z", "ratio": "delta+welch"}[str(metric.type)]
     problem: str | None = None
     if metric.type is MetricType.RATIO:
         d = metric.denominator

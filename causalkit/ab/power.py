@@ -1,6 +1,7 @@
 """``causalkit power`` for A/B specs: sample size, MDE and duration per metric, from pre-period data.
 
-The pre-period data (``--data PRE`` or ``pre_data`` in the spec) holds one row
+The pre-period data (``--data PRE``, which the entry passes as
+``ctx.sources["pre_data"]["main"]``, or ``pre_data`` in the spec) holds one row
 per unit with the metric columns measured before the test (and, for CUPED, the
 covariate columns measured before that). From one scan come, per metric, the
 level, the per-unit variance of its linearization and -- when the covariate
@@ -20,18 +21,16 @@ Planning rules (listed in the report's ``plan_assumptions`` check):
   always-valid (mSPRT) analysis needs more units for the same power.
 
 Example:
-    >>> import pathlib, tempfile
+    >>> from causalkit.data import Source
     >>> from causalkit.registry import RunContext
     >>> from causalkit.simulate.ab import simulate_ab
     >>> from causalkit.spec.ab import ABSpec
     >>> from causalkit.spec.loader import LoadedSpec
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> simulate_ab(seed=1, n=5000).tables["main"].to_parquet(d / "pre.parquet")
-    >>> spec = ABSpec(name="x", kind="ab", unit="user_id", data={"simulate": "ab"},
-    ...               plan={"mde": 0.05},
+    >>> pre = Source.from_frame(simulate_ab(seed=1, n=5000).tables["main"])
+    >>> spec = ABSpec(name="x", kind="ab", unit="user_id", plan={"mde": 0.05},
     ...               metrics=[{"name": "chat", "type": "mean", "column": "chat_minutes",
     ...                         "covariate": "pre_chat_minutes", "role": "primary"}])
-    >>> rep = plan(LoadedSpec(spec, None, "", {}), RunContext(data=d / "pre.parquet"))
+    >>> rep = plan(LoadedSpec(spec, None, "", {}), RunContext(sources={"pre_data": {"main": pre}}))
     >>> row = dict(zip(rep.tables[0].columns, rep.tables[0].rows[0]))
     >>> 0.4 < row["cuped variance reduction"] < 0.6, row["units per arm"] > 100
     (True, True)
@@ -42,14 +41,19 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from causalkit.data import ColumnKind, Moments, Source, get_engine, quote_ident, resolve_source
+from causalkit.data import ColumnKind, Moments, Source, get_engine, pick_source, quote_ident
 from causalkit.data.sql import dialect_of, epoch_seconds
 from causalkit.errors import DataError
 from causalkit.report import Check, Experiment, Meta, Report, Status, Table
-from causalkit.spec.common import MarginKind, Metric, MetricType, Role
+from causalkit.spec.common import MarginKind, Metric, MetricType, Role, Sequential
 from causalkit.stats.cuped import variance_reduction
 from causalkit.stats.delta import ratio_covariance, ratio_moments
 from causalkit.stats.power import mde, power_at, required_total
+from causalkit.stats.sequential_power import (
+    gst_z_boundaries,
+    inflation_factor,
+    msprt_z_boundaries,
+)
 
 if TYPE_CHECKING:
     from causalkit.registry import RunContext
@@ -104,6 +108,10 @@ def metric_variance(metric: Metric, m: Moments, available: set[str]) -> tuple[fl
 def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
     """The registered power planner of ``kind: ab`` (``causalkit power SPEC --data PRE``).
 
+    Reads the pre-period data the entry resolved (``ctx.sources["pre_data"]["main"]``:
+    ``--data PRE``, or the spec's simulated ``pre_data``), else the spec's
+    ``pre_data:`` file, query or table. It never simulates data itself.
+
     Raises:
         DataError: when there is no pre-period data, or a metric column is missing from it.
 
@@ -111,7 +119,7 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
         >>> from causalkit.registry import RunContext
         >>> from causalkit.spec.ab import ABSpec
         >>> from causalkit.spec.loader import LoadedSpec
-        >>> spec = ABSpec(name="x", kind="ab", unit="u", data={"simulate": "ab"},
+        >>> spec = ABSpec(name="x", kind="ab", unit="u",
         ...               metrics=[{"name": "m", "type": "mean", "column": "m", "role": "primary"}])
         >>> plan(LoadedSpec(spec, None, "", {}), RunContext())
         Traceback (most recent call last):
@@ -119,11 +127,10 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
         causalkit.errors.DataError: power planning needs pre-period data (...)
     """
     spec: ABSpec = loaded.spec
-    if ctx.data is None and spec.pre_data is None:
+    if ctx.source("pre_data") is None and spec.pre_data is None:
         raise DataError("power planning needs pre-period data",
                         hint="pass --data PRE.parquet or set pre_data in the spec")
-    source = (Source.from_path(ctx.data) if ctx.data is not None
-              else resolve_source(spec.pre_data))  # type: ignore[arg-type]
+    source = pick_source(ctx.sources, spec.pre_data, "pre_data", "main")
     engine = get_engine(source)
     schema = engine.schema(source)
     needed = [c for m in spec.metrics for c in (m.column, m.numerator, m.denominator) if c]
@@ -170,7 +177,7 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
             run_days = n_total / per_day if per_day else math.nan
             pw = float(power_at(effect, var_adj, var_t, n_total_plan, alpha=a,
                                 share_c=share_c, share_t=share_t))
-        rows.append((m.name, m.type.value, m.role.value, level, math.sqrt(var), rho2, a, effect,
+        rows.append((m.name, str(m.type), m.role.value, level, math.sqrt(var), rho2, a, effect,
                      n_arm, n_total, run_days, n_plan, mde_abs,
                      mde_abs / abs(level) if level else math.nan, pw))
     table = Table(
@@ -214,13 +221,6 @@ def _sequential_inflation(spec: ABSpec) -> tuple[float, int]:
         >>> round(factor, 3), looks
         (1.004, 2)
     """
-    from causalkit.spec.common import Sequential
-    from causalkit.stats.sequential_power import (
-        gst_z_boundaries,
-        inflation_factor,
-        msprt_z_boundaries,
-    )
-
     method = spec.analysis.sequential
     if method is Sequential.NONE:
         return 1.0, 1

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from causalkit.ab.power import plan
+from causalkit.data import Source
 from causalkit.registry import RunContext
 from causalkit.simulate.ab import simulate_ab
 from causalkit.spec import load_spec_file
@@ -24,7 +25,8 @@ loaded = load_spec_file(design)
 with tempfile.TemporaryDirectory() as tmp:
     pre = Path(tmp) / "pre.parquet"
     simulate_ab(seed=2, n=30_000).tables["main"].to_parquet(pre)
-    report = plan(loaded, RunContext(data=pre))
+    # `causalkit power SPEC --data PRE` passes the file as the spec's pre-period data
+    report = plan(loaded, RunContext(sources={"pre_data": {"main": Source.from_path(pre)}}))
 table = report.tables[0]
 for row in table.rows:
     r = dict(zip(table.columns, row))

@@ -14,6 +14,7 @@ from causalkit.ab.metrics import Contrast, Level
 from causalkit.data import Source
 from causalkit.errors import DataError
 from causalkit.report import Status
+from causalkit.report.assessment import Assessment, IntervalKind
 from causalkit.simulate.ab import simulate_ab
 from causalkit.spec.ab import ABSpec
 from causalkit.spec.common import Analysis, Metric
@@ -48,29 +49,46 @@ def _check(rep, name: str):
     return found[0]
 
 
+VERDICT_KEYS = {"better", "worse", "significant", "noninferior", "worse_than_margin",
+                "ci_kind", "margin", "practical_threshold", "alpha", "control_level",
+                "treatment_level", "gate_verdict"}
+
+
 def test_clean_data_passes_and_fills_the_gate_contract() -> None:
     rep = _run(_frame())
     assert [c.name for c in rep.checks] == ["sample_ratio_mismatch"]
     assert rep.checks[0].status is Status.PASS
     for e in rep.estimates:
-        for key in ("z", "ci_kind", "alpha", "margin", "significant", "better", "worse",
-                    "practical_threshold"):
-            assert key in e.extra, (e.metric, key)
-        assert e.extra["ci_kind"] == "fixed"
-        assert set(e.n) == {"control", "treatment"}
+        assert "z" in e.extra, e.metric
+        assert not VERDICT_KEYS & set(e.extra), (e.metric, sorted(e.extra))
+        assert e.alpha is not None
+        assert e.se is not None
+        assert e.level is not None
+        assert e.level_reference is not None
+        assert isinstance(e.assessment, Assessment)
+        # sequential: none reports fixed intervals and decides on always-valid ones
+        assert e.interval_kind is IntervalKind.ALWAYS_VALID
+        assert (e.arm, e.reference, e.n_unit) == ("treatment", "control", "units")
+        assert e.n + e.n_reference == 3000
         assert e.contrast == "treatment - control"
     g = next(e for e in rep.estimates if e.role == "guardrail")
-    assert g.extra["margin"] == 0.01
-    assert isinstance(g.extra["noninferior"], bool)
-    assert rep.meta.extra["min_n_per_arm"] == min(rep.estimates[0].n.values())
-    assert "first_exposure" not in rep.meta.extra
+    assert g.margin == 0.01
+    assert g.assessment in {Assessment.NON_INFERIOR, Assessment.NOT_SHOWN_NON_INFERIOR,
+                            Assessment.WORSE_WITHIN_MARGIN, Assessment.INFERIOR,
+                            Assessment.BETTER}
+    basis = rep.decision_basis
+    assert basis is not None
+    assert basis.min_n_per_arm == min(rep.estimates[0].n, rep.estimates[0].n_reference)
+    assert basis.first_exposure is None
+    assert any("sequential: none" in note for note in basis.notes)
+    assert rep.decision is None
 
 
 def test_timestamps_give_exposure_window_and_confidence_sequence() -> None:
     frame = _frame()
     rep = analyze_source(_spec(timestamp_column="exposed_at"), Source.from_frame(frame))
-    assert rep.meta.extra["first_exposure"].startswith("2026-11-01T")
-    assert rep.meta.extra["last_exposure"].endswith("Z")
+    assert rep.decision_basis.first_exposure.startswith("2026-11-01T")
+    assert rep.decision_basis.last_exposure.endswith("Z")
     cs = next(t for t in rep.tables if t.name == "confidence_sequence")
     assert len(cs.rows) == 14
     assert {f.name for f in rep.figures} == {"forest", "cs_chat_treatment"}
@@ -178,46 +196,56 @@ def _contrast(metric: Metric, est: float, se: float, control: float = 2.0) -> Co
                     Level(n, control + est, control + est, var), 1e6, "welch")
 
 
-@pytest.mark.parametrize(("direction", "est", "noninferior", "worse"), [
-    ("decrease", 0.002, True, False),   # small increase of a bad metric: within the margin
-    ("decrease", 0.03, False, True),    # clearly beyond the margin
-    ("decrease", 0.009, False, False),  # interval straddles the margin
-    ("increase", -0.002, True, False),
-    ("increase", -0.03, False, True),
+# ``sequential: gst`` keeps the fixed-horizon interval as the decision interval of
+# ``estimates`` (the repeated interval is set later by report.intervals.finish), so these
+# read the same interval the old flags did.
+FIXED = {"sequential": "gst"}
+
+
+@pytest.mark.parametrize(("direction", "est", "assessment"), [
+    ("decrease", 0.002, Assessment.NON_INFERIOR),   # small increase of a bad metric
+    ("decrease", 0.03, Assessment.INFERIOR),        # clearly beyond the margin
+    ("decrease", 0.009, Assessment.NOT_SHOWN_NON_INFERIOR),  # straddles the margin
+    ("increase", -0.002, Assessment.NON_INFERIOR),
+    ("increase", -0.03, Assessment.INFERIOR),
 ])
-def test_guardrail_direction_and_margin(direction: str, est: float, noninferior: bool,
-                                        worse: bool) -> None:
+def test_guardrail_direction_and_margin(direction: str, est: float,
+                                        assessment: Assessment) -> None:
     m = Metric(name="g", type="mean", column="g", role="guardrail", direction=direction,
                margin=0.01)
-    (e,) = estimates([_contrast(m, est, 0.002)], Analysis(correction="none"), control="control")
-    assert e.extra["noninferior"] is noninferior
-    assert e.extra["worse_than_margin"] is worse
+    (e,) = estimates([_contrast(m, est, 0.002)], Analysis(correction="none", **FIXED),
+                     control="control")
+    assert e.interval_kind is IntervalKind.FIXED
+    assert e.assessment is assessment
+    assert e.harm is (assessment is Assessment.INFERIOR)
 
 
 def test_relative_margin_uses_control_level() -> None:
     m = Metric(name="g", type="mean", column="g", role="guardrail", direction="increase",
                margin=0.1, margin_kind="relative")
-    (e,) = estimates([_contrast(m, -0.1, 0.01, control=2.0)], Analysis(), control="control")
-    assert e.extra["margin"] == pytest.approx(0.2)
-    assert e.extra["noninferior"] is True
-    assert e.extra["worse"] is True  # significant harm, yet smaller than the margin
+    (e,) = estimates([_contrast(m, -0.1, 0.01, control=2.0)], Analysis(**FIXED),
+                     control="control")
+    assert e.margin == pytest.approx(0.2)
+    # significant harm, yet smaller than the margin
+    assert e.assessment is Assessment.WORSE_WITHIN_MARGIN
+    assert e.harm is False
 
 
 def test_better_and_worse_follow_direction() -> None:
     up = Metric(name="u", type="mean", column="u", role="primary", direction="increase")
     down = Metric(name="d", type="mean", column="d", role="primary", direction="decrease")
     e_up, e_down = estimates([_contrast(up, 0.1, 0.01), _contrast(down, 0.1, 0.01)],
-                             Analysis(), control="control")
-    assert e_up.extra["better"] is True
-    assert e_up.extra["worse"] is False
-    assert e_down.extra["better"] is False
-    assert e_down.extra["worse"] is True
+                             Analysis(**FIXED), control="control")
+    assert e_up.assessment is Assessment.BETTER
+    assert e_down.assessment is Assessment.WORSE
+    assert e_down.harm is True
 
 
 def test_msprt_interval_contains_fixed_interval() -> None:
     rep = _run(_frame(), analysis={"sequential": "msprt"})
     for e in rep.estimates:
-        assert e.extra["ci_kind"] == "always_valid"
+        assert e.interval_kind is IntervalKind.ALWAYS_VALID
+        assert (e.decision_ci_low, e.decision_ci_high) == (e.ci_low, e.ci_high)
         assert e.ci_low <= e.extra["fixed_ci_low"]
         assert e.ci_high >= e.extra["fixed_ci_high"]
         assert e.method.endswith("+msprt")

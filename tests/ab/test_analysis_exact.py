@@ -146,7 +146,7 @@ def _expected(frame: pd.DataFrame, sequential: str) -> dict[tuple[str, str], dic
 
 
 def _by_key(ests: tuple[Estimate, ...]) -> dict[tuple[str, str], Estimate]:
-    return {(e.metric, e.contrast.split(" - ")[0]): e for e in ests}
+    return {(e.metric, e.arm): e for e in ests}
 
 
 @pytest.mark.parametrize("sequential", ["none", "msprt"])
@@ -161,7 +161,10 @@ def test_every_number_matches_numpy(frame: pd.DataFrame, sequential: str) -> Non
         assert e.se == pytest.approx(w["se"], rel=1e-9), key
         assert e.p_value == pytest.approx(w["p_adj"], rel=1e-9), key
         assert e.extra["p_value_unadjusted"] == pytest.approx(w["p_raw"], rel=1e-9), key
-        assert e.extra["alpha"] == pytest.approx(w["level"], rel=1e-12), key
+        # alpha is the decision interval's level; under none the reported (fixed)
+        # interval's level is extra.fixed_alpha
+        level = e.extra["fixed_alpha"] if sequential == "none" else e.alpha
+        assert level == pytest.approx(w["level"], rel=1e-12), key
         assert e.ci_low == pytest.approx(w["lo"], rel=1e-9), key
         assert e.ci_high == pytest.approx(w["hi"], rel=1e-9), key
         assert e.relative == pytest.approx(w["rel"], rel=1e-9), key
@@ -187,6 +190,6 @@ def test_bh_and_bonferroni_families(frame: pd.DataFrame) -> None:
         np.testing.assert_allclose([e.p_value for e in prim], adjust_pvalues(raw, corr),
                                    rtol=1e-12)
         expected_level = 0.05 if corr == "none" else 0.05 / len(prim)
-        assert all(e.extra["alpha"] == pytest.approx(expected_level) for e in prim)
+        assert all(e.alpha == pytest.approx(expected_level) for e in prim)
         sec = [e for e in rep.estimates if e.role == "secondary"]
         assert all(e.p_value == e.extra["p_value_unadjusted"] for e in sec)

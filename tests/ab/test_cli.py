@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from causalkit.cli import main
 from causalkit.report import Report
+from causalkit.report.assessment import Assessment, IntervalKind
 from causalkit.simulate.ab import simulate_ab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,9 +38,10 @@ def test_run_match_filter_every_format(fmt: str, tmp_path: Path) -> None:
         assert {e.metric for e in rep.estimates} == {"chat_minutes", "matches_per_session",
                                                      "report_rate"}
         primary = next(e for e in rep.estimates if e.metric == "chat_minutes")
-        assert primary.extra["ci_kind"] == "always_valid"
-        assert primary.extra["better"] is True
-        assert rep.meta.extra["first_exposure"].startswith("2026-11-01")
+        assert primary.interval_kind is IntervalKind.ALWAYS_VALID
+        assert primary.assessment is Assessment.BETTER
+        assert rep.decision_basis is not None
+        assert rep.decision_basis.first_exposure.startswith("2026-11-01")
     elif fmt == "junit":
         ET.fromstring(text)
     elif fmt == "html":
@@ -54,8 +56,8 @@ def test_run_three_arms_json() -> None:
     contrasts = {e["contrast"] for e in data["estimates"]}
     assert contrasts == {"strict - control", "relaxed - control"}
     strict = next(e for e in data["estimates"] if e["metric"] == "chat_minutes"
-              and e["contrast"].startswith("strict"))
-    assert strict["extra"]["significant"] is True
+                  and e["arm"] == "strict")
+    assert strict["ci_low"] > 0 or strict["ci_high"] < 0  # the reported interval excludes 0
 
 
 def test_run_with_data_override(tmp_path: Path) -> None:
@@ -65,7 +67,7 @@ def test_run_with_data_override(tmp_path: Path) -> None:
                                     "--data", str(path), "--format", "json"])
     assert res.exit_code == 0, res.output
     rep = Report.from_json(res.stdout)
-    assert sum(rep.estimates[0].n.values()) == 2000
+    assert rep.estimates[0].n + rep.estimates[0].n_reference == 2000
 
 
 def test_bad_data_exits_2_with_message(tmp_path: Path) -> None:

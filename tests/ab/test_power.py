@@ -11,6 +11,7 @@ import pytest
 from scipy import stats
 
 from causalkit.ab.power import plan
+from causalkit.data import Source
 from causalkit.errors import SpecError
 from causalkit.registry import RunContext
 from causalkit.simulate import simulate
@@ -28,7 +29,8 @@ def pre(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame]:
 
 
 def _rows(spec: ABSpec, path: Path) -> dict[str, dict[str, object]]:
-    rep = plan(LoadedSpec(spec, None, "", {}), RunContext(data=path))
+    pre = Source.from_path(path)
+    rep = plan(LoadedSpec(spec, None, "", {}), RunContext(sources={"pre_data": {"main": pre}}))
     t = rep.tables[0]
     return {r[0]: dict(zip(t.columns, r)) for r in t.rows}
 
@@ -133,3 +135,22 @@ def test_sequential_plan_keeps_power_at_every_look(pre: tuple[Path, pd.DataFrame
     crossed = (z >= bounds).any(axis=1)
     se = math.sqrt(0.8 * 0.2 / sims)
     assert crossed.mean() >= 0.8 - 4 * se
+
+
+def test_simulated_pre_data_comes_from_the_entry() -> None:
+    """The planner reads simulated pre-period data the entry made; it never simulates."""
+    from causalkit.entry import load_spec, resolve_sources
+    from causalkit.errors import CausalkitError
+
+    loaded = load_spec({
+        "name": "p", "kind": "ab", "unit": "user_id", "plan": {"mde": 0.05},
+        "pre_data": {"simulate": "ab", "seed": 2, "params": {"n": 4000}},
+        "metrics": [{"name": "chat", "type": "mean", "column": "chat_minutes",
+                     "covariate": "pre_chat_minutes", "role": "primary"}]})
+    sources = resolve_sources(loaded)
+    rep = plan(loaded, RunContext(sources=sources))
+    row = dict(zip(rep.tables[0].columns, rep.tables[0].rows[0]))
+    assert 0.4 < row["cuped variance reduction"] < 0.6
+    assert rep.meta.extra["pre_period_units"] == 4000
+    with pytest.raises(CausalkitError, match="were not made"):
+        plan(loaded, RunContext())
