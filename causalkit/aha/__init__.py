@@ -16,6 +16,6 @@ from causalkit.aha.causal import default_graph
 from causalkit.aha.search import Key
 from causalkit.registry import register
 
-register("aha", analyze=analyze)
+register("aha", analyze=analyze, main_table="events")
 
 __all__ = ["AhaResult", "Key", "analyze", "default_graph", "discover"]

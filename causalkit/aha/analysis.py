@@ -8,7 +8,7 @@ Example:
     >>> from causalkit.data import Source
     >>> from causalkit.spec.aha import AhaSpec
     >>> sim = simulate_event_log(seed=2, n_users=4_000)
-    >>> spec = AhaSpec(name="demo", kind="aha", data={"simulate": "event_log"},
+    >>> spec = AhaSpec(name="demo", kind="aha",
     ...                windows=[3, 7], thresholds=[1, 3], actions={"exclude": ["app_open"]},
     ...                check={"enabled": False})
     >>> res = discover(spec, Source.from_frame(sim.tables["events"]),
@@ -55,6 +55,7 @@ from causalkit.aha.search import (
     survivors,
 )
 from causalkit.report.model import Check, Estimate
+from causalkit.spec.common import Role
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -216,7 +217,7 @@ def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None =
             try:
                 causal.append(check_condition(
                     k, frame, graph=graph, check=spec.check, alpha=alpha, seed=seed,
-                    role="primary" if i == 0 else "secondary", outcome_label=outcome))
+                    role=Role.PRIMARY if i == 0 else Role.SECONDARY, outcome_label=outcome))
             except Exception as exc:  # a failed check is reported, never a silent number
                 from causalkit.errors import CausalkitError
                 from causalkit.report.model import Status
@@ -235,42 +236,61 @@ def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None =
 
 
 def _sources(spec: AhaSpec, ctx: RunContext) -> tuple[Source, Source]:
-    import json
+    """The event log and the users table of a run.
 
-    from causalkit.data import Source, resolve_source
-    from causalkit.simulate import simulate
+    In order: the tables the entry put under ``data`` (a frame pair or a single
+    event log passed as data, ``--data``, or the tables of ``data: {simulate:
+    event_log}``), then the spec's ``events:`` and ``users:``, then its ``data:``
+    (a file there is the event log). The users table never comes from a single
+    event log.
 
-    if spec.data is not None and spec.data.simulate is not None and ctx.data is None:
-        d = spec.data
-        sim = simulate(d.simulate, d.params, d.seed)  # type: ignore[arg-type]
-        out = []
-        for table in ("events", "users"):
-            seed_text = json.dumps({"sim": d.simulate.value, "params": d.params,  # type: ignore[union-attr]
-                                    "seed": d.seed, "table": table}, sort_keys=True, default=str)
-            out.append(Source.from_frame(sim.tables[table], name=f"simulate:event_log:{table}",
-                                         truth=sim.truth, fingerprint_seed=seed_text))
-        return out[0], out[1]
-    ev_spec = spec.events or spec.data
-    assert ev_spec is not None
-    events = resolve_source(ev_spec, table="events", override=ctx.data)
-    us_spec = spec.users or spec.data
-    assert us_spec is not None
-    return events, resolve_source(us_spec, table="users")
+    Raises:
+        DataError: when no event log or no users table is given.
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.data import Source
+        >>> from causalkit.registry import RunContext
+        >>> from causalkit.spec.aha import AhaSpec
+        >>> spec = AhaSpec(name="x", kind="aha", data={"simulate": "event_log"})
+        >>> ev = Source.from_frame(pd.DataFrame({"user_id": [1]}), name="<events>")
+        >>> _sources(spec, RunContext(sources={"data": {"events": ev}}))
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: <events>: no users table (...) came with this event log (...)
+    """
+    from causalkit.data import pick_source
+    from causalkit.errors import DataError
+
+    events = ctx.source("data", "events")
+    if events is None:
+        field = "events" if spec.events is not None else "data"
+        events = pick_source(ctx.sources, spec.events or spec.data, field, "events")
+    users = ctx.source("data", "users") or ctx.source("users", "users")
+    if users is None and spec.users is not None:
+        users = pick_source(ctx.sources, spec.users, "users", "users")
+    if users is None:
+        raise DataError(
+            "no users table (user id, signup time, covariates) came with this event log",
+            source=events.describe(),
+            hint="pass data=(events, users) to causalkit.analyze, or add users: to the spec")
+    return events, users
 
 
 def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
-    """The registered analysis of ``kind: aha`` (what ``causalkit run`` calls).
+    """The registered analysis of ``kind: aha`` (what ``causalkit.analyze`` and ``run`` call).
 
-    ``--data`` replaces the event log; the users table stays the spec's.
+    Reads the tables the entry resolved (see :func:`_sources`): a pair
+    ``(events, users)`` passed as data, a single event log passed as data (``--data``;
+    the users table stays the spec's), or the spec's own sources.
 
     Example:
-        >>> from causalkit.spec import load_spec_text
-        >>> from causalkit.registry import RunContext
-        >>> loaded = load_spec_text(
+        >>> import causalkit
+        >>> rep = causalkit.analyze(
         ...     "name: x\\nkind: aha\\ndata: {simulate: event_log, params: {n_users: 2000}}\\n"
         ...     "windows: [7]\\nthresholds: [3]\\nactions: {include: [add_friend]}\\n"
         ...     "check: {enabled: false}\\nheatmaps: 0\\n")
-        >>> analyze(loaded, RunContext()).meta.extra["winner"]
+        >>> rep.meta.extra["winner"]
         'add_friend >= 3 in 7d'
     """
     from causalkit.aha.report import build_report

@@ -3,9 +3,9 @@
 The default diagram says what the check assumes: signup covariates and early
 activity (events of *other* actions in the first ``proxy_days`` days, a proxy
 for the user's intent) cause both reaching the condition and retention, and
-nothing else does. The analysis is handed to
-:func:`causalkit.observational.analyze_frame` (AIPW, IPW, regression, with
-refuters and sensitivity); when that module is not available a built-in
+nothing else does. The analysis is handed to the registered ``observational``
+analysis (:func:`causalkit.registry.analyzer`: AIPW, IPW, regression, with
+refuters and sensitivity); when it is not available or fails, a built-in
 cross-fitted AIPW is used. Either way the report gives the E-value: how strongly
 an unmeasured confounder would have to be associated (risk ratio) with both
 reaching the condition and retention to explain the effect away.
@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -35,6 +36,7 @@ from numpy.typing import NDArray
 
 from causalkit.errors import CausalkitError, DataError, SpecError
 from causalkit.report.model import Check, Estimate, Report, Scalar, Status
+from causalkit.spec.common import Direction, Role
 from causalkit.stats.sensitivity import e_value_rr
 
 if TYPE_CHECKING:
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
     from causalkit.spec.aha import CausalCheck
 
 TREATMENT = "reached"
+ARM = "reached"
+REFERENCE = "not reached"
 OUTCOME = "retained"
 PROXY = "early_activity"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -154,7 +158,7 @@ def aipw_binary(t: NDArray[np.floating], y: NDArray[np.floating], x: NDArray[np.
                 *, folds: int = 5, seed: int = 0, clip: float = 0.01) -> AipwResult:
     """Cross-fitted AIPW of a binary treatment on a binary outcome (logistic nuisances).
 
-    The built-in fallback when :mod:`causalkit.observational` is not available,
+    The built-in fallback when the observational analysis is not available or fails,
     and the source of the risk ratio behind the E-value.
 
     Propensities are clipped to ``[clip, 1 - clip]``; the standard errors come
@@ -212,7 +216,7 @@ def aipw_binary(t: NDArray[np.floating], y: NDArray[np.floating], x: NDArray[np.
 
 e_value = e_value_rr
 """The E-value of a risk ratio (VanderWeele and Ding, 2017): the shared implementation of
-:func:`causalkit.observational.sensitivity.e_value_rr`, e.g. ``e_value(3.9)`` is about 7.26."""
+:func:`causalkit.stats.sensitivity.e_value_rr`, e.g. ``e_value(3.9)`` is about 7.26."""
 
 
 def e_value_interval(rr_low: float, rr_high: float) -> float:
@@ -261,27 +265,76 @@ def _raw_difference(t: NDArray[np.floating], y: NDArray[np.floating], z: float
 
 def _observational(frame: pd.DataFrame, graph: str, check: CausalCheck, alpha: float,
                    seed: int, name: str) -> Report | None:
-    try:
-        from causalkit.observational import analyze_frame
-    except ImportError:
-        return None
+    """The observational analysis of the check's frame, through the registry.
+
+    None when no observational analysis is installed (then the built-in AIPW is used).
+    """
+    from causalkit.data import Source, get_engine
+    from causalkit.registry import RunContext, analyzer
     from causalkit.spec.common import Analysis
+    from causalkit.spec.loader import LoadedSpec
     from causalkit.spec.observational import ObservationalSpec
 
+    try:
+        run = analyzer("observational")
+    except ImportError:
+        return None
     spec = ObservationalSpec(
         name=name, kind="observational", graph=graph, treatment=TREATMENT, outcome=OUTCOME,
         estimators=list(check.estimators), refuters=list(check.refuters),
         simulations=check.simulations, analysis=Analysis(alpha=alpha, seed=seed),
-        data={"simulate": "scm"},
     )
-    report: Report = analyze_frame(spec, frame, seed=seed, source_name=name)
-    return report
+    sha = hashlib.sha256(json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+                         .encode()).hexdigest()
+    source = Source.from_frame(frame, name=name)
+    try:
+        return run(LoadedSpec(spec, None, sha, {}),
+                   RunContext(sources={"data": {"main": source}}, seed=seed))
+    finally:
+        forget = getattr(get_engine(source), "forget", None)
+        if forget is not None:
+            forget(source)
+
+
+def condition_metric(outcome_label: str, key: Key) -> str:
+    """The metric name of a checked condition's estimates: the outcome and the condition.
+
+    Example:
+        >>> from causalkit.aha.search import Key
+        >>> condition_metric("retained_d28_35", Key("add_friend", 7, 3))
+        'retained_d28_35 by add_friend >= 3 in 7d'
+    """
+    return f"{outcome_label} by {key.label}"
+
+
+ASSOCIATION = "association"
+"""The method of the plain (unadjusted) difference in retention."""
+BUILTIN_AIPW = "causal:aipw-builtin"
+"""The method of the built-in cross-fitted AIPW (used when the observational analysis fails)."""
+
+
+def causal_method(method: str) -> str:
+    """The method name of an observational estimator's row: ``causal:<estimator>``.
+
+    Example:
+        >>> causal_method("aipw")
+        'causal:aipw'
+    """
+    return f"causal:{method}"
 
 
 def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalCheck,
-                    alpha: float = 0.05, seed: int = 0, role: str = "primary",
+                    alpha: float = 0.05, seed: int = 0, role: Role = Role.PRIMARY,
                     outcome_label: str = OUTCOME) -> CausalResult:
     """Estimate the effect of reaching ``key`` on retention, with refuters and sensitivity.
+
+    The estimates compare users who reached the condition (arm ``reached``) with
+    those who did not (reference ``not reached``) on the metric
+    :func:`condition_metric` (the outcome and the condition): the plain difference
+    (method ``association``), then each estimator of the observational analysis
+    (``causal:aipw``, ``causal:ipw``, ...; ``causal:aipw-builtin`` when that
+    analysis fails). ``level`` and ``level_reference`` are the retention among
+    those who reached the condition and those who did not.
 
     Args:
         key: the condition.
@@ -308,6 +361,9 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
         ...                       check=CausalCheck(refuters=[], estimators=["aipw"]))
         >>> bool(res.ci_low < 0.2 < res.ci_high)
         True
+        >>> [e.label for e in res.estimates]
+        ['retained by a >= 1 in 7d: reached - not reached (association)', \
+'retained by a >= 1 in 7d: reached - not reached (causal:aipw)']
     """
     from scipy.stats import norm
 
@@ -319,16 +375,19 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
                         f"({n1} reached, {n0} did not)",
                         hint="use more users or a condition with more coverage")
     z = float(norm.isf(alpha / 2))
-    contrast = f"{key.label}: reached - not reached"
-    common: dict[str, Scalar] = {"condition": key.label, "action": key.action, "window_days": key.window,
-              "threshold": key.threshold}
+    common: dict[str, Scalar] = {"condition": key.label, "action": key.action,
+                                 "window_days": key.window, "threshold": key.threshold}
+    shared: dict[str, Any] = {
+        "metric": condition_metric(outcome_label, key), "arm": ARM, "reference": REFERENCE,
+        "n_unit": "users", "level": float(y[t == 1].mean()),
+        "level_reference": float(y[t == 0].mean()), "direction": Direction.INCREASE, "alpha": alpha,
+    }
     raw, raw_lo, raw_hi = _raw_difference(t, y, z)
+    raw_se = (raw_hi - raw) / z
     estimates = [Estimate(
-        metric=outcome_label, contrast=contrast, method="unadjusted", estimate=raw,
-        ci_low=raw_lo, ci_high=raw_hi, p_value=float(2 * norm.sf(abs(raw) / ((raw_hi - raw) / z)))
-        if raw_hi > raw else None, n={"reached": n1, "not_reached": n0}, role="secondary",
-        se=(raw_hi - raw) / z, extra={**common, "retention_reached": float(y[t == 1].mean()),
-                                      "retention_not_reached": float(y[t == 0].mean())},
+        **shared, method=ASSOCIATION, estimate=raw, ci_low=raw_lo, ci_high=raw_hi,
+        p_value=float(2 * norm.sf(abs(raw) / raw_se)) if raw_hi > raw else None,
+        n=n1, n_reference=n0, role=Role.SECONDARY, se=raw_se, extra=common,
     )]
     checks: list[Check] = []
     covs = [c for c in frame.columns if c not in (TREATMENT, OUTCOME)]
@@ -341,34 +400,34 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
         checks.append(Check("causal_observational_failed", Status.WARN,
                             f"the observational analysis failed ({exc}); built-in AIPW used",
                             metric=key.label))
+    main: Estimate | None = None
+    engine = "builtin_aipw"
     if report is not None:
         engine = "observational"
         for e in report.estimates:
-            estimates.append(Estimate(
-                metric=outcome_label, contrast=contrast, method=e.method, estimate=e.estimate,
+            row = Estimate(
+                **shared, method=causal_method(e.method), estimate=e.estimate,
                 ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value, relative=e.relative,
                 relative_ci_low=e.relative_ci_low, relative_ci_high=e.relative_ci_high,
-                n=dict(e.n) or {"reached": n1, "not_reached": n0}, role=role, se=e.se,
-                direction="increase", extra={**dict(e.extra), **common},
-            ))
+                n=n1 if e.n is None else e.n, n_reference=n0 if e.n_reference is None
+                else e.n_reference, role=role, se=e.se, extra={**dict(e.extra), **common},
+            )
+            estimates.append(row)
+            if main is None or (e.method == "aipw" and main.method != causal_method("aipw")):
+                main = row
         for c in report.checks:
             if c.name == "e_value":  # superseded by the sensitivity check below (log-RR interval)
                 continue
             checks.append(Check(f"causal_{c.name}", c.status, f"{key.label}: {c.detail}",
                                 metric=key.label, value=c.value))
-        main = next((e for e in estimates[1:] if e.method == "aipw"),
-                    estimates[1] if len(estimates) > 1 else None)
-    else:
-        engine = "builtin_aipw"
-        main = None
     if main is None or main.ci_low is None or main.ci_high is None:
         engine = "builtin_aipw" if main is None else engine
         lo, hi = own.ate - z * own.se, own.ate + z * own.se
         main = Estimate(
-            metric=outcome_label, contrast=contrast, method="aipw", estimate=own.ate, ci_low=lo,
-            ci_high=hi, p_value=float(2 * norm.sf(abs(own.ate) / own.se)) if own.se > 0 else None,
+            **shared, method=BUILTIN_AIPW, estimate=own.ate, ci_low=lo, ci_high=hi,
+            p_value=float(2 * norm.sf(abs(own.ate) / own.se)) if own.se > 0 else None,
             relative=own.mean_treated / own.mean_control - 1 if own.mean_control > 0 else None,
-            n={"reached": n1, "not_reached": n0}, role=role, se=own.se, direction="increase",
+            n=n1, n_reference=n0, role=role, se=own.se,
             extra={**common, "engine": "builtin cross-fitted AIPW (5 folds, logistic)",
                    "mean_reached": own.mean_treated, "mean_not_reached": own.mean_control},
         )
@@ -418,8 +477,8 @@ def experiment_evidence(path: Path, metric: str | None = None) -> tuple[Estimate
         >>> import tempfile
         >>> from causalkit.report.model import Experiment
         >>> ab = Report(experiment=Experiment(name="nudge", kind="ab"), estimates=(Estimate(
-        ...     metric="retained", contrast="t - c", method="welch", estimate=0.04, ci_low=0.01,
-        ...     ci_high=0.07, role="primary"),))
+        ...     metric="retained", arm="t", reference="c", method="welch", estimate=0.04,
+        ...     ci_low=0.01, ci_high=0.07, role="primary"),))
         >>> path = Path(tempfile.mkdtemp()) / "ab.json"
         >>> _ = path.write_text(ab.to_json())
         >>> est, check = experiment_evidence(path)
@@ -440,13 +499,17 @@ def experiment_evidence(path: Path, metric: str | None = None) -> tuple[Estimate
         raise SpecError(f"the report has no estimate of {metric!r}" if metric else
                         "the report has no estimates", field="experiment_metric",
                         file=str(path), hint=f"metrics: {names}")
-    est = next((e for e in pool if e.role == "primary"), pool[0])
+    est = next((e for e in pool if e.role is Role.PRIMARY), pool[0])
+    # the A/B estimate with its own (fixed-horizon) interval: the Aha report decides nothing
     out = Estimate(
-        metric=est.metric, contrast=est.contrast, method=f"experiment:{est.method}",
-        estimate=est.estimate, ci_low=est.ci_low, ci_high=est.ci_high, p_value=est.p_value,
-        relative=est.relative, relative_ci_low=est.relative_ci_low,
-        relative_ci_high=est.relative_ci_high, n=est.n, role="primary", se=est.se,
-        direction=est.direction, extra={**dict(est.extra), "experiment": report.experiment.name},
+        metric=est.metric, arm=est.arm, reference=est.reference,
+        method=f"experiment:{est.method}", estimate=est.estimate, ci_low=est.ci_low,
+        ci_high=est.ci_high, p_value=est.p_value, relative=est.relative,
+        relative_ci_low=est.relative_ci_low, relative_ci_high=est.relative_ci_high,
+        n=est.n, n_reference=est.n_reference, n_unit=est.n_unit, level=est.level,
+        level_reference=est.level_reference, role=Role.PRIMARY, direction=est.direction,
+        se=est.se, alpha=est.alpha,
+        extra={"experiment": report.experiment.name},
     )
     covers = est.ci_low is not None and est.ci_high is not None and est.ci_low <= 0 <= est.ci_high
     status = Status.WARN if covers else Status.PASS

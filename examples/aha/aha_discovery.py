@@ -5,46 +5,54 @@ Run: python examples/aha/aha_discovery.py
 The simulator plants one action that causes retention (add_friend, at least 3
 times in the first 7 days) and one that is only correlated with it through the
 users' intent (like_post). The search finds both; the causal check tells them
-apart.
+apart. The two tables go through the one door, ``causalkit.analyze(spec,
+data=(events, users))``, as your own event log and users table would.
 """
 
 from __future__ import annotations
 
-from causalkit.aha import discover
-from causalkit.aha.report import build_report
-from causalkit.data import Source
+import pandas as pd
+
+import causalkit
 from causalkit.simulate.event_log import simulate_event_log
-from causalkit.spec.aha import AhaSpec
+
+SPEC = {  # no data: key, the tables are passed
+    "name": "aha-example", "kind": "aha",
+    "covariates": ["age", "ios", "paid", "referred"],
+    "windows": [1, 3, 7, 14], "thresholds": [1, 2, 3, 5, 10],
+    "actions": {"exclude": ["app_open"]}, "check": {"top": 2, "simulations": 10},
+    "heatmaps": 2,
+}
 
 
 def main(n_users: int = 20_000) -> None:
     """Simulate, search, re-check and causally check; print what an analyst reads."""
     sim = simulate_event_log(seed=3, n_users=n_users)
-    events = Source.from_frame(sim.tables["events"], name="events")
-    users = Source.from_frame(sim.tables["users"], name="users")
-    spec = AhaSpec(
-        name="aha-example", kind="aha", data={"simulate": "event_log"},
-        covariates=["age", "ios", "paid", "referred"],
-        windows=[1, 3, 7, 14], thresholds=[1, 2, 3, 5, 10],
-        actions={"exclude": ["app_open"]}, check={"top": 2, "simulations": 10}, heatmaps=2,
-    )
-    result = discover(spec, events, users, seed=3)
+    events, users = sim.tables["events"], sim.tables["users"]
+    report = causalkit.analyze(SPEC, data=(events, users), seed=3)
+    tables = {t.name: pd.DataFrame(list(t.rows), columns=list(t.columns))
+              for t in report.tables}
 
-    print(f"{result.summary.eligible_users} eligible users "
-          f"({result.summary.not_observed} excluded: retention window not yet observed)")
+    counts = dict(zip(tables["aha_users"]["what"], tables["aha_users"]["count"], strict=True))
+    print(f"{counts['eligible users']} eligible users "
+          f"({counts['excluded: retention window not fully observed']} excluded: retention "
+          "window not yet observed)")
     print("\nTop conditions by phi (discovery users):")
-    top = result.to_frame().head(5)
-    print(top[["action", "window_days", "threshold", "precision", "recall", "lift", "phi",
-               "q_value"]].to_string(index=False))
-    print(f"\nWinner: {result.winner.label if result.winner else 'none'}")
+    print(tables["aha_conditions"].head(5)[
+        ["action", "window_days", "threshold", "precision", "recall", "lift", "phi",
+         "q_value"]].to_string(index=False))
+    print(f"\nWinner: {report.meta.extra['winner'] or 'none'}")
     print("\nCausal check on holdout users (truth: "
           f"{sim.truth['causal_action']} causes +{sim.truth['ate']:.3f}, "
           f"{sim.truth['correlated_action']} causes nothing):")
-    for c in result.causal:
-        verdict = "fragile / no effect" if c.fragile or c.ci_low <= 0 else "robust effect"
-        print(f"  {c.key.label:24s} raw {c.raw_difference:+.3f}  adjusted {c.effect:+.3f} "
-              f"[{c.ci_low:+.3f}, {c.ci_high:+.3f}]  E-value {c.e_value_ci:.2f}  -> {verdict}")
-    report = build_report(result, spec)
+    for c in tables["aha_causal"].to_dict("records"):
+        verdict = "fragile / no effect" if c["fragile"] or c["ci_low"] <= 0 else "robust effect"
+        print(f"  {c['condition']:24s} raw {c['raw_difference']:+.3f}  adjusted "
+              f"{c['effect']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]  "
+              f"E-value {c['e_value_ci']:.2f}  -> {verdict}")
+    print("\nEstimates (association, then each causal estimator):")
+    for e in report.estimates:
+        print(f"  {e.label:72s} {e.estimate:+.3f} [{e.ci_low:+.3f}, {e.ci_high:+.3f}]")
     print(f"\nReport: {len(report.tables)} tables, {len(report.figures)} figures, "
           f"{len(report.checks)} checks")
 

@@ -24,6 +24,7 @@ from causalkit.aha.search import Key
 from causalkit.errors import DataError, SpecError
 from causalkit.report.model import Estimate, Experiment, Report
 from causalkit.spec.aha import CausalCheck
+from causalkit.spec.common import Role
 
 
 def test_e_value_published_example() -> None:
@@ -84,7 +85,7 @@ def test_check_condition_with_the_observational_module() -> None:
     res = check_condition(Key("add_friend", 7, 3), frame, graph=default_graph(["age"]),
                           check=CausalCheck(simulations=5), seed=1)
     methods = {e.method for e in res.estimates}
-    assert {"unadjusted", "aipw"} <= methods
+    assert {"association", "causal:aipw"} <= methods
     assert res.engine in ("observational", "builtin_aipw")
     assert any(c.name == "causal_sensitivity" for c in res.checks)
     assert res.ci_low < res.effect < res.ci_high
@@ -95,7 +96,7 @@ def test_builtin_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     frame, ate = _frame(seed=3)
     res = check_condition(Key("a", 3, 1), frame, graph="", check=CausalCheck(), seed=0)
     assert res.engine == "builtin_aipw"
-    assert [e.method for e in res.estimates] == ["unadjusted", "aipw"]
+    assert [e.method for e in res.estimates] == ["association", "causal:aipw-builtin"]
     assert res.ci_low <= ate <= res.ci_high
 
 
@@ -118,10 +119,10 @@ def test_default_graph_identifies_with_the_observational_module() -> None:
 
 def _ab_report(path: Path) -> Path:
     rep = Report(experiment=Experiment(name="friend-nudge", kind="ab"), estimates=(
-        Estimate(metric="sessions", contrast="treatment - control", method="welch",
-                 estimate=0.3, ci_low=-0.1, ci_high=0.7, role="secondary"),
-        Estimate(metric="retained_d28_35", contrast="treatment - control", method="welch",
-                 estimate=0.04, ci_low=0.01, ci_high=0.07, p_value=0.01, role="primary"),
+        Estimate(metric="sessions", arm="treatment", reference="control", method="welch",
+                 estimate=0.3, ci_low=-0.1, ci_high=0.7, role=Role.SECONDARY),
+        Estimate(metric="retained_d28_35", arm="treatment", reference="control", method="welch",
+                 estimate=0.04, ci_low=0.01, ci_high=0.07, p_value=0.01, role=Role.PRIMARY),
     ))
     out = path / "ab.json"
     out.write_text(rep.to_json())

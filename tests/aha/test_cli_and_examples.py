@@ -28,7 +28,7 @@ def test_run_design_on_simulated_data(tmp_path: Path) -> None:
             "aha_causal"} <= names
     figs = {f.name for f in report.figures}
     assert {"heatmap_add_friend", "precision_recall", "funnel"} <= figs
-    primary = [e for e in report.estimates if e.role == "primary" and e.method == "aipw"]
+    primary = [e for e in report.estimates if e.role == "primary" and e.method == "causal:aipw"]
     assert primary
     assert primary[0].extra["action"] == "add_friend"
     users = dict(next(t for t in report.tables if t.name == "aha_users").rows)
@@ -38,10 +38,11 @@ def test_run_design_on_simulated_data(tmp_path: Path) -> None:
 
 def test_run_with_experiment_evidence(tmp_path: Path) -> None:
     from causalkit.report.model import Estimate, Experiment
+    from causalkit.spec.common import Role
 
     ab = Report(experiment=Experiment(name="nudge", kind="ab"), estimates=(
-        Estimate(metric="retained", contrast="treatment - control", method="welch",
-                 estimate=0.05, ci_low=0.02, ci_high=0.08, role="primary"),))
+        Estimate(metric="retained", arm="treatment", reference="control", method="welch",
+                 estimate=0.05, ci_low=0.02, ci_high=0.08, role=Role.PRIMARY),))
     (tmp_path / "ab.json").write_text(ab.to_json())
     spec = tmp_path / "aha.yaml"
     spec.write_text(
