@@ -61,6 +61,32 @@ def finish(estimates: Sequence[Estimate], checks: Sequence[Check], basis: Decisi
            ) -> tuple[list[Estimate], DecisionBasis]:
     """Set the decision interval (and so the assessment) of every deciding estimate.
 
+    When the intervals cannot be built (see :func:`build`), the estimates keep their
+    reported intervals and the basis records the ``problem``: the report is still
+    whole, and the decision rules answer ``error`` with that reason (fail closed).
+
+    Example:
+        >>> from causalkit.report import DecisionBasis, Estimate
+        >>> e = Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0,
+        ...     se=0.5, role="primary", direction="increase", n=50, n_reference=50)
+        >>> _, basis = finish([e], [], DecisionBasis(sequential="gst", alpha=0.05,
+        ...                                          min_n_per_arm=50))
+        >>> basis.problem
+        'the decision needs the planned information (set decision.horizon_sample_per_arm ...)'
+    """
+    try:
+        return build(estimates, checks, basis, history)
+    except GateError as exc:
+        key = look_key(estimates, checks, basis.min_n_per_arm)
+        return list(estimates), replace(basis, problem=str(exc), look_key=key,
+                                        history_known=history is not None)
+
+
+def build(estimates: Sequence[Estimate], checks: Sequence[Check], basis: DecisionBasis,
+          history: Sequence[PriorLook] | None = None
+          ) -> tuple[list[Estimate], DecisionBasis]:
+    """The decision intervals of :func:`finish`, raising when they cannot be built.
+
     Args:
         estimates: the shape's estimates, with ``alpha`` (the multiplicity-adjusted
             level of each) and ``se``.
@@ -85,7 +111,7 @@ def finish(estimates: Sequence[Estimate], checks: Sequence[Check], basis: Decisi
         ...     alpha=0.05)
         >>> b = DecisionBasis(sequential="gst", alpha=0.05, min_n_per_arm=5000,
         ...                   horizon_sample_per_arm=10_000)
-        >>> (f,), basis = finish([e], [], b, history=())
+        >>> (f,), basis = build([e], [], b, history=())
         >>> round(basis.boundary_z, 3), round(f.decision_ci_low, 3), basis.look
         (2.963, -0.481, 1)
     """

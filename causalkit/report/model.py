@@ -309,7 +309,9 @@ class DecisionBasis:
     the decision intervals follow, and for group-sequential plans the current look
     (``information_fraction``, ``boundary_z`` at ``alpha``, ``spent_alpha``,
     ``look``; ``history_known`` is False when the earlier looks were not given, as
-    in ``causalkit run``). Times are ISO 8601 UTC text; durations are seconds. ``notes`` are
+    in ``causalkit run``). ``problem`` says why the decision intervals could not be
+    built (no planned information for a group-sequential look, say): the report keeps
+    its fixed-horizon intervals and the decision is ``error``. Times are ISO 8601 UTC text; durations are seconds. ``notes`` are
     said in the decision's reasons (for example that ``sequential: none`` was read
     with always-valid intervals).
 
@@ -337,6 +339,7 @@ class DecisionBasis:
     look: int | None = None
     look_key: str | None = None
     history_known: bool = True
+    problem: str | None = None
     fail_on: tuple[DecisionState, ...] = (DecisionState.ROLLBACK, DecisionState.INVALID,
                                           DecisionState.ERROR)
     notes: tuple[str, ...] = ()
@@ -579,7 +582,7 @@ class Report:
         """
         import pandas as pd
 
-        cols = ["metric", "contrast", *(f.name for f in fields(Estimate) if f.name != "extra")]
+        cols = ["contrast", *(f.name for f in fields(Estimate) if f.name != "extra")]
         rows = [{c: _enc(getattr(e, c)) for c in cols} for e in self.estimates]
         return pd.DataFrame(rows, columns=cols)
 
