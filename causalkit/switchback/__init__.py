@@ -5,7 +5,8 @@ interfere with each other (a shared matching pool) are always in the same arm.
 Designs follow Bojinov, Simchi-Levi & Zhao (2023, Management Science): the
 minimax ``optimal`` design, ``bernoulli`` and ``balanced`` designs, the
 Horvitz-Thompson estimator of the lag-m effect with its conservative variance,
-and an exact randomization test; see ``docs/switchback.md``.
+and an exact randomization test; see ``docs/switchback.md``. Simulated data are
+made at the entry on the spec's own schedule (the registered simulation context).
 
 Example:
     >>> from causalkit.spec.switchback import ScheduleSpec, Region
@@ -22,7 +23,8 @@ from causalkit.switchback.analysis import analyze, analyze_source, schedule_of
 from causalkit.switchback.power import plan
 from causalkit.switchback.schedule import CONTROL, TREATMENT, Schedule, design_schedule
 
-register("switchback", analyze=analyze, power=plan)
+register("switchback", analyze=analyze, power=plan,
+         simulation_context=lambda spec: {"schedule": schedule_of(spec)})
 
 __all__ = [
     "CONTROL",

@@ -1,11 +1,16 @@
 """The registered analysis of ``kind: switchback``: rows -> region x period -> Report.
 
-The Report follows the gate contract (``docs/switchback.md``): one estimate per
-metric (the lag-m Horvitz-Thompson or Hajek estimate with its conservative
-interval at the multiplicity-adjusted level), the other methods (randomization
-test, fixed-effects regression with cluster and HAC errors) in ``extra`` and in
-the ``methods`` table, checks ``carryover``, ``schedule_balance``,
-``burn_in_share`` and ``data_*``, the schedule heatmap and the effect over time.
+The Report follows the report contract v2 (``docs/switchback.md``): one
+estimate per metric (treatment minus control, the lag-m Horvitz-Thompson or
+Hajek estimate with its conservative fixed-horizon interval at the
+multiplicity-adjusted level; ``n`` and ``n_reference`` count region-periods),
+the other methods (randomization test, fixed-effects regression with cluster and
+HAC errors) in ``extra`` and in the ``methods`` table, checks ``carryover``,
+``schedule_balance``, ``burn_in_share`` and ``data_*``, the schedule heatmap and
+the effect over time. Switch-backs are gated: the report carries its
+:class:`~causalkit.report.DecisionBasis`, and the deciding (primary and
+guardrail) estimates carry the interval the decision reads, always-valid or
+group-sequential (:func:`causalkit.report.intervals.finish`).
 
 Example:
     >>> from causalkit.registry import analyzer
@@ -15,7 +20,8 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,12 +30,30 @@ from numpy.typing import NDArray
 
 from causalkit.data import Source, get_engine
 from causalkit.errors import SpecError
-from causalkit.report import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
-from causalkit.spec.common import Direction, MarginKind, Metric, Role, Sequential
+from causalkit.report import (
+    Check,
+    DecisionBasis,
+    Estimate,
+    Experiment,
+    Figure,
+    Meta,
+    Report,
+    Status,
+    Table,
+)
+from causalkit.report.basis import PriorLook, decision_basis
+from causalkit.report.intervals import finish
+from causalkit.spec.common import MarginKind, Metric, Role, Sequential
 from causalkit.spec.switchback import Centering, Estimator, SwitchbackSpec
 from causalkit.stats.multiplicity import adjust_pvalues, interval_levels
 from causalkit.switchback.aggregate import PeriodData, aggregate_grid, aggregate_periods
-from causalkit.switchback.data import metric_columns, period_outcomes, resolve, resolve_pre
+from causalkit.switchback.data import (
+    main_source,
+    metric_columns,
+    period_outcomes,
+    pre_source,
+    truth_sources,
+)
 from causalkit.switchback.effect import OutcomeResult, analyze_outcomes, normal_interval
 from causalkit.switchback.schedule import Schedule, design_schedule
 
@@ -55,30 +79,45 @@ def schedule_of(spec: SwitchbackSpec) -> Schedule:
     return design_schedule(spec.schedule, spec.regions)
 
 
+SEQUENTIAL_NONE_NOTE = (
+    "the spec says sequential: none; the decision uses always-valid (msprt) intervals "
+    "because a gate re-reads growing data; set analysis.sequential to msprt (or gst with "
+    "--state) to make this explicit")
+"""The decision basis' note for a switch-back spec with ``analysis.sequential: none``."""
+
+N_UNIT = "region-periods"
+"""What a switch-back estimate's ``n`` and ``n_reference`` count."""
+
+
 def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
-    """Analyse a switch-back spec (``causalkit run``, the gate).
+    """Analyse a switch-back spec on the sources the entry resolved (``causalkit run``).
+
+    ``data`` comes from ``ctx.sources`` (passed or simulated) or the spec's file,
+    query or table; the pre-period for centring from ``pre_data``, else the
+    simulator's ``pre_period``; the simulator's all-treatment and all-control
+    worlds, when present, give the ``simulation_truth`` table.
 
     Example:
-        >>> from causalkit.registry import RunContext
-        >>> from causalkit.spec.loader import LoadedSpec
-        >>> from causalkit.spec.switchback import SwitchbackSpec
-        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
-        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
-        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
-        ...     "column": "matches"}], data={"simulate": "matching_market",
-        ...     "params": {"pre_days": 0.25, "tick_seconds": 600}}, analysis={"draws": 100})
-        >>> rep = analyze(LoadedSpec(spec, None, "abc", {}), RunContext())
-        >>> rep.experiment.spec_sha256, rep.estimates[0].metric, rep.estimates[0].method
-        ('abc', 'matches', 'horvitz_thompson')
+        >>> from causalkit.entry import run_analysis
+        >>> rep = run_analysis({"name": "x", "kind": "switchback", "regions": ["KR"],
+        ...     "schedule": {"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
+        ...                  "period": "1h"},
+        ...     "metrics": [{"name": "matches", "type": "mean", "column": "matches"}],
+        ...     "data": {"simulate": "matching_market",
+        ...              "params": {"pre_days": 0.25, "tick_seconds": 600}},
+        ...     "analysis": {"draws": 100}})
+        >>> est = rep.estimates[0]
+        >>> est.metric, est.method, est.contrast, est.n_unit
+        ('matches', 'horvitz_thompson', 'treatment - control', 'region-periods')
         >>> [t.name for t in rep.tables][-1], [f.name for f in rep.figures]
         ('simulation_truth', ['schedule_heatmap', 'effect_over_time_matches'])
+        >>> rep.decision_basis.n_unit, rep.decision_basis.start
+        ('region-periods', '2026-01-01T00:00:00Z')
     """
     spec: SwitchbackSpec = loaded.spec
-    schedule = schedule_of(spec)
-    source, simulated = resolve(spec, ctx, schedule)
-    pre = resolve_pre(spec, ctx, schedule, simulated)
-    return analyze_source(spec, source, schedule=schedule, pre=pre, simulated=simulated,
-                          spec_sha256=loaded.sha256, seed=ctx.seed)
+    return analyze_source(spec, main_source(spec, ctx), pre=pre_source(spec, ctx),
+                          simulated=truth_sources(ctx), spec_sha256=loaded.sha256,
+                          seed=ctx.seed, now=ctx.now, history=ctx.history)
 
 
 def _levels(schedule: Schedule) -> tuple[tuple[int, ...], int]:
@@ -131,7 +170,8 @@ class _Row:
 def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule | None = None,
                    pre: Source | None = None, simulated: dict[str, Source] | None = None,
                    spec_sha256: str | None = None, seed: int | None = None,
-                   figures: bool = True) -> Report:
+                   figures: bool = True, now: datetime | None = None,
+                   history: Sequence[PriorLook] | None = None) -> Report:
     """Analyse a switch-back spec on a given source (never mutated).
 
     Args:
@@ -140,13 +180,18 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
             ``spec.unit`` and the time column ``spec.time_column``.
         schedule: the schedule (default: drawn from the spec).
         pre: pre-period rows for centring (default: none).
-        simulated: the simulator's other tables (ground truth), when simulated.
+        simulated: the simulator's ``all_treatment`` and ``all_control`` tables (ground
+            truth), when simulated.
         spec_sha256: the spec file's hash.
         seed: seed of the randomization tests (default: ``analysis.seed``, else 0).
         figures: draw the heatmap and the effect-over-time plots.
+        now: the analysis time (default: :func:`causalkit.report.basis.analysis_time`).
+        history: the gate's earlier looks (None when unknown, as in ``causalkit run``).
 
     Raises:
         DataError: for missing, non-numeric or NaN columns.
+        GateError: when the decision interval cannot be built (an analysis time before
+            the schedule's start).
 
     Example:
         >>> import pandas as pd
@@ -189,8 +234,10 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
                                draws=spec.analysis.draws, seed=seed_used + i,
                                max_lag=spec.max_lag, by_burn_in=other)
         rows.append(_Row(metric, res, centre is not None))
-    estimates = _estimates(spec, rows, schedule.carryover)
+    fixed = _estimates(spec, rows, schedule.carryover)
     checks = _checks(spec, schedule, agg, keep, rows, centres, arm_col)
+    basis = _basis(spec, rows, agg, now)
+    estimates, basis = finish(fixed, checks, basis, history=history)
     tables = [_methods_table(rows, spec.analysis.alpha), _lag_table(rows, spec.analysis.alpha),
               _order_table(rows), _balance_table(schedule)]
     if simulated and "all_treatment" in simulated and "all_control" in simulated:
@@ -210,29 +257,39 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
                                effect_over_time_svg(schedule, r.res.periods,
                                                     r.res.contribution, r.res.estimate, ci,
                                                     r.metric.name)))
-    n_min = min(min(r.res.n_treated, r.res.n_control) for r in rows)
     extra: dict[str, Scalar] = {
-        "min_n_per_arm": int(n_min), "unit_of_n": "region-periods",
         "schedule_sha256": schedule.sha256, "design": schedule.design_name,
         "carryover_periods": schedule.carryover,
         "period_seconds": schedule.period_ns / 1e9, "estimator": spec.estimator.value,
         "correction": spec.analysis.correction.value,
     }
-    if agg.first_ns is not None and agg.last_ns is not None:
-        extra["first_exposure"] = _iso(agg.first_ns)
-        extra["last_exposure"] = _iso(agg.last_ns)
     return Report(
         experiment=Experiment(name=spec.name, kind="switchback", spec_sha256=spec_sha256,
                               data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
         estimates=tuple(estimates), checks=tuple(checks),
         meta=Meta(seed=seed_used, alpha=spec.analysis.alpha, extra=extra),
-        tables=tuple(tables), figures=tuple(figs),
+        tables=tuple(tables), figures=tuple(figs), decision_basis=basis,
     )
 
 
-def _iso(ns: int) -> str:
-    t = datetime.fromtimestamp(ns / 1e9, tz=UTC).replace(microsecond=0)
-    return t.isoformat().replace("+00:00", "Z")
+def _time(ns: int | None) -> datetime | None:
+    """A timestamp in epoch nanoseconds as an aware datetime, to the second (floor)."""
+    return None if ns is None else datetime.fromtimestamp(ns // 10**9, tz=UTC)
+
+
+def _basis(spec: SwitchbackSpec, rows: list[_Row], agg: PeriodData,
+           now: datetime | None) -> DecisionBasis:
+    """The decision basis before the look: the spec's rules, the schedule's window, the
+    smallest arm in region-periods and the data's extent."""
+    n_min = min(min(r.res.n_treated, r.res.n_control) for r in rows)
+    sch = spec.schedule
+    basis = decision_basis(spec.decision, spec.analysis, min_n_per_arm=int(n_min),
+                           n_unit=N_UNIT, start=sch.start, planned_horizon=sch.end - sch.start,
+                           first_exposure=_time(agg.first_ns),
+                           last_exposure=_time(agg.last_ns), now=now)
+    if spec.analysis.sequential is Sequential.NONE:
+        basis = replace(basis, notes=(*basis.notes, SEQUENTIAL_NONE_NOTE))
+    return basis
 
 
 def _fin(x: float) -> float | None:
@@ -263,14 +320,8 @@ def _estimates(spec: SwitchbackSpec, rows: list[_Row], m_periods: int) -> list[E
         margin = m.margin
         if margin is not None and m.margin_kind is MarginKind.RELATIVE:
             margin = margin * abs(res.mu0) if np.isfinite(res.mu0) else None
-        sig = bool(np.isfinite(lo) and (lo > 0 or hi < 0))
         extra: dict[str, Scalar] = {
-            "z": _fin(z), "ci_kind": "fixed", "alpha": float(levels[i]),
-            "margin": margin, "significant": sig,
-            "practical_threshold": m.practical_threshold,
-            "carryover_periods": m_periods,
-            "control_mean": _fin(res.mu0), "treatment_mean": _fin(res.mu1),
-            "centred": r.centred,
+            "z": _fin(z), "carryover_periods": m_periods, "centred": r.centred,
             "randomization_p": res.randomization.p_value,
             "randomization_draws": res.randomization.draws,
             "randomization_exact": res.randomization.exact,
@@ -278,26 +329,16 @@ def _estimates(spec: SwitchbackSpec, rows: list[_Row], m_periods: int) -> list[E
             "fe_se_hac": _fin(res.fe.se_hac),
             "missing_region_periods": res.missing,
         }
-        if m.direction is not None:
-            up = m.direction is Direction.INCREASE
-            extra["better"] = sig and ((lo > 0) if up else (hi < 0))
-            extra["worse"] = sig and ((hi < 0) if up else (lo > 0))
-        else:
-            extra["better"] = extra["worse"] = None
-        if margin is not None and m.direction is not None and np.isfinite(lo):
-            up = m.direction is Direction.INCREASE
-            extra["noninferior"] = bool(lo > -margin) if up else bool(hi < margin)
-            extra["worse_than_margin"] = bool(hi < -margin) if up else bool(lo > margin)
-        else:
-            extra["noninferior"] = extra["worse_than_margin"] = None
         out.append(Estimate(
-            metric=m.name, contrast="treatment - control",
+            metric=m.name, arm="treatment", reference="control",
             method="hajek" if spec.estimator is Estimator.HAJEK else "horvitz_thompson",
             estimate=float(res.estimate), ci_low=_fin(lo), ci_high=_fin(hi),
             p_value=_fin(float(p_adj[i])), relative=_fin(res.relative),
             relative_ci_low=_fin(rlo), relative_ci_high=_fin(rhi),
-            n={"control": res.n_control, "treatment": res.n_treated}, role=m.role.value,
-            se=_fin(res.se), direction=None if m.direction is None else m.direction.value,
+            n=int(res.n_treated), n_reference=int(res.n_control), n_unit=N_UNIT,
+            level=_fin(res.mu1), level_reference=_fin(res.mu0),
+            role=m.role, direction=m.direction, se=float(res.se), margin=margin,
+            practical_threshold=m.practical_threshold, alpha=float(levels[i]),
             extra=extra,
         ))
     return out
@@ -376,10 +417,6 @@ def _checks(spec: SwitchbackSpec, schedule: Schedule, agg: PeriodData, keep: NDA
             out.append(Check("centering", Status.WARN,
                              "no pre-period value for " + ", ".join(bad_regions)
                              + "; those regions are not centred"))
-    if spec.analysis.sequential is not Sequential.NONE:
-        out.append(Check("sequential", Status.WARN,
-                         f"analysis.sequential = {spec.analysis.sequential.value} is not "
-                         "applied to switch-backs: intervals are fixed-horizon"))
     return out
 
 

@@ -1,9 +1,12 @@
 """Where a switch-back's rows come from, and their region x period outcomes.
 
-A spec whose data is ``simulate: matching_market`` runs the simulator on the
-spec's own schedule (so the simulated switch-back follows exactly the arms the
-analysis expects); ``data.params`` tune the market. Any other source goes through
-:func:`causalkit.data.resolve_source`.
+Shapes take data, never make them: the entry (``causalkit.analyze``, the CLI)
+resolves ``data`` and ``pre_data`` into sources, running the matching-market
+simulator on the spec's own schedule for ``simulate: matching_market`` (the
+switch-back registers that schedule as its simulation context), so the simulated
+switch-back follows exactly the arms the analysis expects. A spec field the entry
+did not resolve is read from the spec's file, query or table
+(:func:`causalkit.data.pick_source`).
 
 Outcome per region-period (after burn-in): a ratio metric is
 ``sum(numerator) / sum(denominator)`` (missing when the denominator is 0); a mean
@@ -19,19 +22,17 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from causalkit.data import Source, resolve_source
+from causalkit.data import Source, pick_source
 from causalkit.registry import RunContext
-from causalkit.spec.common import DataSource, Metric, MetricType, Simulator
+from causalkit.spec.common import Metric, MetricType
 from causalkit.spec.switchback import PeriodOutcome, SwitchbackSpec
 from causalkit.switchback.aggregate import PeriodData
-from causalkit.switchback.schedule import Schedule
 
 
 def metric_columns(metrics: Sequence[Metric]) -> list[str]:
@@ -80,99 +81,71 @@ def period_outcomes(agg: PeriodData, metric: Metric, keep: NDArray[np.bool_],
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
-def simulate_for(spec: SwitchbackSpec, source: DataSource, schedule: Schedule
-                 ) -> dict[str, Source]:
-    """Run the matching-market simulator on the spec's schedule; every table as a Source.
+def main_source(spec: SwitchbackSpec, ctx: RunContext) -> Source:
+    """The outcome rows: the entry's ``data`` (passed or simulated), else the spec's file.
 
     Raises:
-        SpecError: for a parameter the simulator does not take.
+        DataError: when neither the entry nor the spec gives the data.
 
     Example:
-        >>> from causalkit.spec.switchback import SwitchbackSpec
-        >>> from causalkit.switchback.analysis import schedule_of
-        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
-        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
-        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
-        ...     "column": "matches"}], data={"simulate": "matching_market",
-        ...     "params": {"pre_days": 0.25, "tick_seconds": 600}})
-        >>> schedule = schedule_of(spec)
-        >>> tables = simulate_for(spec, spec.data, schedule)
-        >>> sorted(tables)
-        ['ab', 'all_control', 'all_treatment', 'main', 'pre_period']
-        >>> tables["main"].describe(), len(tables["main"].frame)  # 12 h of 10-min buckets
-        ('simulate:matching_market:main', 72)
-        >>> simulate_for(spec, spec.data.model_copy(update={"params": {"dayz": 1}}), schedule)
+        >>> from causalkit.entry import load_spec, resolve_sources
+        >>> loaded = load_spec({"name": "x", "kind": "switchback", "regions": ["KR"],
+        ...     "schedule": {"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
+        ...                  "period": "1h"},
+        ...     "metrics": [{"name": "matches", "type": "mean", "column": "matches"}],
+        ...     "data": {"simulate": "matching_market",
+        ...              "params": {"pre_days": 0.25, "tick_seconds": 600}}})
+        >>> ctx = RunContext(sources=resolve_sources(loaded))
+        >>> main_source(loaded.spec, ctx).describe()
+        'simulate:matching_market:main'
+        >>> main_source(loaded.spec.model_copy(update={"data": None}), RunContext())
         Traceback (most recent call last):
         ...
-        causalkit.errors.SpecError: data.params: ... has no parameter 'dayz' (parameters: ...)
+        causalkit.errors.DataError: the spec has no data: and no data were passed (...)
     """
-    from causalkit.simulate import simulate
-
-    seed = 0 if source.seed is None else source.seed
-    sim = simulate(Simulator.MATCHING_MARKET, source.params, seed,
-                   context={"schedule": schedule})
-    base = json.dumps({"sim": "matching_market", "params": source.params, "seed": seed,
-                       "schedule": schedule.sha256}, sort_keys=True, default=str)
-    return {name: Source.from_frame(frame, name=f"simulate:matching_market:{name}",
-                                    truth=sim.truth, fingerprint_seed=f"{base}|{name}")
-            for name, frame in sim.tables.items()}
+    return pick_source(ctx.sources, spec.data, "data", "main")
 
 
-def resolve(spec: SwitchbackSpec, ctx: RunContext, schedule: Schedule
-            ) -> tuple[Source, dict[str, Source]]:
-    """The main source and, for simulated data, the other simulated tables.
+def truth_sources(ctx: RunContext) -> dict[str, Source]:
+    """The simulator's all-treatment and all-control worlds (empty unless simulated).
 
     Example:
-        >>> from causalkit.registry import RunContext
-        >>> from causalkit.spec.switchback import SwitchbackSpec
-        >>> from causalkit.switchback.analysis import schedule_of
-        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
-        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
-        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
-        ...     "column": "matches"}], data={"simulate": "matching_market",
-        ...     "params": {"pre_days": 0.25, "tick_seconds": 600}})
-        >>> schedule = schedule_of(spec)
-        >>> main, others = resolve(spec, RunContext(), schedule)
-        >>> main.describe(), "all_treatment" in others
-        ('simulate:matching_market:main', True)
+        >>> truth_sources(RunContext())
+        {}
     """
-    if ctx.data is not None:
-        return resolve_source(spec.data, override=ctx.data), {}
-    if spec.data.simulate is Simulator.MATCHING_MARKET:
-        tables = simulate_for(spec, spec.data, schedule)
-        return tables["main"], tables
-    return resolve_source(spec.data), {}
+    treated, control = ctx.source("data", "all_treatment"), ctx.source("data", "all_control")
+    if treated is None or control is None:
+        return {}
+    return {"all_treatment": treated, "all_control": control}
 
 
-def resolve_pre(spec: SwitchbackSpec, ctx: RunContext, schedule: Schedule,
-                simulated: dict[str, Source]) -> Source | None:
-    """The pre-period source: ``pre_data``, or the simulator's pre-period table.
+def pre_source(spec: SwitchbackSpec, ctx: RunContext) -> Source | None:
+    """The pre-period rows used for centring, or None.
+
+    ``pre_data`` when the spec has it (simulated by the entry, or a file, query or
+    table); otherwise the pre-period the entry simulated with ``data`` (none when
+    the data were passed in: then ``ctx.sources["data"]`` holds only ``main``).
 
     Example:
-        >>> from pathlib import Path
-        >>> from causalkit.registry import RunContext
-        >>> from causalkit.spec.switchback import SwitchbackSpec
-        >>> from causalkit.switchback.analysis import schedule_of
-        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
-        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
-        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
-        ...     "column": "matches"}], data={"simulate": "matching_market",
-        ...     "params": {"pre_days": 0.25, "tick_seconds": 600}})
-        >>> schedule = schedule_of(spec)
-        >>> _, simulated = resolve(spec, RunContext(), schedule)
-        >>> pre = resolve_pre(spec, RunContext(), schedule, simulated)
-        >>> pre.describe(), len(pre.frame)  # pre_days 0.25: 6 h before the start
+        >>> from causalkit.entry import load_spec, resolve_sources
+        >>> loaded = load_spec({"name": "x", "kind": "switchback", "regions": ["KR"],
+        ...     "schedule": {"start": "2026-01-01T00:00Z", "end": "2026-01-01T12:00Z",
+        ...                  "period": "1h"},
+        ...     "metrics": [{"name": "matches", "type": "mean", "column": "matches"}],
+        ...     "data": {"simulate": "matching_market",
+        ...              "params": {"pre_days": 0.25, "tick_seconds": 600}}})
+        >>> pre = pre_source(loaded.spec, RunContext(sources=resolve_sources(loaded)))
+        >>> pre.describe(), len(pre.frame)  # pre_days 0.25: 6 h of 10-min buckets
         ('simulate:matching_market:pre_period', 36)
-        >>> resolve_pre(spec, RunContext(data=Path("rows.csv")), schedule, {}) is None
+        >>> pre_source(loaded.spec, RunContext(sources={"data": {"main": pre}})) is None
         True
     """
     if spec.pre_data is None:
-        return simulated.get("pre_period") if ctx.data is None else None
-    if spec.pre_data.simulate is Simulator.MATCHING_MARKET:
-        if "pre_period" in simulated and spec.pre_data == spec.data:
-            return simulated["pre_period"]
-        return simulate_for(spec, spec.pre_data, schedule)["pre_period"]
-    return resolve_source(spec.pre_data)
+        return ctx.source("data", "pre_period")
+    simulated = ctx.source("pre_data", "pre_period")
+    if simulated is not None:
+        return simulated
+    return pick_source(ctx.sources, spec.pre_data, "pre_data", "main")
 
 
 def describe_params(params: dict[str, Any]) -> str:

@@ -38,13 +38,13 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
-from causalkit.data import Source, get_engine
+from causalkit.data import Source, get_engine, pick_source
 from causalkit.errors import DataError, SpecError
 from causalkit.report import Check, Experiment, Figure, Meta, Report, Status, Table
-from causalkit.spec.common import Role, Simulator
+from causalkit.spec.common import Role
 from causalkit.spec.switchback import Estimator, SwitchbackSpec
 from causalkit.switchback.aggregate import aggregate_grid
-from causalkit.switchback.data import metric_columns, simulate_for
+from causalkit.switchback.data import metric_columns
 from causalkit.switchback.estimators import (
     conservative_variance,
     hajek_estimate,
@@ -164,21 +164,38 @@ def replay(y: NDArray[np.float64], spec: SwitchbackSpec, period: timedelta, star
                   mean_aa=float(np.mean(est_all)), burn_in_share=rp_share * burn)
 
 
-def _pre_source(spec: SwitchbackSpec, ctx: RunContext) -> Source:
-    from causalkit.data import resolve_source
-    from causalkit.switchback.analysis import schedule_of
+def pre_period_source(spec: SwitchbackSpec, ctx: RunContext) -> Source:
+    """The pre-period rows that power is planned from.
 
-    if ctx.data is not None:
-        return Source.from_path(ctx.data)
-    src = spec.pre_data
-    if src is None and spec.data.simulate is Simulator.MATCHING_MARKET:
-        src = spec.data
-    if src is None:
+    In order: the pre-period the entry simulated for ``pre_data``; the rows passed
+    for ``pre_data`` (``causalkit power SPEC --data PRE``); the spec's ``pre_data``
+    file, query or table; the pre-period the entry simulated with ``data``.
+
+    Raises:
+        SpecError: when none of them is there.
+
+    Example:
+        >>> from causalkit.registry import RunContext
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["A"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "m", "type": "mean",
+        ...     "column": "m"}])
+        >>> pre_period_source(spec, RunContext())
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.SpecError: pre_data: power needs pre-period data (...)
+    """
+    for table in ("pre_period", "main"):
+        found = ctx.source("pre_data", table)
+        if found is not None:
+            return found
+    if spec.pre_data is not None:
+        return pick_source(ctx.sources, spec.pre_data, "pre_data", "main")
+    simulated = ctx.source("data", "pre_period")
+    if simulated is None:
         raise SpecError("power needs pre-period data", field="pre_data",
                         hint="add pre_data to the spec or pass --data PRE_PERIOD_FILE")
-    if src.simulate is Simulator.MATCHING_MARKET:
-        return simulate_for(spec, src, schedule_of(spec))["pre_period"]
-    return resolve_source(src)
+    return simulated
 
 
 def _series(spec: SwitchbackSpec, source: Source, period: timedelta
@@ -214,22 +231,23 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
     """Compare candidate period lengths on pre-period data and recommend one.
 
     Example:
+        >>> from causalkit.entry import load_spec, resolve_sources
         >>> from causalkit.registry import RunContext
-        >>> from causalkit.spec.loader import LoadedSpec
-        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR"],
-        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
-        ...               "period": "1h"}, metrics=[{"name": "matches", "type": "mean",
-        ...     "column": "matches"}], data={"simulate": "matching_market",
-        ...     "params": {"pre_days": 1, "tick_seconds": 600}},
-        ...     candidate_periods=["1h", "2h"], power_replays=50)
-        >>> rep = plan(LoadedSpec(spec, None, "abc", {}), RunContext())
+        >>> loaded = load_spec({"name": "x", "kind": "switchback", "regions": ["KR"],
+        ...     "schedule": {"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...                  "period": "1h"},
+        ...     "metrics": [{"name": "matches", "type": "mean", "column": "matches"}],
+        ...     "data": {"simulate": "matching_market",
+        ...              "params": {"pre_days": 1, "tick_seconds": 600}},
+        ...     "candidate_periods": ["1h", "2h"], "power_replays": 50})
+        >>> rep = plan(loaded, RunContext(sources=resolve_sources(loaded)))
         >>> [(row[0], row[1]) for row in rep.tables[0].rows]  # period, planned periods
         [('1h', 24), ('2h', 12)]
         >>> rep.meta.extra["recommended_period"] in ("1h", "2h")
         True
     """
     spec: SwitchbackSpec = loaded.spec
-    source = _pre_source(spec, ctx)
+    source = pre_period_source(spec, ctx)
     metric = next((m for m in spec.metrics if m.role is Role.PRIMARY), spec.metrics[0])
     candidates = sorted(set(spec.candidate_periods or [spec.schedule.period]))
     sch = spec.schedule

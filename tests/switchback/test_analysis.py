@@ -76,24 +76,36 @@ def test_recovers_known_effect_and_follows_contract() -> None:
     assert y.ci_low < 0.5 < y.ci_high
     assert y.method == "horvitz_thompson"
     assert y.role == "primary"
+    assert (y.arm, y.reference, y.contrast) == ("treatment", "control", "treatment - control")
+    assert y.n_unit == "region-periods"
     assert y.extra["centred"] is True
-    for key in ("z", "ci_kind", "alpha", "margin", "noninferior", "worse_than_margin",
-                "significant", "better", "worse", "practical_threshold", "randomization_p",
-                "fe_estimate", "fe_se_cluster", "fe_se_hac"):
+    for key in ("z", "randomization_p", "fe_estimate", "fe_se_cluster", "fe_se_hac"):
         assert key in y.extra
-    assert y.extra["ci_kind"] == "fixed"
-    assert y.extra["better"] is True
+    for key in ("better", "worse", "significant", "noninferior", "worse_than_margin",
+                "ci_kind", "margin", "practical_threshold", "alpha", "control_mean",
+                "treatment_mean"):
+        assert key not in y.extra  # verdicts and typed fields never live in extra
+    assert y.interval_kind.value == "always_valid"  # deciding: the decision's interval
+    assert y.assessment.value == "better"
+    assert y.alpha == 0.05
+    assert y.se is not None
     assert y.relative is not None
     assert 0 < y.relative < 0.2
-    assert set(y.n) == {"control", "treatment"}
-    assert est["conv"].extra["margin"] == 0.05
-    assert est["conv"].extra["noninferior"] in (True, False)
+    assert y.level is not None
+    assert y.level_reference is not None
+    assert y.level - y.level_reference == pytest.approx(y.estimate, rel=0.5)
+    conv = est["conv"]
+    assert conv.margin == 0.05
+    assert conv.interval_kind.value == "always_valid"
+    assert rep.decision_basis is not None
+    assert rep.decision_basis.n_unit == "region-periods"
+    assert rep.decision_basis.min_n_per_arm == min(
+        min(e.n or 0, e.n_reference or 0) for e in rep.estimates)
+    assert str(rep.decision_basis.first_exposure).startswith("2026-03-01T00:")
     names = {c.name for c in rep.checks}
     assert {"carryover", "schedule_balance", "burn_in_share", "schedule_adherence"} <= names
     adherence = next(c for c in rep.checks if c.name == "schedule_adherence")
     assert adherence.status is Status.PASS
-    assert rep.meta.extra["min_n_per_arm"] == min(min(e.n.values()) for e in rep.estimates)
-    assert str(rep.meta.extra["first_exposure"]).startswith("2026-03-01T00:")
     tables = {t.name for t in rep.tables}
     assert {"methods", "carryover", "carryover_order", "schedule_balance"} <= tables
     assert {f.name for f in rep.figures} == {"schedule_heatmap", "effect_over_time_y"}
