@@ -81,6 +81,7 @@ class DuckDBEngine:
         threads = threads if threads is not None else env.threads
         temp_directory = temp_directory if temp_directory is not None else env.temp_directory
         self._con: duckdb.DuckDBPyConnection = duckdb.connect(":memory:")
+        self._con.execute("SET TimeZone = 'UTC'")  # naive timestamps are UTC (data.sql)
         if memory_limit is not None:
             self._con.execute(f"SET memory_limit = {quote_literal(memory_limit)}")
         if threads is not None:

@@ -116,13 +116,16 @@ def epoch_us(expr: str, dialect: Engine, *, text: bool = False) -> str:
 
     Example:
         >>> epoch_us('"t"', Engine.DUCKDB), epoch_us('"t"', Engine.SPARK)
-        ('epoch_us("t")', 'unix_micros(CAST("t" AS TIMESTAMP_LTZ))')
+        ('epoch_us(CAST("t" AS TIMESTAMPTZ))', 'unix_micros(CAST("t" AS TIMESTAMP_LTZ))')
         >>> epoch_us('"s"', Engine.DUCKDB, text=True)
         'epoch_us(CAST("s" AS TIMESTAMPTZ))'
     """
     if dialect is Engine.SPARK:
         return f"unix_micros(CAST({expr} AS TIMESTAMP_LTZ))"
-    return f"epoch_us(CAST({expr} AS TIMESTAMPTZ))" if text else f"epoch_us({expr})"
+    # Through TIMESTAMPTZ: DuckDB's epoch_us has no TIMESTAMPTZ_NS overload (pandas'
+    # zoned nanosecond columns, via Arrow or Parquet); the engine's session zone is UTC,
+    # so a naive timestamp is read as UTC, and microseconds reach years 1 to 9999.
+    return f"epoch_us(CAST({expr} AS TIMESTAMPTZ))"
 
 
 def epoch_ns(expr: str, dialect: Engine, *, text: bool = False) -> str:
@@ -140,7 +143,7 @@ def epoch_seconds(expr: str, dialect: Engine, *, text: bool = False) -> str:
 
     Example:
         >>> epoch_seconds('"t"', Engine.DUCKDB)
-        'CAST(epoch_us("t") AS DOUBLE) / 1000000.0E0'
+        'CAST(epoch_us(CAST("t" AS TIMESTAMPTZ)) AS DOUBLE) / 1000000.0E0'
     """
     return f"CAST({epoch_us(expr, dialect, text=text)} AS DOUBLE) / 1000000.0E0"
 

@@ -110,13 +110,13 @@ def write_parquet(frame: Any, path: Path) -> Path:
 # -- A/B --------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def ab_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    from causalkit.data import resolve_source
+    from causalkit.entry import load_spec, resolve_sources
     from causalkit.spec.loader import load_spec_file
 
     spec = load_spec_file(Path(__file__).parents[2] / "designs" / "ab_match_filter.yaml").spec
     spec = spec.model_copy(update={"data": spec.data.model_copy(
         update={"params": {**spec.data.params, "n": 6000}})})
-    frame = resolve_source(spec.data).frame
+    frame = resolve_sources(load_spec(spec))["data"]["main"].frame
     return spec, write_parquet(frame, tmp_path_factory.mktemp("ab") / "ab.parquet")
 
 
@@ -170,12 +170,13 @@ def test_ab_spec_with_engine_spark_gives_the_same_json_report(
 # -- switch-back ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def switchback_case(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
-    from causalkit.data import resolve_source
+    from causalkit.entry import resolve_sources
     from causalkit.spec.loader import load_spec_file
 
-    spec = load_spec_file(
-        Path(__file__).parents[2] / "designs" / "switchback_matching_algo.yaml").spec
-    frame = resolve_source(spec.data).frame
+    loaded = load_spec_file(
+        Path(__file__).parents[2] / "designs" / "switchback_matching_algo.yaml")
+    spec = loaded.spec
+    frame = resolve_sources(loaded)["data"]["main"].frame
     return spec, write_parquet(frame, tmp_path_factory.mktemp("sb") / "market.parquet")
 
 

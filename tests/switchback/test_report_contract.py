@@ -163,8 +163,6 @@ def _us(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(timestamp=frame["timestamp"].astype("datetime64[us, UTC]"))
 
 
-@pytest.mark.xfail(strict=True, reason="causalkit.data.sql.epoch_us on DuckDB does not take "
-                   "TIMESTAMPTZ_NS (pandas' zoned timestamps written to Parquet, or Arrow)")
 def test_nanosecond_zoned_timestamps_are_read(sources: dict[str, dict[str, Source]]) -> None:
     import pyarrow as pa
 
