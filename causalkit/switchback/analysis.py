@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from causalkit.data import Source, get_engine
 from causalkit.errors import SpecError
+from causalkit.metrics import kind_of
 from causalkit.report import (
     Check,
     DecisionBasis,
@@ -44,7 +45,7 @@ from causalkit.report import (
 from causalkit.report.basis import PriorLook, decision_basis
 from causalkit.report.intervals import finish
 from causalkit.spec.common import MarginKind, Metric, Role, Sequential
-from causalkit.spec.switchback import Centering, Estimator, SwitchbackSpec
+from causalkit.spec.switchback import Centering, Estimator, PeriodOutcome, SwitchbackSpec
 from causalkit.stats.multiplicity import adjust_pvalues, interval_levels
 from causalkit.switchback.aggregate import PeriodData, aggregate_grid, aggregate_periods
 from causalkit.switchback.data import (
@@ -145,14 +146,8 @@ def _centres(spec: SwitchbackSpec, pre: Source | None, schedule: Schedule,
     n_r = len(schedule.regions)
     out: dict[str, NDArray[np.float64]] = {}
     for m in spec.metrics:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if m.numerator is not None and m.denominator is not None:
-                y = sums[m.numerator] / np.where(sums[m.denominator] != 0,
-                                                 sums[m.denominator], np.nan)
-            else:
-                assert m.column is not None
-                y = sums[m.column] if spec.period_outcome.value == "total" else \
-                    sums[m.column] / np.where(counts[m.column] > 0, counts[m.column], np.nan)
+        y = kind_of(m).period_outcome(m, sums, counts,
+                                      spec.period_outcome is PeriodOutcome.TOTAL)
         ok = np.isfinite(y)
         tot = np.bincount(r_ix[ok], weights=y[ok], minlength=n_r)
         cnt = np.bincount(r_ix[ok], minlength=n_r)

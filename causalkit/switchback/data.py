@@ -29,8 +29,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from causalkit.data import Source, pick_source
+from causalkit.errors import SpecError
+from causalkit.metrics import kind_of
 from causalkit.registry import RunContext
-from causalkit.spec.common import Metric, MetricType
+from causalkit.spec.common import Metric
 from causalkit.spec.switchback import PeriodOutcome, SwitchbackSpec
 from causalkit.switchback.aggregate import PeriodData
 
@@ -46,7 +48,12 @@ def metric_columns(metrics: Sequence[Metric]) -> list[str]:
     """
     cols: list[str] = []
     for m in metrics:
-        cols += [c for c in (m.column, m.numerator, m.denominator) if c is not None]
+        kind = kind_of(m)
+        if kind.derived(m):
+            raise SpecError(f"metric {m.name!r}: type {m.type} needs computed columns, which "
+                            "switch-back analyses do not aggregate",
+                            hint="use a metric type that reads data columns directly")
+        cols += kind.values(m)
     return list(dict.fromkeys(cols))
 
 
@@ -66,19 +73,11 @@ def period_outcomes(agg: PeriodData, metric: Metric, keep: NDArray[np.bool_],
         >>> period_outcomes(agg, m, keep, PeriodOutcome.TOTAL).tolist()
         [[6.0, 0.0]]
     """
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if metric.type is MetricType.RATIO:
-            assert metric.numerator is not None
-            assert metric.denominator is not None
-            num = agg.total(metric.numerator, keep)
-            den = agg.total(metric.denominator, keep)
-            return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
-        assert metric.column is not None
-        total = agg.total(metric.column, keep)
-        if mode is PeriodOutcome.TOTAL:
-            return total
-        count = agg.count(metric.column, keep)
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    kind = kind_of(metric)
+    cols = kind.values(metric)
+    return kind.period_outcome(metric, {c: agg.total(c, keep) for c in cols},
+                               {c: agg.count(c, keep) for c in cols},
+                               mode is PeriodOutcome.TOTAL)
 
 
 def main_source(spec: SwitchbackSpec, ctx: RunContext) -> Source:

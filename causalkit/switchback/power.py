@@ -40,9 +40,10 @@ from scipy import stats
 
 from causalkit.data import Source, get_engine, pick_source
 from causalkit.errors import DataError, SpecError
+from causalkit.metrics import kind_of
 from causalkit.report import Check, Experiment, Figure, Meta, Report, Status, Table
 from causalkit.spec.common import Role
-from causalkit.spec.switchback import Estimator, SwitchbackSpec
+from causalkit.spec.switchback import Estimator, PeriodOutcome, SwitchbackSpec
 from causalkit.switchback.aggregate import aggregate_grid
 from causalkit.switchback.data import metric_columns
 from causalkit.switchback.estimators import (
@@ -213,15 +214,8 @@ def _series(spec: SwitchbackSpec, source: Source, period: timedelta
         raise DataError("the pre-period holds no rows of the spec's regions",
                         source=source.describe())
     k0, k1 = int(k.min()), int(k.max())
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if metric.numerator is not None and metric.denominator is not None:
-            den = sums[metric.denominator]
-            val = np.where(den != 0, sums[metric.numerator] / np.where(den != 0, den, 1), np.nan)
-        else:
-            assert metric.column is not None
-            col = metric.column
-            val = sums[col] if spec.period_outcome.value == "total" else np.where(
-                counts[col] > 0, sums[col] / np.maximum(counts[col], 1), np.nan)
+    val = kind_of(metric).period_outcome(metric, sums, counts,
+                                         spec.period_outcome is PeriodOutcome.TOTAL)
     y = np.full((len(regions), k1 - k0 + 1), np.nan)
     y[r_ix, k - k0] = val
     return y
