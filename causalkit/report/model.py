@@ -583,7 +583,8 @@ class Report:
         import pandas as pd
 
         cols = ["contrast", *(f.name for f in fields(Estimate) if f.name != "extra")]
-        rows = [{c: _enc(getattr(e, c)) for c in cols} for e in self.estimates]
+        rows = [{c: (v.value if isinstance(v := getattr(e, c), StrEnum) else v) for c in cols}
+                for e in self.estimates]
         return pd.DataFrame(rows, columns=cols)
 
     def _repr_html_(self) -> str:

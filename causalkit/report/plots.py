@@ -6,7 +6,7 @@ when a plot is made, never at import time.
 
 Example:
     >>> from causalkit.report import Estimate
-    >>> fig = forest_plot([Estimate(metric="m", contrast="t - c", method="welch",
+    >>> fig = forest_plot([Estimate(metric="m", arm="t", reference="c", method="welch",
     ...                             estimate=0.3, ci_low=0.1, ci_high=0.5)])
     >>> len(fig.axes)
     1
@@ -23,11 +23,20 @@ from typing import Any, Literal
 import numpy as np
 
 from causalkit.errors import RenderError
+from causalkit.report.assessment import TONE, Assessment
 from causalkit.report.model import Estimate
+from causalkit.report.render._format import decision_differs, row_labels
+from causalkit.spec.common import Direction, Role
 
 Scale = Literal["auto", "absolute", "relative"]
 
-_COLORS = {"better": "#1a7f37", "worse": "#cf222e", "neutral": "#24292f", "guardrail": "#8250df"}
+_COLORS = {"good": "#1a7f37", "bad": "#cf222e", "caution": "#bf8700", "neutral": "#24292f",
+           "guardrail": "#8250df"}
+
+_SHOWN = frozenset({Assessment.BETTER, Assessment.BETTER_BELOW_THRESHOLD, Assessment.WORSE,
+                    Assessment.WORSE_WITHIN_MARGIN, Assessment.INFERIOR,
+                    Assessment.SIGNIFICANT})
+"""Assessments whose decision interval excludes 0 (drawn with a filled marker)."""
 
 
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -51,21 +60,23 @@ def _values(e: Estimate, relative: bool) -> tuple[float | None, float | None, fl
 
 
 def _color(e: Estimate) -> str:
-    if e.extra.get("worse") is True or e.extra.get("worse_than_margin") is True:
-        return _COLORS["worse"]
-    if e.extra.get("better") is True or e.extra.get("noninferior") is True:
-        return _COLORS["better"]
-    return _COLORS["neutral"]
+    return _COLORS[TONE[e.assessment]]
 
 
 def _margin(e: Estimate) -> float | None:
-    """The guardrail margin on the harmful side, in metric units, or None."""
-    margin = e.extra.get("margin")
-    if isinstance(margin, bool) or not isinstance(margin, int | float):
+    """The non-inferiority margin on the harmful side, in metric units, or None."""
+    m = e.margin
+    if m is None or not math.isfinite(m) or m == 0 or e.direction is None:
         return None
-    if not math.isfinite(margin) or margin == 0 or e.direction not in ("increase", "decrease"):
+    return (-1.0 if e.direction is Direction.INCREASE else 1.0) * abs(float(m))
+
+
+def _decision_interval(e: Estimate) -> tuple[float | None, float | None] | None:
+    """The decision interval when it is not the reported one (drawn as a thin line)."""
+    low, high = e.decision_ci_low, e.decision_ci_high
+    if not decision_differs(e) or (low is None and high is None):
         return None
-    return (-1.0 if e.direction == "increase" else 1.0) * abs(float(margin))
+    return low, high
 
 
 _SCALE_LIMIT = 1e300  # beyond this a value is drawn as an arrow at the axis edge
@@ -88,16 +99,23 @@ def _draw_rows(ax: Any, rows: Sequence[Estimate], labels: Sequence[str], relativ
     """Draw one row per estimate on ``ax`` (top to bottom), with a zero line."""
     ys = np.arange(len(rows))[::-1].astype(float)
     margins = [None if relative else _margin(e) for e in rows]
+    decisions = [None if relative else _decision_interval(e) for e in rows]
     finite: list[float] = [0.0, *(m for m in margins if m is not None and _on_scale(m))]
-    for e in rows:
-        finite += [v for v in _values(e, relative) if v is not None and _on_scale(v)]
+    for e, d in zip(rows, decisions, strict=True):
+        finite += [v for v in (*_values(e, relative), *(d or ()))
+                   if v is not None and _on_scale(v)]
     lo, hi = min(finite), max(finite)
     pad = 0.08 * hi - 0.08 * lo if hi > lo else (abs(hi) or 1.0) * 0.5
     left, right = lo - pad, hi + pad
     ax.axvline(0.0, color="#6e7781", linewidth=0.9, linestyle="--", zorder=1)
-    for y, e, m in zip(ys, rows, margins, strict=True):
+    for y, e, m, d in zip(ys, rows, margins, decisions, strict=True):
         point, low, high = _values(e, relative)
         color = _color(e)
+        if d is not None:
+            a, b = _end(d[0], left, right, True), _end(d[1], left, right, False)
+            ax.plot([a, b], [y, y], color=color, linewidth=0.8, alpha=0.7, zorder=2)
+            ax.plot([a, b], [y, y], linestyle="none", marker="|", markersize=7, color=color,
+                    alpha=0.7, zorder=2, clip_on=False)
         if low is not None or high is not None:
             a, b = _end(low, left, right, True), _end(high, left, right, False)
             ax.plot([a, b], [y, y], color=color, linewidth=2.0, solid_capstyle="butt", zorder=2)
@@ -107,12 +125,8 @@ def _draw_rows(ax: Any, rows: Sequence[Estimate], labels: Sequence[str], relativ
                     ax.plot([end], [y], marker=marker, color=color, markersize=6, zorder=3,
                             clip_on=False)
         if point is not None and _on_scale(point):
-            significant = e.extra.get("significant")
-            if not isinstance(significant, bool):
-                significant = (low is not None and high is not None and _on_scale(low)
-                               and _on_scale(high) and (low > 0 or high < 0))
-            face = color if significant else "white"
-            ax.plot([point], [y], marker="D" if e.role == "guardrail" else "o", markersize=6,
+            face = color if e.assessment in _SHOWN else "white"
+            ax.plot([point], [y], marker="D" if e.role is Role.GUARDRAIL else "o", markersize=6,
                     markerfacecolor=face, markeredgecolor=color, zorder=4)
         elif point is not None and math.isfinite(point):
             edge = right if point > 0 else left
@@ -123,7 +137,7 @@ def _draw_rows(ax: Any, rows: Sequence[Estimate], labels: Sequence[str], relativ
                         fontsize=8, color=color)
         else:
             ax.annotate("not estimable", (0.0, y), xytext=(4, 0), textcoords="offset points",
-                        va="center", fontsize=8, color=_COLORS["worse"])
+                        va="center", fontsize=8, color=_COLORS["bad"])
         if m is not None and _on_scale(m):
             ax.plot([m, m], [y - 0.4, y + 0.4], color=_COLORS["guardrail"], linewidth=2.0,
                     zorder=2)
@@ -146,15 +160,21 @@ def forest_plot(estimates: Sequence[Estimate], *, scale: Scale = "auto",
                 title: str | None = None) -> Any:
     """A forest plot: one row per estimate, its point and interval, and a zero line.
 
-    Rows are labelled ``metric (contrast)`` and grouped by metric in report
-    order. On the ``relative`` scale every row shares one percentage axis; on
-    the ``absolute`` scale each metric gets its own panel (metrics have
-    different units), and a guardrail's non-inferiority margin
-    (``extra["margin"]``) is drawn as a violet tick. ``auto`` picks relative
-    when every estimate has a relative effect. Filled markers are significant,
-    hollow ones are not; green is better or non-inferior, red is worse;
-    diamonds are guardrails. Missing interval ends do not fail: an infinite
-    or missing end runs to the axis edge with an arrow.
+    Rows are grouped by metric in report order and always name the method:
+    on the ``relative`` scale every row shares one percentage axis and is
+    labelled with the estimate's label (``metric: arm - reference (method)``);
+    on the ``absolute`` scale each metric gets its own panel (metrics have
+    different units, the panel's title is the metric) with rows labelled
+    ``arm - reference (method)``, a metric's non-inferiority ``margin`` is
+    drawn as a violet tick on the harmful side, and a decision interval that
+    differs from the reported one (always-valid or group-sequential) is drawn
+    as a thin line with end ticks. ``auto`` picks relative when every estimate
+    has a relative effect and no decision interval differs. Colours follow the
+    assessment's tone (green good, red bad, amber caution such as
+    ``worse_within_margin``, dark neutral); filled markers mean the decision
+    interval excludes 0; diamonds are guardrails. Missing interval ends do not
+    fail: an infinite or missing end runs to the axis edge with an arrow. Two
+    estimates with the same label get distinct rows (``#2``).
 
     Args:
         estimates: the estimates to draw.
@@ -169,9 +189,9 @@ def forest_plot(estimates: Sequence[Estimate], *, scale: Scale = "auto",
 
     Example:
         >>> from causalkit.report import Estimate
-        >>> es = [Estimate(metric="a", contrast="t - c", method="welch", estimate=1.0,
+        >>> es = [Estimate(metric="a", arm="t", reference="c", method="welch", estimate=1.0,
         ...                ci_low=0.2, ci_high=None),
-        ...       Estimate(metric="b", contrast="t - c", method="welch", estimate=5.0)]
+        ...       Estimate(metric="b", arm="t", reference="c", method="welch", estimate=5.0)]
         >>> len(forest_plot(es, scale="absolute").axes)
         2
     """
@@ -182,24 +202,25 @@ def forest_plot(estimates: Sequence[Estimate], *, scale: Scale = "auto",
                           hint="use auto, absolute or relative")
     ests = list(estimates)
     if scale == "auto":
-        scale = "relative" if ests and all(_finite(e.relative) for e in ests) else "absolute"
+        scale = ("relative" if ests and all(_finite(e.relative) for e in ests)
+                 and not any(_decision_interval(e) for e in ests) else "absolute")
     if not ests:
         fig, ax = new_figure(6.0, 1.5)
         ax.set_axis_off()
         ax.text(0.5, 0.5, "no estimates", ha="center", va="center", transform=ax.transAxes)
         return fig
 
-    order: dict[str, list[Estimate]] = {}
-    for e in ests:
-        order.setdefault(e.metric, []).append(e)
+    order: dict[str, list[tuple[Estimate, str]]] = {}
+    for e, label in zip(ests, row_labels(ests), strict=True):
+        order.setdefault(e.metric, []).append((e, label))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # missing glyphs for exotic names
         if scale == "relative":
-            rows = [e for group in order.values() for e in group]
-            labels = [f"{e.metric} ({e.contrast})" for e in rows]
+            rows = [e for group in order.values() for e, _ in group]
+            labels = [label for group in order.values() for _, label in group]
             fig, ax = new_figure(7.0, 1.0 + 0.38 * len(rows))
             _draw_rows(ax, rows, labels, relative=True)
-            ax.set_xlabel("relative effect (vs. control)")
+            ax.set_xlabel("relative effect (vs. the reference)")
         else:
             from matplotlib.figure import Figure as MplFigure
 
@@ -208,7 +229,8 @@ def forest_plot(estimates: Sequence[Estimate], *, scale: Scale = "auto",
             axes = fig.subplots(len(order), 1, squeeze=False,
                                 gridspec_kw={"height_ratios": heights})[:, 0]
             for ax, (metric, group) in zip(axes, order.items(), strict=True):
-                _draw_rows(ax, group, [e.contrast for e in group], relative=False)
+                _draw_rows(ax, [e for e, _ in group],
+                           [label[len(e.metric) + 2:] for e, label in group], relative=False)
                 ax.set_title(_label(metric), loc="left", fontsize=10)
             axes[-1].set_xlabel("absolute effect (metric units)")
         if title:

@@ -37,9 +37,9 @@ CHILD = textwrap.dedent(
     dest, marker, mode, version = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     rep = Report(
         experiment=Experiment(name=f"version-{version}", kind="ab"),
-        estimates=tuple(Estimate(metric=f"metric_{i}", contrast="treatment - control",
+        estimates=tuple(Estimate(metric=f"metric_{i}", arm="treatment", reference="control",
                                  method="welch", estimate=i * 0.001, ci_low=-1.0, ci_high=1.0,
-                                 p_value=0.5, n={"control": 1000, "treatment": 1001},
+                                 p_value=0.5, n=1001, n_reference=1000,
                                  extra={"note": "x" * 40}) for i in range(8000)),
         checks=(Check("sample_ratio_mismatch", Status.PASS, "p = 0.43"),),
     )

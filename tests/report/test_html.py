@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 
-from causalkit.report import Estimate, Experiment, Figure, Report
+from causalkit.report import Decision, DecisionBasis, Estimate, Experiment, Figure, Report
 from causalkit.report.render import render
 from causalkit.report.render.html import render_html
 from causalkit.report.render.sanitize import sanitize_svg
@@ -130,6 +131,11 @@ def test_self_contained_document_with_forest_plot(report):
     assert est_table.count("<tr") == 1 + len(report.estimates)
     assert "3.1e-20" in est_table
     assert "—" in est_table
+    for e in report.estimates:
+        assert f"<td>{e.label}</td>" in est_table
+    # the assessment was read from the decision interval, so it is shown
+    assert "<th>decision interval</th>" in est_table
+    assert "[0.05, 0.77] always-valid" in est_table
 
 
 def test_figures_from_report_are_embedded(report):
@@ -161,7 +167,73 @@ def test_repr_html_is_a_scoped_fragment(report):
 
 def test_estimate_without_interval_renders(report):
     rep = Report(experiment=Experiment(name="x", kind="ab"),
-                 estimates=(Estimate(metric="m", contrast="t - c", method="welch", estimate=1.0),))
+                 estimates=(Estimate(metric="m", arm="t", reference="c", method="welch",
+                                     estimate=1.0),))
     doc = render(rep, "html")
     assert "could not be drawn" not in doc
     assert audit(doc).tags.count("svg") == 1
+
+
+def _rows(doc: str) -> dict[str, str]:
+    """The class attribute of each estimate row, by the row's label."""
+    table = doc.split("<h2>Estimates</h2>")[1].split("</table>")[0]
+    return {html.unescape(label): cls for cls, label in
+            re.findall(r'<tr class="([^"]*)"[^>]*><td>(.*?)</td>', table)}
+
+
+def test_rows_are_coloured_by_the_tone_of_their_assessment(report):
+    rows = _rows(render_html(report, forest=False))
+    by_metric = {label.split(":")[0]: cls.split() for label, cls in rows.items()}
+    assert by_metric["chat_minutes"] == ["ck-good", "ck-better"]
+    assert by_metric["report_rate"] == ["ck-bad", "ck-inferior"]
+    # a guardrail worse but within its margin is amber, not red
+    assert by_metric["session_length"] == ["ck-caution", "ck-worse_within_margin"]
+    assert by_metric["refund_rate"] == ["ck-good", "ck-non_inferior"]
+    assert by_metric["matches_per_session"] == ["ck-not_significant"]
+    css = render_html(report, forest=False).split("<style>")[1].split("</style>")[0]
+    assert "tr.ck-caution td{background:#fff8c5}" in css
+
+
+def test_worse_within_margin_is_amber_with_its_words():
+    g = Estimate(metric="session_length", arm="treatment", reference="control", method="welch",
+                 estimate=-0.004, ci_low=-0.006, ci_high=-0.002, role="guardrail",
+                 direction="increase", margin=0.01)
+    doc = render_html(Report(experiment=Experiment(name="x", kind="ab"), estimates=(g,)))
+    assert_inert(doc)
+    assert _rows(doc) == {g.label: "ck-caution ck-worse_within_margin"}
+    assert 'data-assessment="worse_within_margin"' in doc
+    assert "worse, within margin (margin 0.01)" in doc
+    assert "ck-bad" not in doc.split("</style>")[1]
+
+
+def test_decision_and_basis_come_first(report):
+    doc = render_html(report, forest=False)
+    body = doc.split("</style>")[1]
+    decision = body.index("Decision: INVALID")
+    assert decision < body.index("<h2>Estimates</h2>")
+    block = body[decision:body.index("<h2>Estimates</h2>")]
+    for word in ("check data_zero_variance failed", "<dt>sequential</dt>",
+                 "msprt (always-valid intervals)", "<dt>information fraction</dt>",
+                 "<dd>0.499</dd>", "a note on the basis", "minimum 1,000; planned 100,000"):
+        assert word in block, word
+    assert "Decision: NONE" not in doc
+
+
+def test_decision_words_without_a_decision():
+    aha = Report(experiment=Experiment(name="x", kind="aha"))
+    assert "Decision: NONE" in render_html(aha)
+    assert "no decision rules apply" in render_html(aha)
+    gated = Report(experiment=Experiment(name="x", kind="ab"),
+                   decision_basis=DecisionBasis(sequential="msprt", alpha=0.05, min_n_per_arm=3))
+    doc = render_html(gated)
+    assert "Decision: NOT MADE" in doc
+    assert "Decision: NONE" not in doc
+    history = gated.with_decision(Decision("hold", ("early",), needs_history=True))
+    assert "causalkit gate --state FILE" in render_html(history)
+
+
+def test_no_decision_interval_column_when_none_differs():
+    e = Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0, ci_low=0.5,
+                 ci_high=1.5)
+    doc = render_html(Report(experiment=Experiment(name="x", kind="ab"), estimates=(e,)))
+    assert "decision interval" not in doc.split("</style>")[1].split("<figure>")[0]

@@ -6,7 +6,7 @@ import re
 
 from markdown_it import MarkdownIt
 
-from causalkit.report import Estimate, Experiment, Report
+from causalkit.report import Decision, DecisionBasis, Estimate, Experiment, Report
 from causalkit.report.render import render
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\]")
@@ -45,33 +45,42 @@ def test_markdown_has_one_row_per_estimate(report):
     tables = gfm_tables(md)
     estimates, checks, balance = tables
     assert len(estimates) == 1 + len(report.estimates)
-    assert [r[0] for r in estimates[1:]] == [e.metric for e in report.estimates]
+    assert estimates[0] == ["estimate", "effect", "CI", "decision interval", "relative [CI]",
+                            "p-value", "n", "level", "role", "assessment"]
+    assert [r[0] for r in estimates[1:]] == [e.label for e in report.estimates]
     assert all(len(r) == len(estimates[0]) for r in estimates)
     assert len(checks) == 1 + len(report.checks)
     assert [r[0] for r in checks[1:]] == ["PASS", "WARN", "FAIL"]
     assert len(balance) == 3
     lines = md.splitlines()
     assert lines[0] == "# match-filter-v2"
-    assert lines[2].startswith("**Decision: HOLD** — guardrail report")
-    row = next(r for r in estimates if r[0] == "report_rate")
-    assert row[6] == "3.1e-20"
-    assert row[4] == "[0.0025, 0.0055]"
-    assert row[9] == "worse than margin"
-    assert next(r for r in estimates if r[0] == "revenue")[4] == "—"
+    assert lines[2].startswith("**Decision: INVALID** — check data\\_zero\\_variance failed")
+    assert lines[4].startswith("**Decision basis** — sequential: msprt")
+    assert "information fraction: 0.499" in lines[4]
+    col = dict(zip(estimates[0], zip(*estimates[1:], strict=True), strict=True))
+    row = next(r for r in estimates if r[0].startswith("report_rate"))
+    assert row[5] == "3.1e-20"
+    assert row[2] == "[0.0025, 0.0055]"
+    assert row[3] == "[0.0022, 0.0058] always-valid"
+    assert row[9] == "worse than margin (margin 0.002)"
+    assert row[6] == "control 50,112 · treatment 49,871 users"
+    assert row[7] == "control 0.019 · treatment 0.023"
+    assert col["assessment"][3] == "worse, within margin (margin 0.01)"
+    assert next(r for r in estimates if r[0].startswith("revenue"))[2] == "—"
 
 
 def test_pipes_newlines_and_html_in_names_keep_the_row_count():
     names = ["a|b", "x\\", "c\\|d", "line1\nline2", "<b>bold</b> & `code` *em* _u_ [l](u)",
              "|||", "ends with pipe |"]
     rep = Report(experiment=Experiment(name="e|x\n<h1>", kind="ab"),
-                 estimates=tuple(Estimate(metric=n, contrast="t|c", method="m\\", estimate=1.0)
-                                 for n in names))
+                 estimates=tuple(Estimate(metric=n, arm="t|c", reference="r", method="m\\",
+                                          estimate=1.0) for n in names))
     md = render(rep, "md")
     (estimates,) = gfm_tables(md)
     assert len(estimates) == 1 + len(names)
-    assert all(len(r) == 10 for r in estimates)
-    assert [r[0] for r in estimates[1:]] == names  # shown exactly, nothing interpreted
-    assert {r[1] for r in estimates[1:]} == {"t|c"}
+    assert all(len(r) == 9 for r in estimates)
+    # shown exactly, nothing interpreted
+    assert [r[0] for r in estimates[1:]] == [f"{n}: t|c - r (m\\)" for n in names]
     assert "<h1>" not in md
     assert "<b>" not in md
     assert md.splitlines()[0] == "# e\\|x<br>&lt;h1&gt;"
@@ -79,22 +88,65 @@ def test_pipes_newlines_and_html_in_names_keep_the_row_count():
 
 def test_markdown_without_estimates_or_decision():
     md = render(Report(experiment=Experiment(name="x", kind="aha")), "md")
-    assert "**Decision: NONE**" in md
+    assert "**Decision: NONE** — no decision rules apply to this report" in md
     assert "_No estimates._" in md
     assert "_No checks._" in md
+    assert "Decision basis" not in md
     assert gfm_tables(md) == []
+
+
+def test_markdown_says_when_a_decision_needs_history_or_was_not_made():
+    basis = DecisionBasis(sequential="gst", alpha=0.05, min_n_per_arm=500, look=1,
+                          boundary_z=2.963, spent_alpha=0.0031, history_known=False)
+    rep = Report(experiment=Experiment(name="x", kind="ab"), decision_basis=basis)
+    md = render(rep, "md")
+    assert "**Decision: NOT MADE**" in md
+    assert "Decision: NONE" not in md
+    md = render(rep.with_decision(Decision("hold", ("too early",), needs_history=True)), "md")
+    line = md.splitlines()[2]
+    assert line.startswith("**Decision: HOLD** — too early; this decision reads")
+    assert "causalkit gate --state FILE" in line
+    assert "look: 1, boundary \\|z\\| ≥ 2.963, alpha spent 0.0031 of 0.05 (earlier looks " \
+           "not known)" in md
 
 
 def test_text_has_no_ansi_without_colour(report):
     out = render(report, "text")
     assert not ANSI.search(out)
     for word in ("match-filter-v2 (ab)", "hypothesis: The new gender filter", "Estimates",
-                 "Checks", "decision: HOLD", "guardrail report_rate is worse", "Covariate balance",
-                 "3.1e-20", "+3.4%", "[+1%, +5.8%]", "[0.12, 0.7]", "welch+cuped", "fail", "warn", "pass", "—"):
+                 "Checks", "decision: INVALID", "guardrail report_rate is worse", "Covariate balance",
+                 "3.1e-20", "+3.4%", "[+1%, +5.8%]", "[0.12, 0.7]", "welch+cuped", "fail", "warn",
+                 "pass", "—", "decision interval", "[0.05, 0.77]", "always-valid",
+                 "worse, within margin", "decision basis:", "information fraction: 0.499",
+                 "n per arm: control 50,112 · treatment 49,871 users"):
         assert word in out, word
+    # the decision comes before the estimates
+    assert out.index("decision: INVALID") < out.index("Estimates")
+    assert "decision: none" not in out
     assert max(len(line) for line in out.splitlines()) <= 132
     for width in (60, 80, 100):
-        assert max(len(line) for line in render(report, "text", width=width).splitlines()) <= width
+        narrow = render(report, "text", width=width)
+        assert max(len(line) for line in narrow.splitlines()) <= width
+        for word in ("decision: INVALID", "decision:", "guardrail", "information fraction"):
+            assert word in narrow, (width, word)
+    at80 = render(report, "text", width=80)
+    for word in ("welch+cuped", "[0.05, 0.77]", "always-valid", "not computable", "better",
+                 "[0.0022,", "0.0058]", "non-inferior", "(margin 0.001)", "not significant"):
+        assert word in at80, word
+
+
+def test_text_colours_follow_the_tone(report):
+    out = render(report, "text", color=True, width=150)
+    # green better, red inferior, yellow (amber) worse within margin
+    assert "\x1b[32mbetter" in out
+    assert re.search(r"\x1b\[31mworse than margin", out)
+    assert re.search(r"\x1b\[33mworse, within margin", out)
+
+
+def test_text_without_a_decision_says_why():
+    out = render(Report(experiment=Experiment(name="x", kind="aha")), "text")
+    assert "decision: NONE" in out
+    assert "no decision rules apply to this report" in out
 
 
 def test_text_with_colour_has_ansi(report):
@@ -105,7 +157,7 @@ def test_text_with_colour_has_ansi(report):
 
 def test_text_respects_width_and_shows_markup_literally():
     rep = Report(experiment=Experiment(name="[bold red]x[/] :smile:", kind="ab"),
-                 estimates=(Estimate(metric="[link=http://e]m[/link]", contrast="t - c",
+                 estimates=(Estimate(metric="[link=http://e]m[/link]", arm="t", reference="c",
                                      method="welch", estimate=2.0),))
     out = render(rep, "text")
     assert "[bold red]x[/] :smile:" in out
@@ -129,7 +181,7 @@ def test_escape_sequences_in_names_cannot_drive_the_terminal() -> None:
 
     evil = "chat\x1b[2J\x1b]0;owned\x07"
     rep = Report(experiment=Experiment(name=evil, kind="ab"),
-                 estimates=(Estimate(metric=evil, contrast="t - c", method="welch",
+                 estimates=(Estimate(metric=evil, arm="t", reference="c", method="welch",
                                      estimate=1.0),),
                  checks=(Check(name="srm", status=Status.PASS, detail=evil),))
     for color in (False, True):
@@ -138,3 +190,17 @@ def test_escape_sequences_in_names_cannot_drive_the_terminal() -> None:
         assert "\x1b]0" not in out
         assert "\x07" not in out
         assert "chat\\x1b[2J" in out
+
+
+def test_a_basis_problem_comes_first_in_every_format():
+    basis = DecisionBasis(sequential="gst", alpha=0.05, min_n_per_arm=50,
+                          problem="the decision needs the planned information")
+    rep = Report(experiment=Experiment(name="x", kind="ab"), decision_basis=basis,
+                 decision=Decision("error", ("the decision needs the planned information",)))
+    md = render(rep, "md")
+    assert "**Decision basis** — problem: the decision needs the planned information · " \
+           "sequential: gst" in md
+    text = render(rep, "text", width=80)
+    assert text.index("problem:") < text.index("sequential:")
+    assert "<dt>problem</dt><dd>the decision needs the planned information</dd>" in render(
+        rep, "html")

@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ def test_unknown_format_raises_render_error(report):
 
 def test_non_report_raises_render_error():
     with pytest.raises(RenderError, match="needs a causalkit Report"):
-        render({"schema_version": 1}, "json")  # type: ignore[arg-type]
+        render({"schema_version": 2}, "json")  # type: ignore[arg-type]
 
 
 def test_every_format_renders_and_ends_with_newline(report):
@@ -42,14 +43,18 @@ def test_json_format_is_the_contract(report):
         raise AssertionError(f"bare {name} in JSON")
 
     data = json.loads(out, parse_constant=no_constants)
-    assert data["estimates"][4]["estimate"] == "NaN"
+    assert data["schema_version"] == 2
+    assert data["estimates"][5]["estimate"] == "NaN"
+    assert data["estimates"][3]["assessment"] == "worse_within_margin"
+    assert data["estimates"][0]["contrast"] == "treatment - control"
+    assert data["decision_basis"]["sequential"] == "msprt"
     assert Report.from_json(out).to_json() == report.to_json()
 
 
 def test_json_of_unserializable_extra_is_a_render_error():
     rep = Report(experiment=Experiment(name="x", kind="ab"),
-                 estimates=(Estimate(metric="m", contrast="t - c", method="w", estimate=1.0,
-                                     extra={"k": np.int64(3)}),))  # type: ignore[dict-item]
+                 estimates=(Estimate(metric="m", arm="t", reference="c", method="w",
+                                     estimate=1.0, extra={"k": np.int64(3)}),))  # type: ignore[dict-item]
     with pytest.raises(RenderError, match="cannot be written as JSON"):
         render(rep, "json")
 
@@ -86,40 +91,79 @@ def test_numbers_keep_four_significant_digits():
     assert fmt_num(-0.0) == "0"
 
 
+def _est(metric: str, **kw: object) -> Estimate:
+    return Estimate(metric=metric, arm="t", reference="c", method="w", **kw)  # type: ignore[arg-type]
+
+
 def test_forest_plot_rows_scales_and_missing_intervals(report):
     from causalkit.report.plots import forest_plot
     from causalkit.report.svg import figure_to_svg
 
     odd = (
-        Estimate(metric="$x^{", contrast="t - c", method="w", estimate=1.0),  # bad mathtext
-        Estimate(metric="a", contrast="t - c", method="w", estimate=1.0, ci_low=-math.inf,
-                 ci_high=math.inf, relative=None),
-        Estimate(metric="b", contrast="t - c", method="w", estimate=math.nan, ci_low=math.nan,
-                 ci_high=2.0),
-        Estimate(metric="c", contrast="t - c", method="w", estimate=0.0, ci_low=None,
-                 ci_high=1.0, role="guardrail", direction="increase", extra={"margin": 0.5}),
+        _est("$x^{", estimate=1.0),  # bad mathtext
+        _est("a", estimate=1.0, ci_low=-math.inf, ci_high=math.inf, relative=None),
+        _est("b", estimate=math.nan, ci_low=math.nan, ci_high=2.0),
+        _est("c", estimate=0.0, ci_low=None, ci_high=1.0, role="guardrail",
+             direction="increase", margin=0.5, decision_ci_low=-math.inf, decision_ci_high=3.0),
     )
-    for ests, scale, panels in ((report.estimates, "absolute", 5), (report.estimates[:3], "auto", 1),
-                                (report.estimates[:4], "auto", 4), (odd, "auto", 4),
+    # no decision interval differs and every estimate has a relative effect: one relative axis
+    plain = (replace(report.estimates[0], decision_ci_low=None, decision_ci_high=None,
+                     interval_kind="fixed", assessment=None), report.estimates[1])
+    for ests, scale, panels in ((report.estimates, "absolute", 6), (plain, "auto", 1),
+                                (report.estimates, "auto", 6), (odd, "auto", 4),
                                 (odd, "relative", 1)):
         fig = forest_plot(ests, scale=scale, title="t$")
         assert len(fig.axes) == panels, (scale, len(fig.axes))
+        if ests is plain:
+            assert fig.axes[0].get_xlabel().startswith("relative")
         rows = sum(len(ax.get_yticks()) for ax in fig.axes)
         assert rows == len(ests)
         assert figure_to_svg(fig).lstrip().startswith("<svg")
     empty = forest_plot(())
     assert "no estimates" in [t.get_text() for t in empty.axes[0].texts]
-    labels = [t.get_text() for t in forest_plot(report.estimates[:4], scale="relative").axes[0]
+    labels = [t.get_text() for t in forest_plot(report.estimates[:5], scale="relative").axes[0]
               .get_yticklabels()]
-    assert labels == [f"{e.metric} (treatment - control)" for e in report.estimates[:4]]
+    assert labels == [e.label for e in report.estimates[:5]]
+    fig = forest_plot(report.estimates, scale="absolute")
+    assert [ax.get_title(loc="left") for ax in fig.axes] == [e.metric for e in report.estimates]
+    assert [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()] == [
+        f"treatment - control ({e.method})" for e in report.estimates]
     with pytest.raises(RenderError, match="scale"):
         forest_plot(report.estimates, scale="log")  # type: ignore[arg-type]
+
+
+def test_forest_plot_colours_follow_the_assessment(report):
+    from matplotlib.colors import to_hex
+
+    from causalkit.report.plots import forest_plot
+
+    fig = forest_plot(report.estimates, scale="absolute")
+    colours = {}
+    for ax in fig.axes:
+        lines = [ln for ln in ax.get_lines() if ln.get_marker() in ("o", "D")]
+        if not lines:  # revenue: not estimable
+            continue
+        (point,) = lines
+        colours[ax.get_title(loc="left")] = (to_hex(point.get_markeredgecolor()),
+                                             point.get_marker(),
+                                             point.get_markerfacecolor() != "white")
+    assert colours["chat_minutes"] == ("#1a7f37", "o", True)      # better, filled
+    assert colours["report_rate"] == ("#cf222e", "D", True)       # inferior: red
+    assert colours["session_length"] == ("#bf8700", "D", True)    # worse within margin: amber
+    assert colours["refund_rate"] == ("#1a7f37", "D", False)      # non-inferior, covers 0
+    assert colours["matches_per_session"] == ("#24292f", "o", False)
+    # the margin tick and the decision interval are drawn (absolute panels)
+    rr = next(ax for ax in fig.axes if ax.get_title(loc="left") == "report_rate")
+    assert "margin" in [t.get_text() for t in rr.texts]
+    xs = {round(x, 6) for ln in rr.get_lines() for x in ln.get_xdata()}
+    assert {0.0022, 0.0058} <= xs
+    assert round(rr.get_xlim()[1], 6) > 0.0058
 
 
 def test_forest_plot_axis_covers_zero_and_every_finite_bound(report):
     from causalkit.report.plots import forest_plot
 
-    ests = report.estimates[:4]
+    ests = report.estimates[:3]
     ax = forest_plot(ests, scale="relative").axes[0]
     lo, hi = ax.get_xlim()
     bounds = [v for e in ests for v in (e.relative_ci_low, e.relative_ci_high) if v is not None]
@@ -146,10 +190,13 @@ def test_to_frame(report):
     df = report.to_frame()
     assert len(df) == len(report.estimates)
     assert list(df["metric"]) == [e.metric for e in report.estimates]
-    assert {"n_control", "n_treatment", "ci_low", "p_value", "role"} <= set(df.columns)
-    assert df["n_control"].tolist() == [50112] * 5
-    assert math.isnan(df.loc[4, "estimate"])
-    assert math.isnan(df.loc[4, "ci_low"])
+    assert {"arm", "reference", "n", "n_reference", "ci_low", "p_value", "role", "assessment",
+            "decision_ci_low", "interval_kind"} <= set(df.columns)
+    assert df["n_reference"].tolist() == [50112] * 6
+    assert df["assessment"].tolist()[:4] == ["better", "not_significant", "inferior",
+                                             "worse_within_margin"]
+    assert math.isnan(df.loc[5, "estimate"])
+    assert df.loc[5, "ci_low"] is None or math.isnan(df.loc[5, "ci_low"])
     assert df.loc[0, "relative_ci_high"] == pytest.approx(0.058)
     empty = Report(experiment=Experiment(name="x", kind="ab")).to_frame()
     assert len(empty) == 0

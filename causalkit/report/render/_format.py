@@ -1,7 +1,10 @@
-"""Number and label formatting shared by the human-readable renderers.
+"""Number, label, assessment and decision formatting shared by the renderers.
 
 Numbers keep a few significant digits; p-values read like ``0.0202`` or
-``3.1e-20`` and never ``0``; a missing value (``None``) is an em dash.
+``3.1e-20`` and never ``0``; a missing value (``None``) is an em dash. Words and
+colours of an estimate come from its typed ``assessment``
+(:data:`~causalkit.report.assessment.WORDS`, :data:`~causalkit.report.assessment.TONE`);
+nothing here reads a verdict from ``extra``.
 
 Example:
     >>> fmt_num(0.123456), fmt_num(50112.0), fmt_num(None), fmt_p(3.1e-20)
@@ -11,9 +14,12 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from datetime import datetime
 
-from causalkit.report.model import Estimate, Scalar
+from causalkit.report.assessment import TONE, WORDS, Assessment, IntervalKind
+from causalkit.report.model import DecisionBasis, Estimate, Report, Scalar
+from causalkit.spec.common import Sequential
 
 MISSING = "—"
 
@@ -120,7 +126,7 @@ def fmt_relative(e: Estimate) -> str:
     """The relative effect with its interval, e.g. ``+3.4% [+1%, +5.8%]``.
 
     Example:
-        >>> fmt_relative(Estimate(metric="m", contrast="t - c", method="welch",
+        >>> fmt_relative(Estimate(metric="m", arm="t", reference="c", method="welch",
         ...     estimate=0.4, relative=0.034, relative_ci_low=0.01, relative_ci_high=0.058))
         '+3.4% [+1%, +5.8%]'
     """
@@ -130,16 +136,70 @@ def fmt_relative(e: Estimate) -> str:
     return fmt_pct(e.relative) if ci == MISSING else f"{fmt_pct(e.relative)} {ci}"
 
 
-def fmt_n(n: Mapping[str, int], sep: str = " · ") -> str:
-    """Units per arm, e.g. ``control 3,407 · treatment 3,461``.
+def _unit(e: Estimate) -> str:
+    return "" if e.n_unit in ("", "units") else f" {e.n_unit}"
+
+
+def fmt_n(e: Estimate, sep: str = " · ") -> str:
+    """Units in the reference and in the arm, e.g. ``control 3,407 · treatment 3,461 users``.
+
+    The unit (``n_unit``) is named unless it is the generic ``units``; a count that is
+    not known is left out.
 
     Example:
-        >>> fmt_n({"control": 3407, "treatment": 3461})
-        'control 3,407 · treatment 3,461'
+        >>> fmt_n(Estimate(metric="m", arm="treatment", reference="control", method="welch",
+        ...                estimate=1.0, n=3461, n_reference=3407, n_unit="users"))
+        'control 3,407 · treatment 3,461 users'
+        >>> fmt_n(Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0))
+        '—'
     """
-    if not n:
-        return MISSING
-    return sep.join(f"{arm} {fmt_int(count)}" for arm, count in n.items())
+    parts = [f"{name} {fmt_int(count)}" for name, count in
+             ((e.reference, e.n_reference), (e.arm, e.n)) if count is not None]
+    return sep.join(parts) + _unit(e) if parts else MISSING
+
+
+def fmt_levels(e: Estimate, sep: str = " · ") -> str:
+    """The metric's level in the reference and in the arm, e.g. ``control 12.1 · treatment 12.5``.
+
+    Example:
+        >>> fmt_levels(Estimate(metric="m", arm="t", reference="c", method="welch",
+        ...                     estimate=0.4, level=12.5, level_reference=12.1))
+        'c 12.1 · t 12.5'
+    """
+    parts = [f"{name} {fmt_num(level)}" for name, level in
+             ((e.reference, e.level_reference), (e.arm, e.level)) if level is not None]
+    return sep.join(parts) if parts else MISSING
+
+
+def row_labels(estimates: Sequence[Estimate]) -> list[str]:
+    """The row label of each estimate (:attr:`Estimate.label`), never two alike.
+
+    The label names the metric, the contrast and the method. A report whose
+    estimates repeat a label (an analysis bug) still gets distinct rows: the
+    second one is suffixed ``#2``, and so on.
+
+    Example:
+        >>> e = Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0)
+        >>> row_labels([e, e])
+        ['m: t - c (welch)', 'm: t - c (welch) #2']
+    """
+    seen: dict[str, int] = {}
+    taken = {e.label for e in estimates}
+    out = []
+    for e in estimates:
+        label = e.label
+        k = seen.get(label, 0) + 1
+        seen[label] = k
+        if k > 1:
+            candidate = f"{label} #{k}"
+            while candidate in taken:
+                k += 1
+                candidate = f"{label} #{k}"
+            seen[label] = k
+            label = candidate
+        taken.add(label)
+        out.append(label)
+    return out
 
 
 def fmt_scalar(v: Scalar) -> str:
@@ -171,58 +231,245 @@ def numeric_columns(columns: Sequence[str], rows: Sequence[Sequence[Scalar]]) ->
     return out
 
 
-def estimate_verdict(e: Estimate) -> str:
-    """A short word on what the estimate shows, from its ``extra`` flags.
+INTERVAL_WORDS = {
+    IntervalKind.FIXED: "fixed-horizon",
+    IntervalKind.ALWAYS_VALID: "always-valid",
+    IntervalKind.REPEATED_GST: "group-sequential",
+}
+"""How the kinds of decision interval are named in tables."""
 
-    ``worse than margin`` beats ``worse``, which beats ``better``; then non-inferiority; then
-    ``significant``; an estimate without those flags gets ``""``.
+
+def tone(e: Estimate) -> str:
+    """The colour of an estimate's row: ``good``, ``bad``, ``caution`` or ``neutral`` (:data:`TONE`).
 
     Example:
-        >>> estimate_verdict(Estimate(metric="m", contrast="t - c", method="welch",
-        ...     estimate=1.0, role="guardrail", extra={"worse_than_margin": True}))
-        'worse than margin'
+        >>> tone(Estimate(metric="m", arm="t", reference="c", method="z", estimate=-0.004,
+        ...               ci_low=-0.006, ci_high=-0.002, role="guardrail",
+        ...               direction="increase", margin=0.01))
+        'caution'
     """
-    x = e.extra
-    if x.get("worse_than_margin") is True:
-        return "worse than margin"
-    if x.get("worse") is True:
-        return "worse"
-    if x.get("better") is True:
-        return "better"
-    if x.get("noninferior") is True:
-        return "non-inferior"
-    if x.get("noninferior") is False:
-        return "not shown non-inferior"
-    if x.get("significant") is True:
-        return "significant"
-    if x.get("significant") is False:
-        return "not significant"
-    return ""
+    return TONE[e.assessment]
 
 
-def is_failure(e: Estimate) -> bool:
-    """Whether an estimate counts as a failed test (JUnit, colours).
-
-    A guardrail that is significantly worse or worse than its margin, or a
-    primary metric that is significantly worse, fails (see GATE_CONTRACT).
+def fmt_assessment(e: Estimate) -> str:
+    """The assessment in words (:data:`WORDS`), with the margin or threshold it was read against.
 
     Example:
-        >>> is_failure(Estimate(metric="m", contrast="t - c", method="welch", estimate=1.0,
-        ...                     role="guardrail", extra={"worse": True}))
+        >>> fmt_assessment(Estimate(metric="m", arm="t", reference="c", method="z",
+        ...     estimate=0.0005, ci_low=-0.0004, ci_high=0.0014, role="guardrail",
+        ...     direction="decrease", margin=0.002))
+        'non-inferior (margin 0.002)'
+    """
+    words = WORDS[e.assessment]
+    if e.assessment is Assessment.NOT_COMPUTABLE:
+        return words
+    if e.margin is not None and e.direction is not None:
+        return f"{words} (margin {fmt_num(e.margin)})"
+    if e.assessment is Assessment.BETTER_BELOW_THRESHOLD and e.practical_threshold is not None:
+        return f"better, below the practical threshold {fmt_num(e.practical_threshold)}"
+    return words
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+def decision_differs(e: Estimate) -> bool:
+    """Whether the decision interval is not the reported interval.
+
+    Example:
+        >>> e = Estimate(metric="m", arm="t", reference="c", method="z", estimate=1.0,
+        ...              ci_low=0.5, ci_high=1.5)
+        >>> decision_differs(e)
+        False
+        >>> import dataclasses
+        >>> decision_differs(dataclasses.replace(e, decision_ci_low=0.2, decision_ci_high=1.8,
+        ...                                      interval_kind="always_valid", assessment=None))
         True
     """
-    if e.role == "guardrail":
-        return e.extra.get("worse") is True or e.extra.get("worse_than_margin") is True
-    if e.role == "primary":
-        return e.extra.get("worse") is True
-    return False
+    return not (_same(e.decision_ci_low, e.ci_low) and _same(e.decision_ci_high, e.ci_high))
+
+
+def fmt_decision_ci(e: Estimate) -> str:
+    """The decision interval and its kind, e.g. ``[0.05, 0.77] always-valid``.
+
+    Example:
+        >>> fmt_decision_ci(Estimate(metric="m", arm="t", reference="c", method="z",
+        ...     estimate=0.41, ci_low=0.12, ci_high=0.7, decision_ci_low=0.05,
+        ...     decision_ci_high=0.77, interval_kind="always_valid"))
+        '[0.05, 0.77] always-valid'
+    """
+    ci = fmt_ci(e.decision_ci_low, e.decision_ci_high)
+    return ci if ci == MISSING else f"{ci} {INTERVAL_WORDS[e.interval_kind]}"
 
 
 def is_error(e: Estimate) -> bool:
-    """Whether an estimate could not be computed (its point estimate is not finite).
+    """Whether an estimate could not be computed: a JUnit ``<error>``.
+
+    That is a point estimate that is not finite, or a deciding (primary or
+    guardrail) estimate whose decision interval is not computable (the gate
+    then trusts no effect: ``invalid``). A secondary estimate shown without an
+    interval is not an error.
 
     Example:
-        >>> is_error(Estimate(metric="m", contrast="t - c", method="welch", estimate=float("nan")))
+        >>> is_error(Estimate(metric="m", arm="t", reference="c", method="welch",
+        ...                   estimate=float("nan")))
+        True
+        >>> is_error(Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0))
+        False
+        >>> is_error(Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0,
+        ...                   role="primary"))
         True
     """
-    return not math.isfinite(e.estimate)
+    return not math.isfinite(e.estimate) or (e.deciding and not e.finite)
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """A duration in days, hours and minutes, e.g. ``7d 12h``.
+
+    Example:
+        >>> fmt_duration(7 * 86400 + 12 * 3600), fmt_duration(600), fmt_duration(0)
+        ('7d 12h', '10m', '0m')
+        >>> fmt_duration(None), fmt_duration(12.5)
+        ('—', '12s')
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return MISSING if seconds is None else fmt_num(seconds)
+    sign, s = ("-" if seconds < 0 else ""), abs(seconds)
+    if 0 < s < 60:
+        return f"{sign}{round(s)}s"
+    if s >= 1e12:
+        return f"{sign}{fmt_num(s / 86400)}d"
+    minutes = round(s / 60)
+    d, rest = divmod(minutes, 1440)
+    h, m = divmod(rest, 60)
+    parts = [f"{v}{u}" for v, u in ((d, "d"), (h, "h"), (m, "m")) if v]
+    return sign + (" ".join(parts) if parts else "0m")
+
+
+def _elapsed(start: str | None, end: str | None) -> float | None:
+    if start is None or end is None:
+        return None
+    try:
+        a, b = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        return (b - a).total_seconds()
+    except (ValueError, TypeError):
+        return None
+
+
+def decision_word(report: Report) -> str:
+    """The decision in one word for a heading: the state, ``not made`` or ``none``.
+
+    ``not made``: the report can be gated (it has a ``decision_basis``) but the
+    decision rules were not applied to it; ``none``: no decision rules apply.
+
+    Example:
+        >>> from causalkit.report import Decision, Experiment, Report
+        >>> rep = Report(experiment=Experiment(name="x", kind="aha"))
+        >>> decision_word(rep), decision_word(rep.with_decision(Decision("hold")))
+        ('none', 'hold')
+    """
+    if report.decision is not None:
+        return report.decision.state.value
+    return "not made" if report.decision_basis is not None else "none"
+
+
+NEEDS_HISTORY = ("this decision reads a group-sequential boundary that depends on earlier "
+                 "looks; `causalkit gate --state FILE` remembers them and may decide "
+                 "differently")
+"""What renderers say when a decision ``needs_history``."""
+
+
+def decision_lines(report: Report) -> list[str]:
+    """The lines under the decision heading: its reasons, then what it depends on.
+
+    Example:
+        >>> from causalkit.report import Decision, Experiment, Report
+        >>> decision_lines(Report(experiment=Experiment(name="x", kind="aha")))
+        ['no decision rules apply to this report']
+        >>> decision_lines(Report(experiment=Experiment(name="x", kind="ab"),
+        ...                       decision=Decision("ship", ("m is better",))))
+        ['m is better']
+    """
+    dec = report.decision
+    if dec is None:
+        if report.decision_basis is not None:
+            return ["the decision rules were not applied to this report "
+                    "(causalkit.analyze and causalkit gate apply them)"]
+        return ["no decision rules apply to this report"]
+    lines = list(dec.reasons)
+    if dec.needs_history:
+        lines.append(NEEDS_HISTORY)
+    return lines
+
+
+_SEQUENTIAL_WORDS = {
+    Sequential.NONE: "none (decision intervals: always-valid, tuned at the planned horizon)",
+    Sequential.MSPRT: "msprt (always-valid intervals)",
+    Sequential.GST: "gst (group-sequential boundary)",
+}
+
+
+def basis_items(basis: DecisionBasis) -> list[tuple[str, str]]:
+    """The decision basis as (label, text) pairs, for a compact list under the decision.
+
+    A ``problem`` (why the decision intervals could not be built) comes first.
+
+    Example:
+        >>> from causalkit.report import DecisionBasis
+        >>> items = basis_items(DecisionBasis(sequential="msprt", alpha=0.05,
+        ...     min_n_per_arm=4_800, n_unit="users", min_sample_per_arm=1_000,
+        ...     horizon_sample_per_arm=10_000, start="2026-12-01T00:00:00Z",
+        ...     now="2026-12-08T00:00:00Z", information_fraction=0.48, look=1))
+        >>> for k, v in items[:5]:
+        ...     print(f"{k}: {v}")
+        sequential: msprt (always-valid intervals)
+        alpha: 0.05
+        sample: 4,800 users in the smallest arm (minimum 1,000; planned 10,000)
+        runtime: 7d, 2026-12-01T00:00:00Z to 2026-12-08T00:00:00Z
+        information fraction: 0.48
+    """
+    b = basis
+    items = [("problem", b.problem)] if b.problem else []
+    items += [("sequential", _SEQUENTIAL_WORDS.get(b.sequential, str(b.sequential))),
+              ("alpha", fmt_num(b.alpha))]
+    unit = "" if b.n_unit in ("", "units") else f" {b.n_unit}"
+    bounds = []
+    if b.min_sample_per_arm:
+        bounds.append(f"minimum {fmt_int(b.min_sample_per_arm)}")
+    if b.horizon_sample_per_arm is not None:
+        bounds.append(f"planned {fmt_int(b.horizon_sample_per_arm)}")
+    items.append(("sample", f"{fmt_int(b.min_n_per_arm)}{unit} in the smallest arm"
+                  + (f" ({'; '.join(bounds)})" if bounds else "")))
+    ran = _elapsed(b.start, b.now)
+    bounds = []
+    if b.min_runtime is not None:
+        bounds.append(f"minimum {fmt_duration(b.min_runtime)}")
+    if b.horizon is not None:
+        bounds.append(f"horizon {fmt_duration(b.horizon)}")
+    extra = f" ({'; '.join(bounds)})" if bounds else ""
+    if b.start is not None and b.now is not None:
+        items.append(("runtime", f"{fmt_duration(ran)}, {b.start} to {b.now}{extra}"))
+    elif b.now is not None:
+        items.append(("analysis time", b.now + extra))
+    elif bounds:
+        items.append(("runtime", "; ".join(bounds)))
+    if b.first_exposure is not None or b.last_exposure is not None:
+        items.append(("exposures", f"{b.first_exposure or MISSING} to "
+                                   f"{b.last_exposure or MISSING}"))
+    if b.information_fraction is not None:
+        items.append(("information fraction", fmt_num(b.information_fraction, 3)))
+    if b.look is not None:
+        look = str(b.look)
+        if b.boundary_z is not None:
+            look += f", boundary |z| ≥ {fmt_num(b.boundary_z)}"
+        if b.spent_alpha is not None:
+            look += f", alpha spent {fmt_num(b.spent_alpha)} of {fmt_num(b.alpha)}"
+        if not b.history_known:
+            look += " (earlier looks not known)"
+        items.append(("look", look))
+    items.append(("fails CI on", ", ".join(s.value for s in b.fail_on) or MISSING))
+    items += [("note", note) for note in b.notes]
+    return items

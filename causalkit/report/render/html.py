@@ -1,5 +1,10 @@
 """One self-contained HTML file: inline CSS, inline SVG plots, no scripts, no external resources.
 
+The decision (its reasons and, for gated reports, its basis) sits under the
+heading. Estimate rows carry the class of their assessment's tone
+(``ck-good`` green, ``ck-bad`` red, ``ck-caution`` amber, e.g. a guardrail
+``worse_within_margin``) and ``ck-<assessment>``.
+
 Every string taken from the report (experiment name, metric names, details,
 reasons, table cells, figure titles) goes through :func:`html.escape`. Figures
 are report SVG passed through :func:`~causalkit.report.render.sanitize.sanitize_svg`
@@ -22,16 +27,22 @@ from causalkit.errors import RenderError
 from causalkit.report.model import Report, Scalar, Table
 from causalkit.report.render._format import (
     MISSING,
-    estimate_verdict,
+    basis_items,
+    decision_differs,
+    decision_lines,
+    decision_word,
+    fmt_assessment,
     fmt_ci,
+    fmt_decision_ci,
+    fmt_levels,
     fmt_n,
     fmt_num,
     fmt_p,
     fmt_relative,
     fmt_scalar,
-    is_error,
-    is_failure,
     numeric_columns,
+    row_labels,
+    tone,
 )
 from causalkit.report.render.sanitize import sanitize_svg
 
@@ -52,6 +63,8 @@ CSS = """
 .ck-report td.ck-ci{white-space:nowrap;font-variant-numeric:tabular-nums}
 .ck-report tr.ck-bad td{background:#ffebe9}
 .ck-report tr.ck-good td{background:#dafbe1}
+.ck-report tr.ck-caution td{background:#fff8c5}
+.ck-report td.ck-assess{font-weight:600}
 .ck-report .ck-badge{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;
  font-size:.85em;color:#fff;background:#59636e}
 .ck-report .ck-pass{background:#1a7f37}.ck-report .ck-warn{background:#9a6700}
@@ -64,6 +77,7 @@ CSS = """
 .ck-report .ck-decision.ck-state-rollback,.ck-report .ck-decision.ck-state-invalid,
 .ck-report .ck-decision.ck-state-error{border-left-color:#cf222e}
 .ck-report .ck-decision ul{margin:4px 0 0;padding-left:20px}
+.ck-report .ck-decision dl{margin:6px 0 0}
 .ck-report figure{margin:8px 0 16px}
 .ck-report figure svg{max-width:100%;height:auto}
 .ck-report figcaption{color:#59636e;font-size:.9em}
@@ -88,19 +102,38 @@ def _table(header: Sequence[str], rows: Iterable[str]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
+_TONE_CLASS = {"good": "ck-good", "bad": "ck-bad", "caution": "ck-caution", "neutral": ""}
+
+
 def _estimates(report: Report) -> str:
+    ests = report.estimates
+    decision = any(decision_differs(e) for e in ests)
     rows = []
-    for e in report.estimates:
-        cls = "ck-bad" if is_failure(e) or is_error(e) else (
-            "ck-good" if e.extra.get("better") is True else "")
-        cells = [_td(e.metric), _td(e.contrast), _td(e.method),
-                 _td(fmt_num(e.estimate), "ck-num"), _td(fmt_ci(e.ci_low, e.ci_high), "ck-ci"),
+    for e, label in zip(ests, row_labels(ests), strict=True):
+        cls = " ".join(c for c in (_TONE_CLASS[tone(e)], f"ck-{e.assessment.value}") if c)
+        cells = [_td(label), _td(fmt_num(e.estimate), "ck-num"),
+                 _td(fmt_ci(e.ci_low, e.ci_high), "ck-ci"),
+                 *([_td(fmt_decision_ci(e), "ck-ci")] if decision else []),
                  _td(fmt_relative(e), "ck-ci"), _td(fmt_p(e.p_value), "ck-num"),
-                 _td(fmt_n(e.n)), _td(e.role), _td(estimate_verdict(e))]
-        attr = f' class="{cls}"' if cls else ""
-        rows.append(f"<tr{attr}>{''.join(cells)}</tr>")
-    return _table(["metric", "contrast", "method", "estimate", "CI", "relative [CI]",
-                   "p-value", "n per arm", "role", "verdict"], rows)
+                 _td(fmt_n(e)), _td(fmt_levels(e)), _td(e.role.value),
+                 _td(fmt_assessment(e), "ck-assess")]
+        rows.append(f'<tr class="{cls}" data-assessment="{_e(e.assessment.value)}">'
+                    f"{''.join(cells)}</tr>")
+    return _table(["estimate", "effect", "CI", *(["decision interval"] if decision else []),
+                   "relative [CI]", "p-value", "n per arm", "level", "role", "assessment"],
+                  rows)
+
+
+def _decision(report: Report) -> str:
+    word = decision_word(report)
+    cls = f"ck-state-{word}" if word in _KNOWN_STATES else "ck-state-other"
+    reasons = "".join(f"<li>{_e(r)}</li>" for r in decision_lines(report))
+    basis = ""
+    if report.decision_basis is not None:
+        basis = ("<dl>" + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>"
+                                  for k, v in basis_items(report.decision_basis)) + "</dl>")
+    return (f'<div class="ck-decision {cls}"><strong>Decision: {_e(word.upper())}</strong>'
+            f"{f'<ul>{reasons}</ul>' if reasons else ''}{basis}</div>")
 
 
 def _checks(report: Report) -> str:
@@ -133,6 +166,10 @@ def _figure(svg: str, title: str) -> str:
     return f"<figure>{clean}<figcaption>{_e(title)}</figcaption></figure>"
 
 
+FOREST_CAPTION = ("Forest plot of the estimates (coloured by assessment; filled: the decision "
+                  "interval excludes 0; thin line: the decision interval where it differs)")
+
+
 def _forest(report: Report) -> str:
     import warnings
 
@@ -145,7 +182,7 @@ def _forest(report: Report) -> str:
             svg = figure_to_svg(forest_plot(report.estimates))
     except Exception as exc:  # a plot must never take the report down with it
         return f'<p class="ck-note">the forest plot could not be drawn: {_e(exc)}</p>'
-    return _figure(svg, "Forest plot of the estimates (filled: interval excludes 0)")
+    return _figure(svg, FOREST_CAPTION)
 
 
 def _meta(report: Report) -> str:
@@ -181,15 +218,7 @@ def render_body(report: Report, *, forest: bool = True) -> str:
     if exp.hypothesis:
         parts.append(f"<p><strong>Hypothesis:</strong> {_e(exp.hypothesis)}</p>")
 
-    dec = report.decision
-    if dec is None:
-        parts.append('<div class="ck-decision"><strong>Decision: none</strong></div>')
-    else:
-        state = str(dec.state)
-        cls = f"ck-state-{state}" if state in _KNOWN_STATES else "ck-state-other"
-        reasons = "".join(f"<li>{_e(r)}</li>" for r in dec.reasons)
-        parts.append(f'<div class="ck-decision {cls}"><strong>Decision: {_e(state.upper())}'
-                     f"</strong>{f'<ul>{reasons}</ul>' if reasons else ''}</div>")
+    parts.append(_decision(report))
 
     parts.append("<h2>Estimates</h2>")
     if report.estimates:

@@ -2,13 +2,18 @@
 
 CI systems (GitHub, GitLab, Jenkins, Azure) show each metric and check as a
 test. A check with status ``fail`` is a ``<failure>``; ``warn`` passes with
-its detail in ``<system-out>``. An estimate fails when it is a guardrail that
-is significantly worse or worse than its non-inferiority margin, or a primary
-metric that is significantly worse (``extra["worse"]`` /
-``extra["worse_than_margin"]``, see the gate contract); an estimate whose point
-value is not finite is an ``<error>``. The decision and its reasons are
-``<property>`` elements of the suite. Characters XML cannot hold (control
-characters) are replaced by U+FFFD so the file always parses.
+its detail in ``<system-out>``. **An estimate is a ``<failure>`` exactly when it
+is harm** (:attr:`~causalkit.report.Estimate.harm`: assessed ``worse`` or
+``inferior`` on a primary or guardrail metric), which is what the gate rolls
+back on; a guardrail ``worse_within_margin`` passes. An estimate that could not
+be computed (:func:`~causalkit.report.render._format.is_error`) is an
+``<error>``. The decision, its basis and its reasons are ``<property>`` elements
+of the suite. Characters XML cannot hold (control characters) are replaced by
+U+FFFD so the file always parses.
+
+:func:`junit_xml` is the one writer: ``causalkit run --format junit`` calls it
+as is, and the gate adds the ``decision`` test case (``decision_case=True``), so
+both files fail on the same estimates.
 
 Example:
     >>> import xml.etree.ElementTree as ET
@@ -24,20 +29,29 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from typing import Literal
 
 from causalkit.report.model import Estimate, Report, Status
 from causalkit.report.render._format import (
-    estimate_verdict,
+    basis_items,
+    decision_word,
+    fmt_assessment,
     fmt_ci,
+    fmt_decision_ci,
+    fmt_levels,
     fmt_n,
     fmt_num,
     fmt_p,
     fmt_relative,
     is_error,
-    is_failure,
+    row_labels,
 )
+from causalkit.spec.common import DecisionState
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+Outcome = Literal["failure", "error", "pass"]
 
 
 def xml_text(value: object) -> str:
@@ -50,45 +64,104 @@ def xml_text(value: object) -> str:
     return _ILLEGAL_XML.sub("\ufffd", str(value))
 
 
+def estimate_outcome(e: Estimate) -> Outcome:
+    """What an estimate's test case is: ``failure`` (harm), ``error`` or ``pass``.
+
+    Example:
+        >>> from causalkit.report import Estimate
+        >>> g = dict(metric="g", arm="t", reference="c", method="z", role="guardrail",
+        ...          direction="increase", margin=0.01)
+        >>> estimate_outcome(Estimate(estimate=-0.004, ci_low=-0.006, ci_high=-0.002, **g))
+        'pass'
+        >>> estimate_outcome(Estimate(estimate=-0.04, ci_low=-0.06, ci_high=-0.02, **g))
+        'failure'
+    """
+    if e.harm:
+        return "failure"
+    if is_error(e):
+        return "error"
+    return "pass"
+
+
 def _summary(e: Estimate) -> str:
     lines = [
         f"metric: {e.metric}",
         f"contrast: {e.contrast}",
         f"method: {e.method}",
-        f"role: {e.role}" + (f" (desired direction: {e.direction})" if e.direction else ""),
+        f"role: {e.role.value}"
+        + (f" (desired direction: {e.direction.value})" if e.direction else ""),
         f"estimate: {fmt_num(e.estimate)} CI {fmt_ci(e.ci_low, e.ci_high)}",
+        f"decision interval: {fmt_decision_ci(e)}",
+        f"assessment: {e.assessment.value} ({fmt_assessment(e)})",
         f"relative: {fmt_relative(e)}",
         f"p-value: {fmt_p(e.p_value)}",
-        f"n: {fmt_n(e.n)}",
+        f"n: {fmt_n(e)}",
+        f"level: {fmt_levels(e)}",
     ]
-    verdict = estimate_verdict(e)
-    if verdict:
-        lines.append(f"verdict: {verdict}")
+    if e.margin is not None:
+        lines.append(f"margin: {fmt_num(e.margin)}")
+    if e.practical_threshold is not None:
+        lines.append(f"practical threshold: {fmt_num(e.practical_threshold)}")
+    if e.alpha is not None:
+        lines.append(f"alpha: {fmt_num(e.alpha)}")
     lines += [f"{k}: {v if isinstance(v, str) else fmt_num(v)}" for k, v in e.extra.items()]
     return "\n".join(lines)
 
 
 def _failure_message(e: Estimate) -> str:
-    if e.extra.get("worse_than_margin") is True:
-        what = "is worse than its non-inferiority margin"
-    else:
-        what = "is significantly worse than control"
-    return f"{e.role} metric {e.metric} ({e.contrast}) {what}: {fmt_num(e.estimate)} " \
-           f"CI {fmt_ci(e.ci_low, e.ci_high)}"
+    return (f"{e.role.value} metric {e.label} is {fmt_assessment(e)}: {fmt_num(e.estimate)}, "
+            f"decision interval {fmt_decision_ci(e)}")
 
 
-def render_junit(report: Report) -> str:
-    """Render ``report`` as JUnit XML (``<testsuites>`` holding one ``<testsuite>``).
+def _decision_case(suite: ET.Element, report: Report,
+                   fail_on: Iterable[DecisionState | str] | None) -> None:
+    if fail_on is None:
+        fail_on = (report.decision_basis.fail_on if report.decision_basis is not None
+                   else (DecisionState.ROLLBACK, DecisionState.INVALID, DecisionState.ERROR))
+    failing = {DecisionState(s) for s in fail_on}
+    dec = report.decision
+    state = dec.state if dec is not None else DecisionState.ERROR
+    reasons = xml_text("\n".join(dec.reasons) if dec is not None else "no decision was made")
+    case = ET.SubElement(suite, "testcase", classname="causalkit.gate", name="decision",
+                         time="0")
+    if state is DecisionState.ERROR:
+        ET.SubElement(case, "error", message=f"error: {reasons}", type="error").text = reasons
+    elif state in failing:
+        ET.SubElement(case, "failure", message=f"{state.value}: {reasons}",
+                      type=state.value).text = reasons
+    elif state is not DecisionState.SHIP:
+        ET.SubElement(case, "skipped", message=f"{state.value}: {reasons}")
+    ET.SubElement(case, "system-out").text = f"decision: {state.value}\n{reasons}\n"
+
+
+def junit_xml(report: Report, *, decision_case: bool = False,
+              fail_on: Iterable[DecisionState | str] | None = None) -> str:
+    """JUnit XML of ``report`` (``<testsuites>`` holding one ``<testsuite>``).
 
     The suite is named after the experiment; estimates have classname
-    ``<experiment>.estimates`` and checks ``<experiment>.checks``.
+    ``<experiment>.estimates`` and are named by their label (metric, contrast,
+    method), checks have ``<experiment>.checks``. An estimate fails exactly when
+    it is harm (:attr:`~causalkit.report.Estimate.harm`).
+
+    Args:
+        report: the report.
+        decision_case: add a ``causalkit.gate`` test case named ``decision`` (what
+            the gate writes): it passes for ``ship``, fails for a state in
+            ``fail_on``, is an ``<error>`` for ``error`` (or no decision) and is
+            skipped otherwise.
+        fail_on: the decision states that fail the decision case; default the
+            report's ``decision_basis.fail_on`` (else rollback, invalid, error).
 
     Example:
+        >>> import xml.etree.ElementTree as ET
         >>> from causalkit.report import Report, Experiment, Decision
-        >>> out = render_junit(Report(experiment=Experiment(name="x", kind="ab"),
-        ...                           decision=Decision("ship")))
-        >>> '<property name="decision" value="ship" />' in out
-        True
+        >>> rep = Report(experiment=Experiment(name="x", kind="ab"),
+        ...              decision=Decision("rollback", ("guardrail g is worse",)))
+        >>> root = ET.fromstring(junit_xml(rep, decision_case=True))
+        >>> [(c.get("name"), c[0].tag) for c in root.iter("testcase")]
+        [('decision', 'failure')]
+        >>> root.find("testsuite").get("failures")
+        '1'
     """
     name = xml_text(report.experiment.name)
     suites = ET.Element("testsuites", name="causalkit")
@@ -100,9 +173,14 @@ def render_junit(report: Report) -> str:
         ET.SubElement(props, "property", name=key, value=xml_text(value))
 
     dec = report.decision
-    prop("decision", dec.state if dec else "none")
-    for i, reason in enumerate(dec.reasons if dec else (), start=1):
-        prop(f"decision.reason.{i}", reason)
+    prop("decision", decision_word(report))
+    if dec is not None:
+        for i, reason in enumerate(dec.reasons, start=1):
+            prop(f"decision.reason.{i}", reason)
+        prop("decision.needs_history", str(dec.needs_history).lower())
+    if report.decision_basis is not None:
+        for key, value in basis_items(report.decision_basis):
+            prop(f"decision_basis.{key.replace(' ', '_')}", value)
     prop("kind", report.experiment.kind)
     prop("schema_version", report.schema_version)
     prop("causalkit_version", report.meta.causalkit_version)
@@ -111,43 +189,58 @@ def render_junit(report: Report) -> str:
     if report.experiment.spec_sha256:
         prop("spec_sha256", report.experiment.spec_sha256)
 
-    tests = failures = errors = 0
-    for e in report.estimates:
-        tests += 1
+    for e, label in zip(report.estimates, row_labels(report.estimates), strict=True):
         case = ET.SubElement(suite, "testcase", classname=f"{name}.estimates",
-                             name=xml_text(f"{e.metric} [{e.contrast}]"), time="0")
-        if is_error(e):
-            errors += 1
-            err = ET.SubElement(case, "error", type="not_estimable",
-                                message=xml_text(f"{e.metric} ({e.contrast}) could not be "
-                                                 f"estimated: estimate is {fmt_num(e.estimate)}"))
+                             name=xml_text(label), time="0")
+        outcome = estimate_outcome(e)
+        if outcome == "error":
+            err = ET.SubElement(case, "error", type="not_computable",
+                                message=xml_text(f"{e.label} could not be computed: estimate "
+                                                 f"{fmt_num(e.estimate)}, decision interval "
+                                                 f"{fmt_decision_ci(e)}"))
             err.text = xml_text(_summary(e))
-        elif is_failure(e):
-            failures += 1
-            fail = ET.SubElement(case, "failure", type=f"{e.role}_worse",
+        elif outcome == "failure":
+            fail = ET.SubElement(case, "failure", type=f"{e.role.value}_{e.assessment.value}",
                                  message=xml_text(_failure_message(e)))
             fail.text = xml_text(_summary(e))
         else:
             ET.SubElement(case, "system-out").text = xml_text(_summary(e))
     for c in report.checks:
-        tests += 1
         case = ET.SubElement(suite, "testcase", classname=f"{name}.checks",
                              name=xml_text(c.name if c.metric is None else f"{c.name} [{c.metric}]"),
                              time="0")
         detail = xml_text(c.detail or c.name)
+        value = f" (value {fmt_num(c.value)})" if c.value is not None else ""
         if c.status is Status.FAIL:
-            failures += 1
             fail = ET.SubElement(case, "failure", type="check_failed", message=detail)
-            fail.text = xml_text(f"{c.name}: {c.detail}" +
-                                 (f" (value {fmt_num(c.value)})" if c.value is not None else ""))
+            fail.text = xml_text(f"{c.name}: {c.detail}{value}")
         else:
-            ET.SubElement(case, "system-out").text = xml_text(
-                f"{c.status.value}: {c.detail}" +
-                (f" (value {fmt_num(c.value)})" if c.value is not None else ""))
-    counts = {"tests": str(tests), "failures": str(failures), "errors": str(errors),
-              "skipped": "0", "time": "0"}
+            ET.SubElement(case, "system-out").text = xml_text(f"{c.status.value}: {c.detail}{value}")
+    if decision_case:
+        _decision_case(suite, report, fail_on)
+    cases = suite.findall("testcase")
+    counts = {"tests": str(len(cases)),
+              "failures": str(sum(c.find("failure") is not None for c in cases)),
+              "errors": str(sum(c.find("error") is not None for c in cases)),
+              "skipped": str(sum(c.find("skipped") is not None for c in cases)), "time": "0"}
     suite.attrib.update(counts)
     suites.attrib.update(counts)
     ET.indent(suites)
     body = ET.tostring(suites, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
+
+
+def render_junit(report: Report) -> str:
+    """Render ``report`` as JUnit XML (:func:`junit_xml` without the gate's decision case).
+
+    Example:
+        >>> from causalkit.report import Report, Experiment, Decision
+        >>> out = render_junit(Report(experiment=Experiment(name="x", kind="ab"),
+        ...                           decision=Decision("ship")))
+        >>> '<property name="decision" value="ship" />' in out
+        True
+    """
+    return junit_xml(report)
+
+
+__all__ = ["estimate_outcome", "junit_xml", "render_junit", "xml_text"]

@@ -1,17 +1,19 @@
 """GitHub-flavoured Markdown, sized for a CI job summary (``$GITHUB_STEP_SUMMARY``).
 
 Layout: a heading with the experiment name, a decision line with a plain status
-word, the hypothesis, an estimates table with exactly one row per estimate, a
-checks table, the report's extra tables and a list of figures. Every string
+word and its reasons, the decision basis (for gated reports), the hypothesis, an
+estimates table with exactly one row per estimate (labelled metric, contrast and
+method; a "decision interval" column when some decision interval differs from the
+reported one), a checks table, the report's extra tables and a list of figures. Every string
 from the report is escaped, so a ``|`` or a newline in a metric name cannot
 break a table row and HTML in a name stays text.
 
 Example:
     >>> from causalkit.report import Report, Experiment, Estimate
     >>> rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(
-    ...     Estimate(metric="a|b", contrast="t - c", method="welch", estimate=1.0),))
+    ...     Estimate(metric="a|b", arm="t", reference="c", method="welch", estimate=1.0),))
     >>> [ln for ln in render_markdown(rep).splitlines() if ln.startswith("| a")]
-    ['| a\\\\|b | t - c | welch | 1 | — | — | — | — | secondary |  |']
+    ['| a\\\\|b: t - c (welch) | 1 | — | — | — | — | — | secondary | not computable |']
 """
 
 from __future__ import annotations
@@ -22,14 +24,21 @@ from collections.abc import Sequence
 from causalkit.report.model import Report, Table
 from causalkit.report.render._format import (
     MISSING,
-    estimate_verdict,
+    basis_items,
+    decision_differs,
+    decision_lines,
+    decision_word,
+    fmt_assessment,
     fmt_ci,
+    fmt_decision_ci,
+    fmt_levels,
     fmt_n,
     fmt_num,
     fmt_p,
     fmt_relative,
     fmt_scalar,
     numeric_columns,
+    row_labels,
 )
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
@@ -76,6 +85,21 @@ def _user_table(t: Table) -> list[str]:
     return [*out, *_table([escape_md(c) for c in t.columns], rows, align), ""]
 
 
+def _estimates(report: Report) -> list[str]:
+    ests = report.estimates
+    decision = any(decision_differs(e) for e in ests)
+    header = ["estimate", "effect", "CI", *(["decision interval"] if decision else []),
+              "relative [CI]", "p-value", "n", "level", "role", "assessment"]
+    align = ["---", "---:", "---", *(["---"] if decision else []),
+             "---", "---:", "---", "---", "---", "---"]
+    rows = [[escape_md(label), fmt_num(e.estimate), fmt_ci(e.ci_low, e.ci_high),
+             *([fmt_decision_ci(e)] if decision else []), fmt_relative(e), fmt_p(e.p_value),
+             escape_md(fmt_n(e)), escape_md(fmt_levels(e)), e.role.value,
+             escape_md(fmt_assessment(e))]
+            for e, label in zip(ests, row_labels(ests), strict=True)]
+    return _table(header, rows, align)
+
+
 def render_markdown(report: Report) -> str:
     """Render ``report`` as GitHub-flavoured Markdown.
 
@@ -88,13 +112,13 @@ def render_markdown(report: Report) -> str:
     """
     exp = report.experiment
     lines = [f"# {escape_md(exp.name)}", ""]
-    if report.decision is None:
-        lines.append("**Decision: NONE** — no decision was made")
-    else:
-        state = escape_md(str(report.decision.state).upper())
-        reasons = "; ".join(escape_md(r) for r in report.decision.reasons)
-        lines.append(f"**Decision: {state}**" + (f" — {reasons}" if reasons else ""))
-    lines.append("")
+    word = escape_md(decision_word(report).upper())
+    why = "; ".join(escape_md(r) for r in decision_lines(report))
+    lines += [f"**Decision: {word}**" + (f" — {why}" if why else ""), ""]
+    if report.decision_basis is not None:
+        items = " · ".join(f"{escape_md(k)}: {escape_md(v)}"
+                           for k, v in basis_items(report.decision_basis))
+        lines += [f"**Decision basis** — {items}", ""]
     info = [f"kind {escape_md(exp.kind)}"]
     if report.meta.alpha is not None:
         info.append(f"alpha {fmt_num(report.meta.alpha)}")
@@ -107,14 +131,7 @@ def render_markdown(report: Report) -> str:
 
     lines += ["## Estimates", ""]
     if report.estimates:
-        header = ["metric", "contrast", "method", "estimate", "CI", "relative [CI]",
-                  "p-value", "n", "role", "verdict"]
-        align = ["---", "---", "---", "---:", "---", "---", "---:", "---", "---", "---"]
-        rows = [[escape_md(e.metric), escape_md(e.contrast), escape_md(e.method),
-                 fmt_num(e.estimate), fmt_ci(e.ci_low, e.ci_high), fmt_relative(e),
-                 fmt_p(e.p_value), escape_md(fmt_n(e.n)), escape_md(e.role),
-                 estimate_verdict(e)] for e in report.estimates]
-        lines += [*_table(header, rows, align), ""]
+        lines += [*_estimates(report), ""]
     else:
         lines += ["_No estimates._", ""]
 

@@ -1,5 +1,10 @@
 """Terminal rendering with rich tables, to a string.
 
+The decision (with its reasons and, for gated reports, its basis) comes first,
+under the header; then the estimates, coloured by the tone of their assessment
+(green good, red bad, yellow for caution such as ``worse_within_margin``), the
+checks, the extra tables and the list of figures.
+
 Colour only when asked (``color=True``, which the CLI sets on a TTY); otherwise
 the output is plain text with no ANSI escape codes. Report strings are wrapped
 in :class:`rich.text.Text`, so rich markup in a metric name is shown, not
@@ -25,18 +30,22 @@ from typing import Any
 
 from causalkit.report.model import Report, Status
 from causalkit.report.render._format import (
+    INTERVAL_WORDS,
     MISSING,
-    estimate_verdict,
+    basis_items,
+    decision_differs,
+    decision_lines,
+    decision_word,
+    fmt_assessment,
     fmt_ci,
-    fmt_int,
     fmt_n,
     fmt_num,
     fmt_p,
     fmt_pct,
     fmt_scalar,
-    is_error,
-    is_failure,
     numeric_columns,
+    row_labels,
+    tone,
 )
 
 _STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
@@ -45,54 +54,104 @@ _DECISION_STYLE = {"ship": "bold green", "hold": "bold yellow", "inconclusive": 
 DEFAULT_WIDTH = 132
 
 
+_TONE_STYLE = {"good": "green", "bad": "red", "caution": "yellow", "neutral": ""}
+
+
 def _constant(values: list[str]) -> str | None:
     return values[0] if values and all(v == values[0] for v in values) else None
 
 
 def _estimates_table(report: Report, width: int) -> Any:
-    """Two lines per estimate: the numbers, then the method and the intervals under them."""
+    """One row per estimate: the label (metric, then contrast and method), the numbers with
+    their intervals under them, and the assessment coloured by its tone.
+
+    Below 110 columns the role moves under the label and the decision interval under
+    the reported one, so the table stays readable at 80 columns.
+    """
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     ests = report.estimates
-    same_contrast = _constant([e.contrast for e in ests])
-    arms = _constant([" / ".join(e.n) for e in ests]) if ests[0].n else None
-    caption = []
-    if same_contrast is not None:
-        caption.append(f"contrast: {same_contrast}")
-    if arms is not None:
-        caption.append(f"n: {arms}")
-    t = Table(title="Estimates", title_justify="left", caption=Text("; ".join(caption)),
-              caption_justify="left", show_lines=True,
-              box=box.HEAVY_HEAD if width >= 110 else box.SIMPLE_HEAD,
-              pad_edge=width >= 110)
-    t.add_column("metric", overflow="fold", max_width=32)
-    t.add_column("estimate [CI]", justify="right", overflow="fold")
-    t.add_column("relative [CI]", justify="right", overflow="fold")
+    wide = width >= 110
+    decision = any(decision_differs(e) for e in ests)
+    same_n = _constant([fmt_n(e) for e in ests])
+    caption = Text(f"n per arm: {same_n}") if same_n not in (None, MISSING) else None
+    t = Table(title="Estimates", title_justify="left", show_lines=True, caption=caption,
+              caption_justify="left", box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
+              pad_edge=wide)
+    t.add_column("estimate", overflow="fold", max_width=32 if wide else 22,
+                 min_width=16 if width >= 80 else None)
+    t.add_column("effect [CI]", justify="right", min_width=12 if width >= 80 else 8,
+                 overflow="fold")
+    if decision and wide:
+        t.add_column("decision interval", justify="right", min_width=12)
+    t.add_column("relative [CI]", justify="right", min_width=8 if width >= 80 else 6)
     t.add_column("p-value", justify="right", no_wrap=True)
-    t.add_column("n" if arms else "n per arm", overflow="fold")
-    t.add_column("role", min_width=9, overflow="fold")
-    t.add_column("verdict", max_width=17, overflow="fold")
-    for e in ests:
-        style = ""
-        if is_failure(e) or is_error(e):
-            style = "red"
-        elif e.extra.get("better") is True:
-            style = "green"
+    if caption is None and wide:
+        t.add_column("n per arm", overflow="fold")
+    if wide:
+        t.add_column("role", min_width=9)
+    t.add_column("assessment", max_width=24, min_width=12 if width >= 80 else 8,
+                 overflow="fold")
+    for e, label in zip(ests, row_labels(ests), strict=True):
         name = Text(e.metric)
-        if same_contrast is None:
-            name.append(f"\n{e.contrast}")
-        name.append(f"\n{e.method}", style="dim")
+        name.append(f"\n{e.contrast} ({e.method}){label[len(e.label):]}", style="dim")
+        if not wide:
+            name.append(f"\n{e.role.value}", style="italic")
+            if caption is None and fmt_n(e) != MISSING:
+                name.append(f"\nn: {fmt_n(e, sep=', ')}", style="dim")
         ci = fmt_ci(e.ci_low, e.ci_high)
+        effect = Text(fmt_num(e.estimate))
+        if ci != MISSING:
+            effect.append(f"\n{ci}")
+        dci = fmt_ci(e.decision_ci_low, e.decision_ci_high)
+        kind = INTERVAL_WORDS[e.interval_kind]
+        if decision and not wide and decision_differs(e):
+            effect.append(f"\ndecision:\n{dci}", style="bold")
+            if dci != MISSING:
+                effect.append(f"\n{kind}", style="dim")
+        cells: list[Any] = [name, effect]
+        if decision and wide:
+            cells.append(dci if dci == MISSING else f"{dci}\n{kind}")
         rel_ci = fmt_ci(e.relative_ci_low, e.relative_ci_high, pct=True)
-        n = " / ".join(fmt_int(v) for v in e.n.values()) if arms else fmt_n(e.n, sep="\n")
-        t.add_row(name, f"{fmt_num(e.estimate)}\n{ci}" if ci != MISSING else fmt_num(e.estimate),
-                  MISSING if e.relative is None else (
+        cells += [MISSING if e.relative is None else (
                       f"{fmt_pct(e.relative)}\n{rel_ci}" if rel_ci != MISSING
                       else fmt_pct(e.relative)),
-                  fmt_p(e.p_value), Text(n), Text(e.role), Text(estimate_verdict(e)), style=style)
+                  fmt_p(e.p_value)]
+        if caption is None and wide:
+            cells.append(Text(fmt_n(e, sep="\n")))
+        if wide:
+            cells.append(Text(e.role.value))
+        cells.append(Text(fmt_assessment(e), style=_TONE_STYLE[tone(e)]))
+        t.add_row(*cells)
     return t
+
+
+def _decision(report: Report) -> Any:
+    """The decision word, its reasons as a bulleted list, and the basis as a two-column list
+    (long lines wrap under their own column, not under the bullet)."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    word = decision_word(report)
+    line = Text("decision: ", style="bold")
+    line.append(word.upper(), style=_DECISION_STYLE.get(word, "bold"))
+    reasons = Table.grid(padding=(0, 1), pad_edge=False)
+    reasons.add_column(no_wrap=True)
+    reasons.add_column(overflow="fold")
+    for r in decision_lines(report):
+        reasons.add_row(" -", Text(r))
+    parts: list[Any] = [line, reasons]
+    if report.decision_basis is not None:
+        basis = Table.grid(padding=(0, 1), pad_edge=False)
+        basis.add_column(no_wrap=True, style="dim")
+        basis.add_column(overflow="fold")
+        for k, v in basis_items(report.decision_basis):
+            basis.add_row(Text(f"   {k}:"), Text(v))
+        parts += [Text("decision basis:", style="bold"), basis]
+    return Group(*parts)
 
 
 def _checks_table(report: Report) -> Any:
@@ -163,7 +222,7 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
         >>> "decision: HOLD" in out, "\\x1b[" in out
         (True, False)
     """
-    from rich.console import Console, Group
+    from rich.console import Console
     from rich.panel import Panel
     from rich.text import Text
 
@@ -189,21 +248,11 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
         bits.append(f"seed {meta.seed}")
     head.append("\n" + " · ".join(bits), style="dim")
     console.print(Panel(head, expand=False))
-
+    console.print(_decision(report))
+    console.print()
     console.print(_estimates_table(report, width) if report.estimates else Text("No estimates."))
     console.print()
     console.print(_checks_table(report) if report.checks else Text("No checks."))
-    console.print()
-
-    dec = report.decision
-    if dec is None:
-        console.print(Text("decision: none", style="bold"))
-    else:
-        state = str(dec.state)
-        line = Text("decision: ", style="bold")
-        line.append(state.upper(), style=_DECISION_STYLE.get(state, "bold"))
-        reasons = [Text(f"  - {r}") for r in dec.reasons]
-        console.print(Group(line, *reasons))
     for t in _user_tables(report):
         console.print()
         console.print(t)
