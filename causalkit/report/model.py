@@ -607,15 +607,35 @@ _V1_VERDICT_KEYS = frozenset({"better", "worse", "significant", "noninferior",
                               "fixed_ci_low", "fixed_ci_high"})
 
 
-def _split_contrast(text: str, n: Mapping[str, Any]) -> tuple[str, str]:
+_V1_ARM_WORDS = ("treated", "treatment", "reached")
+_V1_REFERENCE_WORDS = ("control", "untreated", "not_reached", "not reached")
+
+
+def _split_contrast(text: str) -> tuple[str | None, str, str]:
+    """``(prefix, arm, reference)`` of a v1 contrast (``"cond: a - b"``, ``"a − b"``)."""
+    prefix = None
+    if ": " in text:
+        prefix, text = text.rsplit(": ", 1)
     for sep in (" - ", " − ", " vs "):
         if sep in text:
             arm, ref = text.split(sep, 1)
-            return arm.strip(), ref.strip()
+            return prefix, arm.strip(), ref.strip()
+    return prefix, text.strip() or "treatment", "control"
+
+
+def _split_counts(n: Mapping[str, Any], arm: str, ref: str) -> tuple[Any, Any]:
+    """The arm's and the reference's count in a v1 ``n`` mapping."""
+    by_name = {str(k).replace("_", " "): v for k, v in n.items()}
+    if arm in by_name and ref in by_name:
+        return by_name[arm], by_name[ref]
+    arm_key = next((k for k in n if k in _V1_ARM_WORDS), None)
+    ref_key = next((k for k in n if k in _V1_REFERENCE_WORDS), None)
+    if arm_key is not None or ref_key is not None:
+        return n.get(arm_key) if arm_key else None, n.get(ref_key) if ref_key else None
     keys = list(n)
-    if len(keys) == 2:
-        return str(keys[1]), str(keys[0])
-    return text.strip() or "treatment", "control"
+    if len(keys) == 2:  # v1 wrote the reference first
+        return n[keys[1]], n[keys[0]]
+    return None, None
 
 
 def migrate_v1(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -642,11 +662,12 @@ def migrate_v1(data: Mapping[str, Any]) -> dict[str, Any]:
     for raw in data.get("estimates", ()):
         e = dict(raw)
         n = dict(e.pop("n", None) or {})
-        arm, ref = _split_contrast(str(e.pop("contrast", "")), n)
+        prefix, arm, ref = _split_contrast(str(e.pop("contrast", "")))
+        if prefix:
+            e["metric"] = f"{e.get('metric', '')} by {prefix}"
         v1_extra = dict(e.get("extra") or {})
         e["arm"], e["reference"] = arm, ref
-        e["n"] = n.get(arm)
-        e["n_reference"] = n.get(ref)
+        e["n"], e["n_reference"] = _split_counts(n, arm, ref)
         for old, new in _V1_SCALAR_MOVES.items():
             if old in v1_extra and v1_extra[old] is not None and new not in e:
                 e[new] = v1_extra[old]
