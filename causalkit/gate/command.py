@@ -1,5 +1,10 @@
 """``causalkit gate``: load, analyse, decide, remember the look, write CI output, exit.
 
+The analysis and the decision are :func:`causalkit.gate.run.run_gate` (the same
+as the Python door ``causalkit.gate(...)``); this module adds the exit code,
+the gated report (:func:`~causalkit.gate.outputs.gated_report`) and the CI
+outputs.
+
 The command fails closed: whatever goes wrong, it never says ``ship``. A
 :class:`~causalkit.errors.CausalkitError` anywhere (the spec, the data, the
 analysis, the state file, an output file) becomes the decision ``error`` with
@@ -22,12 +27,11 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from causalkit.entry import load_spec
 from causalkit.errors import CausalkitError, GateError
 from causalkit.gate.codes import exit_code, parse_fail_on
 from causalkit.gate.github import append_step_summary, in_github_actions
@@ -38,18 +42,22 @@ from causalkit.gate.outputs import (
     junit_xml,
     summary_markdown,
 )
-from causalkit.gate.rules import GateRules, decide
+from causalkit.gate.run import run_gate
 from causalkit.report.model import Decision, Experiment, Meta, Report
+from causalkit.report.write import write_atomic
+from causalkit.spec.common import DecisionState
+from causalkit.spec.loader import LoadedSpec
+from causalkit.spec.types import parse_timestamp
 
-GATED_KINDS = ("ab", "switchback")
-SEQUENCE_KINDS = ("ab",)
-"""Kinds whose analysis computes confidence sequences itself under ``sequential: msprt``;
-for the others the gate builds them from the fixed-horizon estimate and its se."""
 DEFAULT_FAIL_ON = frozenset({"rollback", "invalid", "error"})
 
 
-def parse_now(text: str | None) -> datetime:
-    """``--now`` as an aware UTC datetime; the current time (to the second) when omitted.
+def parse_now(text: str | None) -> datetime | None:
+    """``--now`` as an aware UTC datetime; None when omitted (the analysis' default rule).
+
+    Without ``--now`` the analysis takes the time as ``causalkit run`` does: the
+    wall clock, never earlier than the data's last exposure
+    (:func:`causalkit.report.basis.analysis_time`).
 
     Raises:
         GateError: for text that is not ISO 8601 with a zone.
@@ -57,80 +65,25 @@ def parse_now(text: str | None) -> datetime:
     Example:
         >>> parse_now("2026-12-08T09:00+09:00").isoformat()
         '2026-12-08T00:00:00+00:00'
+        >>> parse_now(None) is None
+        True
     """
     if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    from causalkit.spec.types import parse_timestamp
-
+        return None
     try:
         return parse_timestamp(text)
     except ValueError as exc:
         raise GateError(f"--now: {exc}") from None
 
 
-def rules_for(spec: Any) -> tuple[GateRules, list[str], Any]:
-    """The gate's rules for a spec, the notes to show, and the spec to analyse.
-
-    ``sequential: none`` is switched to ``msprt`` (always-valid intervals) with a
-    warning: a gate re-runs on growing data, and fixed-horizon intervals re-read
-    daily ship far too often. ``ab`` specs are re-analysed with ``msprt``; for
-    ``switchback`` the gate builds the confidence sequences itself. The planned horizon defaults to ``end - start``
-    (``ab``) or the schedule's length (``switchback``).
-
-    Example:
-        >>> from causalkit.spec.ab import ABSpec
-        >>> spec = ABSpec(name="x", kind="ab", unit="u", data={"simulate": "ab"},
-        ...     metrics=[{"name": "m", "type": "mean", "column": "m", "role": "primary",
-        ...               "direction": "increase"}])
-        >>> rules, notes, _ = rules_for(spec)
-        >>> rules.sequential, notes[0][:40]
-        ('msprt', 'the spec says sequential: none; the gate')
-    """
-    from causalkit.spec.common import Sequential
-
-    analysis = spec.analysis
-    notes: list[str] = []
-    if analysis.sequential is Sequential.NONE:
-        notes.append(
-            "the spec says sequential: none; the gate used always-valid (msprt) intervals "
-            "because it re-reads growing data. Set analysis.sequential to msprt (or gst with "
-            "--state) to make this explicit")
-        if spec.kind in SEQUENCE_KINDS:
-            spec = spec.model_copy(update={
-                "analysis": analysis.model_copy(update={"sequential": Sequential.MSPRT})})
-    decision = spec.decision
-    if spec.kind == "switchback":
-        start: datetime | None = spec.schedule.start
-        planned: timedelta | None = spec.schedule.end - spec.schedule.start
-    else:
-        start = spec.start
-        planned = spec.end - spec.start if spec.start and spec.end else None
-    missing = [m.name for m in spec.metrics if m.role.value in ("primary", "guardrail")
-               and m.direction is None]
-    if missing:
-        raise GateError(
-            f"metric(s) {', '.join(missing)} decide the rollout but have no direction",
-            hint="set direction: increase or decrease on every primary metric")
-    rules = GateRules(
-        sequential="gst" if spec.analysis.sequential is Sequential.GST else "msprt",
-        alpha=spec.analysis.alpha,
-        min_sample_per_arm=decision.min_sample_per_arm,
-        min_runtime=decision.min_runtime,
-        horizon=decision.horizon or planned,
-        horizon_sample_per_arm=decision.horizon_sample_per_arm,
-        start=start,
-    )
-    return rules, notes, spec
-
-
-def _error_report(spec_path: Path, loaded: Any, message: str) -> Report:
+def _error_report(spec_path: Path, loaded: LoadedSpec | None, message: str) -> Report:
     if loaded is not None:
         exp = Experiment(name=loaded.spec.name, kind=loaded.spec.kind,
                          spec_sha256=loaded.sha256,
                          hypothesis=getattr(loaded.spec, "hypothesis", None))
     else:
         exp = Experiment(name=spec_path.stem, kind="unknown")
-    return Report(experiment=exp, decision=Decision("error", (message,)),
+    return Report(experiment=exp, decision=Decision(DecisionState.ERROR, (message,)),
                   meta=Meta(extra={"gate_exit_code": 2}))
 
 
@@ -144,8 +97,6 @@ def _spec_for_annotation(spec: Path) -> str | None:
 
 def _emit(report: Report, code: int, fail_set: frozenset[str], *, spec: Path,
           json_out: Path | None, junit: Path | None, markdown: Path | None) -> None:
-    from causalkit.report.write import write_atomic
-
     md = summary_markdown(report, code)
     try:
         if json_out is not None:
@@ -165,42 +116,17 @@ def _emit(report: Report, code: int, fail_set: frozenset[str], *, spec: Path,
     sys.stdout.flush()
 
 
-def _decide(spec: Path, data: Path | None, state: Path | None, now: datetime,
-            fail_on: str | None) -> tuple[Any, Report, int, frozenset[str]]:
-    from causalkit.gate.state import load_state, save_state
-    from causalkit.registry import RunContext, analyzer
-    from causalkit.spec import load_spec_file
-
-    parse_fail_on(fail_on)  # a typo is an error before any work
-    loaded = load_spec_file(spec)
-    kind = loaded.spec.kind
-    if kind not in GATED_KINDS:
-        raise GateError(f"the gate decides ab and switchback experiments, not {kind}",
-                        hint="run other kinds with `causalkit run`")
-    spec_fail_on = [s.value for s in loaded.spec.decision.fail_on]
+def _decide(loaded: LoadedSpec, data: Path | None, state: Path | None,
+            now: datetime | None, fail_on: str | None
+            ) -> tuple[Report, int, frozenset[str]]:
+    run = run_gate(loaded, data, state=state, now=now, seed=None)
+    basis = run.report.decision_basis
+    spec_fail_on = [s.value for s in basis.fail_on] if basis is not None else []
     fail_set = parse_fail_on(fail_on, spec_fail_on)
     junit_fail = fail_set if fail_set is not None else frozenset(spec_fail_on)
-    rules, notes, analysed_spec = rules_for(loaded.spec)
-    if rules.sequential == "gst" and state is None:
-        raise GateError("sequential: gst needs --state FILE",
-                        hint="the state file remembers the earlier looks and the alpha "
-                             "they spent; keep it between runs (e.g. as a CI cache)")
-    gstate = None
-    if state is not None:
-        gstate = load_state(state, spec_sha256=loaded.sha256, experiment=loaded.spec.name,
-                            sequential=rules.sequential)
-    ctx = RunContext(data=data, now=now)
-    report = analyzer(kind)(dataclasses.replace(loaded, spec=analysed_spec), ctx)
-    result = decide(report, rules, now=now, history=gstate.looks if gstate else ())
-    looks: tuple[Any, ...] = ()
-    if gstate is not None and state is not None:
-        new_state, changed = gstate.with_look(result.look)
-        if changed:
-            save_state(state, new_state)
-        looks = new_state.looks
-    code = exit_code(result.decision.state, fail_set)
-    gated = gated_report(report, result, exit_code=code, looks=looks, notes=notes)
-    return loaded, gated, code, junit_fail
+    code = exit_code(run.result.decision.state.value, fail_set)
+    gated = gated_report(run.report, run.result, exit_code=code, looks=run.looks)
+    return gated, code, junit_fail
 
 
 def gate_command(*, spec: Path, data: Path | None, state: Path | None, now: str | None,
@@ -209,11 +135,14 @@ def gate_command(*, spec: Path, data: Path | None, state: Path | None, now: str 
     """Run the gate on one spec and return the exit code (see :mod:`causalkit.gate.codes`).
 
     Args:
-        spec: the spec file (``kind: ab`` or ``switchback``).
+        spec: the spec file (of a kind with decision rules: ``ab``, ``switchback``).
         data: a CSV or Parquet file replacing the spec's data source.
         state: the state file (required for ``sequential: gst``; optional otherwise,
-            where it records looks and makes decisions sticky).
-        now: the analysis time (ISO 8601 with a zone); the current time when ``None``.
+            where it records looks and makes decisions sticky). Without it the
+            analysis runs as ``causalkit run`` does (no history).
+        now: the analysis time (ISO 8601 with a zone); when ``None``, the rule
+            ``causalkit run`` uses: the wall clock, never earlier than the data's last
+            exposure.
         fail_on: ``--fail-on`` text (see :func:`causalkit.gate.codes.parse_fail_on`).
         json_out: where to write the gated JSON report.
         junit: where to write JUnit XML.
@@ -233,11 +162,15 @@ def gate_command(*, spec: Path, data: Path | None, state: Path | None, now: str 
           - --now: 'not a time' is not an ISO 8601 timestamp; write it like 2026-12-01T00:00Z
         2
     """
-    loaded: Any = None
+    loaded: LoadedSpec | None = None
     fail_set: frozenset[str] = DEFAULT_FAIL_ON
     try:
         t_now = parse_now(now)
-        loaded, report, code, fail_set = _decide(spec, data, state, t_now, fail_on)
+        parse_fail_on(fail_on)  # a typo is an error before any work
+        loaded = load_spec(spec)
+        report, code, fail_set = _decide(loaded, data, state, t_now, fail_on)
+        if report.decision is not None and report.decision.state is DecisionState.ERROR:
+            print(f"error: {report.decision.reasons[0]}", file=sys.stderr)
         _emit(report, code, fail_set, spec=spec, json_out=json_out, junit=junit,
               markdown=markdown)
         return code
@@ -254,7 +187,7 @@ def gate_command(*, spec: Path, data: Path | None, state: Path | None, now: str 
         raise
 
 
-def _emit_error(spec: Path, loaded: Any, message: str, fail_set: frozenset[str],
+def _emit_error(spec: Path, loaded: LoadedSpec | None, message: str, fail_set: frozenset[str],
                 json_out: Path | None, junit: Path | None, markdown: Path | None) -> None:
     report = _error_report(spec, loaded, message)
     try:

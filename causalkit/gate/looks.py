@@ -1,7 +1,7 @@
 """One look of the gate at the data: when, how much information, what it decided.
 
 Looks are what the state file remembers between CI runs. A look is identified by
-``key``, a digest of the statistics it read (:func:`causalkit.gate.rules.look_key`),
+``key``, a digest of the statistics it read (:func:`causalkit.report.basis.look_key`),
 so re-running on unchanged data finds the same look instead of adding one.
 
 Example:

@@ -1,31 +1,48 @@
-"""The decision rules: Report + rules + time + earlier looks -> a decision with reasons.
+"""The decision rules: a gated Report (plus the earlier looks) -> a decision with reasons.
 
-A pure function (:func:`decide`): no files, no clock, no printing. The rules, in
-order (the first that applies wins):
+A pure function (:func:`decide`): no files, no clock, no printing, no statistics.
+It reads only the report: its :class:`~causalkit.report.DecisionBasis` (the spec's
+decision settings, the analysis time, the group-sequential look), its checks, and
+each estimate's typed ``assessment``, ``harm``, ``role``, ``direction``, ``arm``
+and decision interval. The intervals and assessments were computed by the shape
+(:func:`causalkit.report.intervals.finish`); the gate recomputes nothing.
+
+The rules, in order (:data:`RULES`; the first that answers wins):
 
 1. ``invalid``: a failed check (sample ratio mismatch, a ``data_*`` check, any
-   other ``fail``), a primary metric without an estimate, or a non-finite interval.
-   No effect is trusted.
+   other ``fail``), a primary metric without an estimate, or a primary or
+   guardrail estimate that is not computable (non-finite). No effect is trusted.
 2. a decision already reached at an earlier look (``ship``, ``rollback``,
    ``inconclusive``) is sticky.
-3. ``rollback``: a guardrail is significantly worse than its margin (worse than
-   zero when it has no margin), or a primary metric is significantly worse.
-4. ``hold``: below ``min_sample_per_arm`` or ``min_runtime``.
-5. ``ship``: in some treatment arm a primary metric is significantly better (and at
-   least ``practical_threshold`` when set) and every guardrail is shown non-inferior.
-6. ``inconclusive``: the planned horizon is reached.
-7. ``hold`` otherwise.
+3. ``error``: the analysis could not build the decision intervals (the basis
+   records the ``problem``, e.g. no planned information): fail closed.
+4. ``rollback``: some estimate shows harm (``Estimate.harm``: a primary or
+   guardrail ``worse``, or ``inferior`` beyond its margin). A guardrail that is
+   worse but within its margin (``worse_within_margin``) is not harm.
+5. ``hold``: below ``min_sample_per_arm`` or ``min_runtime``.
+6. ``ship``: in some treatment arm a primary metric is ``better`` (significantly,
+   and at least ``practical_threshold`` when set) and every guardrail of the arm
+   is safe (:data:`causalkit.report.assessment.SAFE`: shown non-inferior, or not
+   significantly worse when it has no margin).
+7. ``inconclusive``: the planned horizon (sample, time, or the group-sequential
+   plan's final look) is reached.
+8. ``hold`` otherwise.
+
+The warnings (the basis' notes, such as ``sequential: none`` read with
+always-valid intervals, and checks that warn) close the reasons as
+``warning: ...`` lines, so ``causalkit run`` and ``causalkit gate`` say the same.
 
 Example:
-    >>> from datetime import datetime, UTC
-    >>> from causalkit.report import Report, Experiment, Estimate
-    >>> est = Estimate(metric="m", contrast="treatment - control", method="welch",
+    >>> from causalkit.report import Report, Experiment, Estimate, DecisionBasis
+    >>> est = Estimate(metric="m", arm="treatment", reference="control", method="welch",
     ...     estimate=0.4, ci_low=0.1, ci_high=0.7, role="primary", direction="increase",
-    ...     se=0.1, n={"control": 5000, "treatment": 5000},
-    ...     extra={"ci_kind": "always_valid", "alpha": 0.05})
-    >>> rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(est,))
-    >>> result = decide(rep, GateRules(), now=datetime(2026, 1, 8, tzinfo=UTC))
-    >>> result.decision.state, result.decision.reasons[0]
+    ...     interval_kind="always_valid", n=5000, n_reference=5000)
+    >>> basis = DecisionBasis(sequential="msprt", alpha=0.05, min_n_per_arm=5000,
+    ...                       now="2026-01-08T00:00:00Z")
+    >>> rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(est,),
+    ...              decision_basis=basis)
+    >>> result = decide(rep)
+    >>> result.decision.state.value, result.decision.reasons[0]
     ('ship', 'primary m [treatment] is significantly better: +0.4 [+0.1, +0.7]')
     >>> type(result).__name__, result.look.index
     ('GateResult', 1)
@@ -33,32 +50,33 @@ Example:
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from causalkit.errors import GateError
-from causalkit.gate.intervals import (
-    GateRules,
-    gst_look,
-    min_n_per_arm,
-    start_time,
-    verdicts_for,
-)
 from causalkit.gate.looks import TERMINAL, Look
-from causalkit.gate.verdicts import Verdict
-from causalkit.report.model import Decision, Report, Status
+from causalkit.report.assessment import SAFE, Assessment
+from causalkit.report.basis import iso, look_key, parse_time, runtime
+from causalkit.report.intervals import GST_FIRST_LOOK_NOTE
+from causalkit.report.model import Decision, DecisionBasis, Estimate, Report, Status
+from causalkit.spec.common import DecisionState, Role, Sequential
 from causalkit.spec.types import format_duration
 
 
 @dataclass(frozen=True)
 class GateResult:
-    """A decision, the verdict on every estimate, and the look it was made at."""
+    """A decision and the look it was made at.
+
+    ``warnings`` are also the last reasons of the decision (as ``warning: ...``);
+    ``sticky_from`` is the look whose decision was repeated; ``details`` are the
+    gate's numbers (sequential method, look, information, alpha spent, boundary,
+    units in the smallest arm, runtime) that the gated report writes to
+    ``meta.extra`` as ``gate_*``.
+    """
 
     decision: Decision
-    verdicts: tuple[Verdict, ...]
     look: Look
     warnings: tuple[str, ...] = ()
     runtime: timedelta | None = None
@@ -66,230 +84,380 @@ class GateResult:
     details: dict[str, float | str | None] = field(default_factory=dict)
 
 
-def look_key(report: Report) -> str:
-    """A digest of the statistics a decision reads: equal digests mean the same look.
+@dataclass(frozen=True)
+class Answer:
+    """What a rule says: the state, its reasons, whether the look tested anything."""
 
-    Two runs on the same data give the same numbers and so the same key, whatever
-    the data source's fingerprint (a SQL source keeps its fingerprint while its
-    rows grow, a rewritten file changes it without changing a number).
+    state: DecisionState
+    reasons: tuple[str, ...]
+    tested: bool = True
+    sticky: Look | None = None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules read: the report, its basis at the analysis time, the earlier looks."""
+
+    report: Report
+    basis: DecisionBasis
+    history: tuple[Look, ...]
+    now: datetime
+    runtime: timedelta | None
+    key: str
+    index: int
+
+    @property
+    def deciding(self) -> tuple[Estimate, ...]:
+        """The primary and guardrail estimates."""
+        return tuple(e for e in self.report.estimates if e.deciding)
+
+    @property
+    def gst(self) -> bool:
+        """Whether the decision intervals follow a group-sequential plan."""
+        return self.basis.sequential is Sequential.GST
+
+    @property
+    def sequential_note(self) -> tuple[str, ...]:
+        """The group-sequential look in words (empty outside ``gst``)."""
+        b = self.basis
+        if not self.gst or b.information_fraction is None or b.boundary_z is None:
+            return ()
+        spent = f"{b.spent_alpha:.4g}" if b.spent_alpha is not None else "?"
+        return (f"look {self.index} of a group-sequential plan: information fraction "
+                f"{min(b.information_fraction, 1.0):.3f}, boundary |z| >= {b.boundary_z:.3f}, "
+                f"alpha spent {spent} of {b.alpha:g}",)
+
+
+Rule = Callable[[Facts], Answer | None]
+
+
+# -- words -------------------------------------------------------------------------------------
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "nan"
+    return f"{x:+.4g}" if math.isfinite(x) else str(x)
+
+
+def label(e: Estimate) -> str:
+    """How the reasons name an estimate: ``metric [arm]``.
 
     Example:
-        >>> from causalkit.report import Experiment
-        >>> r = Report(experiment=Experiment(name="x", kind="ab"))
-        >>> look_key(r) == look_key(r)
+        >>> label(Estimate(metric="m", arm="b", reference="a", method="welch", estimate=1.0))
+        'm [b]'
+    """
+    return f"{e.metric} [{e.arm}]"
+
+
+def interval_text(e: Estimate) -> str:
+    """The estimate and its decision interval, e.g. ``+0.41 [+0.12, +0.7]``.
+
+    Example:
+        >>> interval_text(Estimate(metric="m", arm="t", reference="c", method="welch",
+        ...                        estimate=0.41, ci_low=0.12, ci_high=0.7))
+        '+0.41 [+0.12, +0.7]'
+    """
+    return f"{_fmt(e.estimate)} [{_fmt(e.decision_ci_low)}, {_fmt(e.decision_ci_high)}]"
+
+
+def _margin(e: Estimate) -> str:
+    return f"{abs(e.margin or 0.0):g}"
+
+
+def _threshold(e: Estimate) -> str:
+    return f"{abs(e.practical_threshold or 0.0):g}"
+
+
+# -- the rules, in order -----------------------------------------------------------------------
+
+
+def invalid(f: Facts) -> Answer | None:
+    """A failed check, no primary estimate, or a deciding estimate that is not computable."""
+    failed = [f"check {c.name} failed" + (f" ({c.metric})" if c.metric else "")
+              + (f": {c.detail}" if c.detail else "") for c in f.report.failed_checks]
+    if not any(e.role is Role.PRIMARY for e in f.report.estimates):
+        failed.append("the report has no estimate for a primary metric")
+    if failed:
+        return Answer(DecisionState.INVALID,
+                      (*failed, "no effect is trusted while a check fails"), tested=False)
+    broken = [f"{e.role} {label(e)} has no finite estimate or interval ({interval_text(e)})"
+              for e in f.deciding if not e.finite]
+    if broken:
+        return Answer(DecisionState.INVALID, (*broken, "no effect is trusted"), tested=False)
+    return None
+
+
+def sticky(f: Facts) -> Answer | None:
+    """A decision reached at an earlier look (on other statistics) stands."""
+    final = next((lk for lk in f.history if lk.decision in TERMINAL), None)
+    if final is None or final.key == f.key:
+        return None
+    reasons = (f"{final.decision} was decided at look {final.index} "
+               f"({final.time.isoformat().replace('+00:00', 'Z')}) and is final; later "
+               "data do not change it", *final.reasons)
+    return Answer(DecisionState(final.decision), reasons, tested=False, sticky=final)
+
+
+def unusable(f: Facts) -> Answer | None:
+    """The decision intervals could not be built (the basis says why): ``error``."""
+    if f.basis.problem is None:
+        return None
+    return Answer(DecisionState.ERROR, (f.basis.problem,), tested=False)
+
+
+def rollback(f: Facts) -> Answer | None:
+    """Harm shown on a primary metric or a guardrail, in any arm."""
+    harm = []
+    for e in f.deciding:
+        if not e.harm:
+            continue
+        if e.assessment is Assessment.INFERIOR:
+            harm.append(f"{e.role} {label(e)} is worse than its margin {_margin(e)}: "
+                        f"{interval_text(e)}")
+        elif e.role is Role.GUARDRAIL:
+            harm.append(f"guardrail {label(e)} is significantly worse (no margin set): "
+                        f"{interval_text(e)}")
+        else:
+            harm.append(f"primary {label(e)} is significantly worse: {interval_text(e)}")
+    if not harm:
+        return None
+    return Answer(DecisionState.ROLLBACK, (*harm, *f.sequential_note))
+
+
+def too_early(f: Facts) -> Answer | None:
+    """Below the minimum sample per arm or the minimum runtime."""
+    b = f.basis
+    short = []
+    if b.min_n_per_arm < b.min_sample_per_arm:
+        short.append(f"{b.min_n_per_arm} units in the smallest arm, below the minimum of "
+                     f"{b.min_sample_per_arm} per arm")
+    if b.min_runtime is not None and f.runtime is not None:
+        minimum = timedelta(seconds=b.min_runtime)
+        if f.runtime < minimum:
+            short.append(f"ran {format_duration(f.runtime)}, below the minimum runtime "
+                         f"{format_duration(minimum)}")
+    if not short:
+        return None
+    return Answer(DecisionState.HOLD, (*short, *f.sequential_note))
+
+
+def _guardrail_words(e: Estimate) -> str:
+    if e.margin is None:
+        return (f"guardrail {label(e)} has no margin and is not significantly worse: "
+                f"{interval_text(e)}")
+    if e.assessment is Assessment.WORSE_WITHIN_MARGIN:
+        return (f"guardrail {label(e)} is worse but within its margin {_margin(e)} "
+                f"(non-inferior): {interval_text(e)}")
+    return f"guardrail {label(e)} is non-inferior (margin {_margin(e)}): {interval_text(e)}"
+
+
+def ship(f: Facts) -> Answer | None:
+    """An arm whose primary metric is better and whose guardrails are all safe."""
+    deciding = f.deciding
+    arms = sorted({e.arm for e in deciding})
+    shipping: list[str] = []
+    reasons: list[str] = []
+    for arm in arms:
+        prim = [e for e in deciding if e.arm == arm and e.role is Role.PRIMARY]
+        guards = [e for e in deciding if e.arm == arm and e.role is Role.GUARDRAIL]
+        wins = [e for e in prim if e.assessment is Assessment.BETTER]
+        if not wins or any(e.assessment not in SAFE for e in guards):
+            continue
+        shipping.append(arm)
+        for e in wins:
+            extra = (f", at least the practical threshold {_threshold(e)}"
+                     if e.practical_threshold is not None else "")
+            reasons.append(f"primary {label(e)} is significantly better: "
+                           f"{interval_text(e)}{extra}")
+        reasons += [_guardrail_words(e) for e in guards]
+    if not shipping:
+        return None
+    head = [] if arms == ["treatment"] else [f"arm(s) that may ship: {', '.join(shipping)}"]
+    return Answer(DecisionState.SHIP, (*head, *reasons, *f.sequential_note))
+
+
+def _open_items(f: Facts) -> list[str]:
+    out = []
+    for e in f.deciding:
+        if e.role is Role.PRIMARY:
+            if e.assessment is Assessment.BETTER_BELOW_THRESHOLD:
+                out.append(f"primary {label(e)} is significantly better but below the "
+                           f"practical threshold {_threshold(e)}: {interval_text(e)}")
+            elif e.assessment is Assessment.BETTER:
+                out.append(f"primary {label(e)} is significantly better: {interval_text(e)}")
+            else:
+                out.append(f"primary {label(e)} is not significantly better yet: "
+                           f"{interval_text(e)}")
+        elif e.assessment not in SAFE:
+            out.append(f"guardrail {label(e)} is not yet shown non-inferior "
+                       f"(margin {_margin(e)}): {interval_text(e)}")
+    return out
+
+
+def horizon_reached(f: Facts) -> Answer | None:
+    """The planned sample, the planned horizon or the plan's final look is reached."""
+    b = f.basis
+    reached = []
+    if b.horizon_sample_per_arm is not None and b.min_n_per_arm >= b.horizon_sample_per_arm:
+        reached.append(f"the planned sample of {b.horizon_sample_per_arm} per arm "
+                       f"is reached ({b.min_n_per_arm})")
+    if b.horizon is not None and f.runtime is not None:
+        horizon = timedelta(seconds=b.horizon)
+        if f.runtime >= horizon:
+            reached.append(f"the planned horizon {format_duration(horizon)} is reached")
+    fraction = b.information_fraction
+    if f.gst and fraction is not None and fraction >= 1.0 and not reached:
+        reached.append("the group-sequential plan is at its final look")
+    if not reached:
+        return None
+    return Answer(DecisionState.INCONCLUSIVE, (*reached, *_open_items(f), *f.sequential_note))
+
+
+def hold(f: Facts) -> Answer:
+    """Nothing decided yet: the open items."""
+    return Answer(DecisionState.HOLD, (*_open_items(f), *f.sequential_note))
+
+
+RULES: tuple[Rule, ...] = (invalid, sticky, unusable, rollback, too_early, ship,
+                           horizon_reached, hold)
+"""The decision rules in the order they are tried; the first answer wins."""
+
+
+# -- decide ------------------------------------------------------------------------------------
+
+
+def no_decision_rules(kind: str) -> GateError:
+    """The error for a kind the gate cannot decide (its report has no decision basis).
+
+    Example:
+        >>> str(no_decision_rules("aha")).startswith(
+        ...     "kind aha has no decision rules; run it with `causalkit run`")
         True
     """
-    rows = [
-        [e.metric, e.contrast, sorted(e.n.items()), repr(e.estimate), repr(e.se),
-         repr(e.ci_low), repr(e.ci_high)]
-        for e in report.estimates
-    ]
-    rows.sort()
-    checks = sorted([c.name, c.status.value, c.metric or ""] for c in report.checks)
-    text = json.dumps({"e": rows, "c": checks, "n": min_n_per_arm(report)}, sort_keys=True)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:16]
+    return GateError(f"kind {kind} has no decision rules; run it with `causalkit run`",
+                     hint="the gate decides experiments whose spec has decision rules and "
+                          "whose report has a decision basis (ab and switch-back tests)")
 
 
-def _runtime(report: Report, rules: GateRules, now: datetime) -> timedelta | None:
-    start = start_time(report, rules)
-    if start is None:
-        if rules.min_runtime is not None or (
-            rules.horizon is not None and rules.horizon_sample_per_arm is None
-        ):
+def _basis(report: Report) -> DecisionBasis:
+    if report.decision_basis is None:
+        raise no_decision_rules(report.experiment.kind)
+    return report.decision_basis
+
+
+def _check_directions(report: Report) -> None:
+    undirected = sorted({e.metric for e in report.estimates
+                         if e.deciding and e.direction is None})
+    if undirected:
+        raise GateError(f"metric(s) {', '.join(undirected)} decide the rollout but have no "
+                        "direction",
+                        hint="set direction: increase or decrease on every primary metric "
+                             "and guardrail")
+
+
+def _runtime(basis: DecisionBasis) -> timedelta | None:
+    if basis.start is None:
+        if basis.min_runtime is not None or (
+                basis.horizon is not None and basis.horizon_sample_per_arm is None):
             raise GateError(
                 "the runtime rules need the experiment's start",
                 hint="set start: in the spec, or a timestamp column so the first exposure "
                      "is known",
             )
         return None
-    if now < start:
-        raise GateError(f"--now {now.isoformat()} is before the experiment start "
-                        f"{start.isoformat()}")
-    return now - start
+    return runtime(basis)
 
 
-def decide(report: Report, rules: GateRules, *, now: datetime,
-           history: Sequence[Look] = ()) -> GateResult:
-    """Decide from a report alone (plus the plan, the time and the earlier looks).
+def _facts(report: Report, history: Sequence[Look], now: datetime | None) -> Facts:
+    basis = _basis(report)
+    if now is not None:
+        if now.tzinfo is None:
+            raise GateError("the analysis time needs a time zone")
+        basis = replace(basis, now=iso(now))
+    t_now = parse_time(basis.now)
+    if t_now is None:
+        raise GateError("the report's decision basis has no analysis time (now)")
+    _check_directions(report)
+    key = basis.look_key or look_key(report.estimates, report.checks, basis.min_n_per_arm)
+    same = next((lk for lk in history if lk.key == key), None)
+    if basis.look is not None:
+        index = basis.look
+    elif same is not None:
+        index = same.index
+    else:
+        index = max((lk.index for lk in history), default=0) + 1
+    return Facts(report, basis, tuple(history), t_now, _runtime(basis), key, index)
+
+
+def _warnings(f: Facts) -> tuple[str, ...]:
+    notes = list(f.basis.notes)
+    if f.gst and not f.basis.history_known and GST_FIRST_LOOK_NOTE not in notes:
+        notes.append(GST_FIRST_LOOK_NOTE)
+    checks = [f"check {c.name} warns: {c.detail}".rstrip(": ")
+              for c in f.report.checks if c.status is Status.WARN]
+    return (*notes, *checks)
+
+
+def _result(f: Facts, answer: Answer) -> GateResult:
+    b = f.basis
+    if answer.sticky is not None:
+        fraction, spent, z = (answer.sticky.information_fraction, answer.sticky.spent_alpha,
+                              answer.sticky.boundary_z)
+    elif answer.tested and f.gst:
+        fraction, spent, z = b.information_fraction, b.spent_alpha, b.boundary_z
+    else:
+        fraction = spent = z = None
+    warnings = _warnings(f)
+    needs_history = f.gst and not b.history_known
+    decision = Decision(answer.state, (*answer.reasons, *(f"warning: {w}" for w in warnings)),
+                        needs_history=needs_history)
+    look = Look(index=f.index, time=f.now, key=f.key, n_per_arm=b.min_n_per_arm,
+                decision=answer.state.value,
+                data_fingerprint=f.report.experiment.data_fingerprint,
+                information_fraction=fraction, spent_alpha=spent, boundary_z=z,
+                reasons=answer.reasons, tested=answer.tested)
+    details: dict[str, float | str | None] = {
+        "sequential": b.sequential.value, "look": f.index, "information_fraction": fraction,
+        "spent_alpha": spent, "boundary_z": z, "n_per_arm": b.min_n_per_arm,
+        "runtime": format_duration(f.runtime) if f.runtime is not None else None,
+    }
+    sticky_from = answer.sticky.index if answer.sticky is not None else None
+    return GateResult(decision, look, warnings, f.runtime, sticky_from, details)
+
+
+def decide(report: Report, *, history: Sequence[Look] = (), now: datetime | None = None
+           ) -> GateResult:
+    """Decide from a gated report and the earlier looks.
 
     Args:
-        report: the analysis of a spec (see ``notes/GATE_CONTRACT`` in the docs:
-            estimates with roles, directions, intervals and ``extra``; checks).
-        rules: the spec's decision settings.
-        now: the analysis time (timezone-aware).
-        history: earlier looks from the state file, oldest first.
+        report: the analysis of a gated kind: estimates with their decision intervals
+            and assessments, checks, and a :class:`~causalkit.report.DecisionBasis`.
+        history: earlier looks from the state file, oldest first (they make a
+            terminal decision sticky).
+        now: the analysis time (timezone-aware); the basis' ``now`` when None.
 
     Returns:
-        The decision with its reasons, the verdict on every estimate and the look.
+        The decision with its reasons, and the look it was made at.
 
     Raises:
-        GateError: when the report or the plan cannot support a decision (an
-            interval that is not always-valid under ``msprt``, no planned
-            information under ``gst``, a runtime rule without a start time).
+        GateError: for a report without a decision basis (a kind that is not
+            gated), a deciding metric without a direction, a runtime rule without
+            a start time, or an analysis time before the start.
 
     Example:
-        >>> from datetime import datetime, UTC
-        >>> from causalkit.report import Report, Experiment, Check, Status
+        >>> from causalkit.report import (Report, Experiment, Check, Status,
+        ...                               DecisionBasis)
         >>> rep = Report(experiment=Experiment(name="x", kind="ab"),
-        ...              checks=(Check("sample_ratio_mismatch", Status.FAIL, "p = 1e-9"),))
-        >>> decide(rep, GateRules(), now=datetime(2026, 1, 1, tzinfo=UTC)).decision.state
+        ...              checks=(Check("sample_ratio_mismatch", Status.FAIL, "p = 1e-9"),),
+        ...              decision_basis=DecisionBasis(sequential="msprt", alpha=0.05,
+        ...                  min_n_per_arm=10, now="2026-01-01T00:00:00Z"))
+        >>> decide(rep).decision.state.value
         'invalid'
     """
-    if now.tzinfo is None:
-        raise GateError("the analysis time needs a time zone")
-    key = look_key(report)
-    n_arm = min_n_per_arm(report)
-    runtime = _runtime(report, rules, now)
-    same = next((lk for lk in history if lk.key == key), None)
-    index = same.index if same is not None else (max((lk.index for lk in history), default=0) + 1)
-    warnings = tuple(f"check {c.name} warns: {c.detail}".rstrip(": ")
-                     for c in report.checks if c.status is Status.WARN)
-    base = {"index": index, "time": now, "key": key,
-            "data_fingerprint": report.experiment.data_fingerprint, "n_per_arm": n_arm}
-
-    def done(state: str, reasons: list[str], verdicts: Sequence[Verdict], *, tested: bool,
-             fraction: float | None = None, spent: float | None = None,
-             z: float | None = None, sticky: int | None = None) -> GateResult:
-        look = Look(**base, information_fraction=fraction, spent_alpha=spent,  # type: ignore[arg-type]
-                    boundary_z=z, decision=state, reasons=tuple(reasons), tested=tested)
-        details: dict[str, float | str | None] = {
-            "sequential": rules.sequential, "look": index, "information_fraction": fraction,
-            "spent_alpha": spent, "boundary_z": z, "n_per_arm": n_arm,
-            "runtime": format_duration(runtime) if runtime is not None else None,
-        }
-        return GateResult(Decision(state, tuple(reasons)), tuple(verdicts), look, warnings,
-                          runtime, sticky, details)
-
-    # 1. invalid ------------------------------------------------------------------------
-    invalid = [f"check {c.name} failed" + (f" ({c.metric})" if c.metric else "")
-               + (f": {c.detail}" if c.detail else "") for c in report.failed_checks]
-    if not any(e.role == "primary" for e in report.estimates):
-        invalid.append("the report has no estimate for a primary metric")
-    if invalid:
-        return done("invalid", [*invalid, "no effect is trusted while a check fails"], (),
-                    tested=False)
-
-    # 2. sticky: a decision reached at an earlier look stands (the same look, on the same
-    # statistics, is simply evaluated again below and gives the same answer)
-    final = next((lk for lk in history if lk.decision in TERMINAL), None)
-    if final is not None and final.key != key:
-        reasons = [f"{final.decision} was decided at look {final.index} "
-                   f"({final.time.isoformat().replace('+00:00', 'Z')}) and is final; later "
-                   "data do not change it",
-                   *final.reasons]
-        shown = verdicts_for(report, rules, None, runtime) if rules.sequential != "gst" else []
-        return done(final.decision, reasons, shown, tested=False, sticky=final.index,
-                    fraction=final.information_fraction, spent=final.spent_alpha,
-                    z=final.boundary_z)
-
-    # intervals (always-valid, or repeated intervals from the group-sequential boundary)
-    fraction = spent = z_nominal = None
-    z_by_alpha: dict[float, float] | None = None
-    if rules.sequential == "gst":
-        fraction, z_by_alpha, spent = gst_look(report, rules, history, same, runtime)
-        z_nominal = z_by_alpha[rules.alpha]
-    verdicts = verdicts_for(report, rules, z_by_alpha, runtime)
-    deciding = [v for v in verdicts if v.role in ("primary", "guardrail")]
-    broken = [v for v in deciding if not v.finite]
-    if broken:
-        reasons = [f"{v.role} {v.label} has no finite estimate or interval "
-                   f"({v.interval_text})" for v in broken]
-        return done("invalid", [*reasons, "no effect is trusted"], verdicts, tested=False)
-    undirected = [v for v in deciding if v.direction is None]
-    if undirected:
-        names = ", ".join(sorted({v.metric for v in undirected}))
-        raise GateError(f"metric(s) {names} decide the rollout but have no direction",
-                        hint="set direction: increase or decrease on every primary metric")
-    seq_note = []
-    if rules.sequential == "gst" and fraction is not None and z_nominal is not None:
-        seq_note.append(
-            f"look {index} of a group-sequential plan: information fraction "
-            f"{min(fraction, 1.0):.3f}, boundary |z| >= {z_nominal:.3f}, alpha spent "
-            f"{spent:.4g} of {rules.alpha:g}")
-
-    # 3. rollback -------------------------------------------------------------------------
-    harm = []
-    for v in deciding:
-        if v.role == "guardrail" and v.worse_than_margin:
-            what = (f"worse than its margin {v.margin:g}" if v.margin is not None
-                    else "significantly worse (no margin set)")
-            harm.append(f"guardrail {v.label} is {what}: {v.interval_text}")
-        elif v.role == "primary" and v.worse:
-            harm.append(f"primary {v.label} is significantly worse: {v.interval_text}")
-    if harm:
-        return done("rollback", [*harm, *seq_note], verdicts, tested=True, fraction=fraction, spent=spent,
-                    z=z_nominal)
-
-    # 4. hold: minimum sample and runtime -----------------------------------------------
-    short = []
-    if n_arm < rules.min_sample_per_arm:
-        short.append(f"{n_arm} units in the smallest arm, below the minimum of "
-                     f"{rules.min_sample_per_arm} per arm")
-    if rules.min_runtime is not None and runtime is not None and runtime < rules.min_runtime:
-        short.append(f"ran {format_duration(runtime)}, below the minimum runtime "
-                     f"{format_duration(rules.min_runtime)}")
-    if short:
-        return done("hold", [*short, *seq_note], verdicts, tested=True, fraction=fraction, spent=spent,
-                    z=z_nominal)
-
-    # 5. ship -----------------------------------------------------------------------------
-    arms = sorted({v.arm for v in deciding})
-    shipping, waiting = [], []
-    for arm in arms:
-        prim = [v for v in deciding if v.arm == arm and v.role == "primary"]
-        guards = [v for v in deciding if v.arm == arm and v.role == "guardrail"]
-        wins = [v for v in prim if v.ships]
-        blocked = [v for v in guards if not v.guardrail_ok]
-        if wins and not blocked:
-            shipping.append(arm)
-            for v in wins:
-                extra = (f", at least the practical threshold {abs(v.practical_threshold):g}"
-                         if v.practical_threshold is not None else "")
-                waiting.append(f"primary {v.label} is significantly better: "
-                               f"{v.interval_text}{extra}")
-            for v in guards:
-                if v.noninferior:
-                    waiting.append(f"guardrail {v.label} is non-inferior (margin "
-                                   f"{v.margin:g}): {v.interval_text}")
-                else:
-                    waiting.append(f"guardrail {v.label} has no margin and is not "
-                                   f"significantly worse: {v.interval_text}")
-    if shipping:
-        head = [] if arms == ["treatment"] else [f"arm(s) that may ship: {', '.join(shipping)}"]
-        return done("ship", [*head, *waiting, *seq_note], verdicts, tested=True, fraction=fraction, spent=spent,
-                    z=z_nominal)
-
-    open_items = []
-    for v in deciding:
-        if v.role == "primary":
-            if v.better and not v.meets_threshold:
-                open_items.append(
-                    f"primary {v.label} is significantly better but below the practical "
-                    f"threshold {abs(v.practical_threshold or 0):g}: {v.interval_text}")
-            elif not v.better:
-                open_items.append(f"primary {v.label} is not significantly better yet: "
-                                  f"{v.interval_text}")
-            else:
-                open_items.append(f"primary {v.label} is significantly better: "
-                                  f"{v.interval_text}")
-        elif not v.guardrail_ok:
-            open_items.append(f"guardrail {v.label} is not yet shown non-inferior "
-                              f"(margin {v.margin:g}): {v.interval_text}")
-
-    # 6. inconclusive -------------------------------------------------------------------
-    reached = []
-    if rules.horizon_sample_per_arm is not None and n_arm >= rules.horizon_sample_per_arm:
-        reached.append(f"the planned sample of {rules.horizon_sample_per_arm} per arm "
-                       f"is reached ({n_arm})")
-    if rules.horizon is not None and runtime is not None and runtime >= rules.horizon:
-        reached.append(f"the planned horizon {format_duration(rules.horizon)} is reached")
-    if fraction is not None and fraction >= 1.0 and not reached:
-        reached.append("the group-sequential plan is at its final look")
-    if reached:
-        return done("inconclusive", [*reached, *open_items, *seq_note], verdicts,
-                    tested=True, fraction=fraction, spent=spent,
-                    z=z_nominal)
-
-    # 7. hold -----------------------------------------------------------------------------
-    return done("hold", [*open_items, *seq_note], verdicts, tested=True, fraction=fraction, spent=spent,
-                    z=z_nominal)
+    facts = _facts(report, history, now)
+    for rule in RULES:
+        answer = rule(facts)
+        if answer is not None:
+            return _result(facts, answer)
+    raise AssertionError("the last rule always answers")  # pragma: no cover

@@ -2,23 +2,25 @@
 
 Simulates an A/B test of the match filter (a true gain of 0.5 chat minutes per
 user, no harm to the report rate), cuts a cumulative snapshot of the data at the
-end of each day, and runs ``causalkit gate`` on each snapshot with a state file,
-exactly as the daily workflow does. The group-sequential plan holds while the
+end of each day, and gates each snapshot with a state file through the Python
+door ``causalkit.gate(spec, data, state=..., now=...)``: the same run as
+``causalkit gate SPEC --data FILE --state FILE --now TIME`` in the daily
+workflow, without the exit code. The group-sequential plan holds while the
 evidence is thin, ships once the O'Brien-Fleming boundary is crossed, and stays
-at ship afterwards (sticky). Run it from any folder; it writes into a temporary one.
+at ship afterwards (sticky). Run it from any folder; it writes only the state
+file, into a temporary folder.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
-from causalkit.gate import gate_command
+import causalkit
+from causalkit.gate import EXIT_CODES
 from causalkit.simulate.ab import simulate_ab
 
 SPEC = """\
@@ -34,14 +36,11 @@ metrics:
 analysis: {alpha: 0.05, sequential: gst}
 decision: {min_sample_per_arm: 500, min_runtime: 3d, horizon: 14d,
            horizon_sample_per_arm: 12000}
-data: {path: snapshot.csv}
 """
 
 
 def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="causalkit-gate-"))
-    spec = folder / "match_filter.yaml"
-    spec.write_text(SPEC)
     sim = simulate_ab(seed=4, n=24_000, days=14, start="2026-11-01T00:00:00",
                       effects={"treatment": {"chat_minutes": 0.5}})
     users = sim.tables["main"]
@@ -50,20 +49,13 @@ def main() -> None:
     print(f"{'day':>3}  {'units/arm':>9}  decision      exit  first reason")
     decided_on = None
     for day in range(1, 15):
-        cut = pd.Timestamp("2026-11-01") + pd.Timedelta(days=day)
-        snapshot = folder / "snapshot.csv"
-        users[exposed < cut].to_csv(snapshot, index=False)
-        out = folder / "gate.json"
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = gate_command(spec=spec, data=snapshot, state=state,
-                                now=cut.strftime("%Y-%m-%dT%H:%MZ"), fail_on=None,
-                                json_out=out, junit=None, markdown=None, debug=False)
-        report = json.loads(out.read_text())
-        decision = report["decision"]
-        n = report["meta"]["extra"]["gate_n_per_arm"]
-        print(f"{day:>3}  {n:>9}  {decision['state']:<12}  {code:>4}  "
-              f"{decision['reasons'][0][:70]}")
-        if decision["state"] in ("ship", "rollback", "inconclusive") and decided_on is None:
+        cut = pd.Timestamp("2026-11-01", tz="UTC") + pd.Timedelta(days=day)
+        snapshot = users[exposed < cut.tz_localize(None)]
+        result = causalkit.gate(SPEC, snapshot, state=state, now=cut.to_pydatetime())
+        decision = result.decision
+        print(f"{day:>3}  {result.look.n_per_arm:>9}  {decision.state.value:<12}  "
+              f"{EXIT_CODES[decision.state]:>4}  {decision.reasons[0][:70]}")
+        if decision.state in ("ship", "rollback", "inconclusive") and decided_on is None:
             decided_on = day
         if decided_on is not None and day >= decided_on + 2:
             break  # the decision is sticky: later looks repeat it

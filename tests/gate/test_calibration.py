@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from causalkit.gate import GateRules
 from causalkit.stats.power import required_total
 from causalkit.stats.sequential_power import (
     gst_z_boundaries,
@@ -22,7 +21,7 @@ from causalkit.stats.sequential_power import (
     required_theta,
 )
 
-from .gate_sim import binomial_tolerance, daily_stats, intervals, run_gate
+from .gate_sim import Plan, binomial_tolerance, daily_stats, intervals, run_gate
 
 ALPHA = 0.05
 DAYS = 30
@@ -36,13 +35,13 @@ def _null(experiments: int, seed: int, methods: tuple[str, ...]) -> dict[str, fl
     stats = daily_stats(rng, experiments=experiments, days=DAYS, per_day=PER_DAY, effect=0.0)
     iv = intervals(stats, alpha=ALPHA, horizon_n=HORIZON)
     out = {}
-    msprt_rules = GateRules(alpha=ALPHA, horizon_sample_per_arm=HORIZON, min_sample_per_arm=100)
+    msprt_rules = Plan(alpha=ALPHA, horizon_sample_per_arm=HORIZON, min_sample_per_arm=100)
     if "msprt" in methods:
         out["msprt"] = float(np.mean(run_gate(iv, stats.n, msprt_rules)[0] >= 0))
     if "naive" in methods:
         out["naive"] = float(np.mean(run_gate(iv, stats.n, msprt_rules, use="fixed")[0] >= 0))
     if "gst" in methods:
-        gst_rules = GateRules(sequential="gst", alpha=ALPHA, horizon_sample_per_arm=HORIZON,
+        gst_rules = Plan(sequential="gst", alpha=ALPHA, horizon_sample_per_arm=HORIZON,
                               min_sample_per_arm=100)
         out["gst"] = float(np.mean(run_gate(iv, stats.n, gst_rules, use="gst")[0] >= 0))
     return out
@@ -85,7 +84,7 @@ def _powered(method: str, experiments: int, seed: int) -> tuple[float, float]:
     stats = daily_stats(rng, experiments=experiments, days=DAYS, per_day=PER_DAY,
                         effect=effect)
     iv = intervals(stats, alpha=ALPHA, horizon_n=HORIZON)
-    rules = GateRules(sequential=method, alpha=ALPHA, horizon_sample_per_arm=HORIZON,
+    rules = Plan(sequential=method, alpha=ALPHA, horizon_sample_per_arm=HORIZON,
                       min_sample_per_arm=100)
     first, final = run_gate(iv, stats.n, rules, use="always_valid" if method == "msprt"
                             else "gst")

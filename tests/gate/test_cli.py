@@ -217,15 +217,16 @@ def test_junit_xml(data, tmp_path):
     assert res.exit_code == 20
     root = ET.parse(out).getroot()
     suite = root.find("testsuite")
-    cases = {c.get("name"): c for c in suite.iter("testcase")}
-    assert set(cases) == {"chat_minutes [treatment - control]",
-                          "report_rate [treatment - control]", "sample_ratio_mismatch",
-                          "decision"}
+    cases = {c.get("name").split(":")[0]: c for c in suite.iter("testcase")}
+    assert set(cases) == {"chat_minutes", "report_rate", "sample_ratio_mismatch", "decision"}
+    assert next(c for c in suite.iter("testcase")
+                if c.get("name").startswith("report_rate")).get("name") == (
+        "report_rate: treatment - control (z+msprt)")
     decision = cases["decision"]
     assert decision.get("classname") == "causalkit.gate"
     assert decision.find("failure").get("type") == "rollback"
-    assert cases["report_rate [treatment - control]"].find("failure") is not None
-    assert cases["chat_minutes [treatment - control]"].find("failure") is None
+    assert cases["report_rate"].find("failure") is not None
+    assert cases["chat_minutes"].find("failure") is None
     assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "2", "0")
     assert (root.get("tests"), root.get("failures")) == ("4", "2")
     # hold is skipped, not failed; ship passes
@@ -252,13 +253,13 @@ def test_error_outputs(data, tmp_path):
     assert "--now" in res.output
 
 
-def test_only_ab_and_switchback_are_gated(data, tmp_path):
+def test_only_kinds_with_decision_rules_are_gated(data, tmp_path):
     spec = tmp_path / "obs.yaml"
     spec.write_text("name: o\nkind: observational\ngraph: 'digraph { a -> b }'\n"
                     "treatment: a\noutcome: b\ndata: {simulate: scm}\n")
     res = run([str(spec)], data)
     assert res.exit_code == 2
-    assert "not observational" in res.output
+    assert "kind observational has no decision rules; run it with `causalkit run`" in res.output
 
 
 def test_sequential_none_is_switched_to_always_valid_with_a_warning(data, tmp_path):
@@ -267,9 +268,11 @@ def test_sequential_none_is_switched_to_always_valid_with_a_warning(data, tmp_pa
     res = run(["none.yaml", "--data", "win.csv", "--now", NOW, "--json", str(out)], data,
               {"GITHUB_ACTIONS": "true"})
     rep = report_of(out)
-    assert rep["decision"]["reasons"][-1].startswith(
-        "warning: the spec says sequential: none; the gate used always-valid (msprt)")
-    assert all(e["extra"]["ci_kind"] == "always_valid" for e in rep["estimates"])
+    assert rep["decision"]["reasons"][-1].startswith("warning: ")
+    assert any(r.startswith("warning: ") and "sequential: none" in r
+               for r in rep["decision"]["reasons"])
+    assert all(e["interval_kind"] == "always_valid" for e in rep["estimates"]
+               if e["role"] != "secondary")
     assert any(ln.startswith("::warning ") and "sequential: none" in ln
                for ln in res.output.splitlines())
 
@@ -327,7 +330,7 @@ def test_gst_state_errors(data, snapshots, tmp_path):
     _spec(data, "gst.yaml", sequential="gst")
     res = run(["gst.yaml", "--data", snapshots[0].name, "--now", NOW], data)
     assert res.exit_code == 2
-    assert "needs --state" in res.output
+    assert "sequential: gst needs a state file" in res.output
     state = tmp_path / "state.json"
     state.write_text('{"format": "causalkit-gate-state", "version": 1, "looks": [')
     res = run(["gst.yaml", "--data", snapshots[0].name, "--now", NOW, "--state", str(state)],
@@ -365,7 +368,7 @@ data: {path: sb.csv}
 """
 
 
-def test_switchback_spec_is_gated_with_gate_built_confidence_sequences(tmp_path):
+def test_switchback_spec_is_gated_on_confidence_sequences(tmp_path):
     from causalkit.simulate.market import simulate_market
 
     sim = simulate_market(seed=2, days=3, pre_days=0, period="2h", regions=["KR", "US"],
@@ -378,9 +381,11 @@ def test_switchback_spec_is_gated_with_gate_built_confidence_sequences(tmp_path)
     assert res.exit_code == {"ship": 0, "hold": 10, "rollback": 20}[rep["decision"]["state"]]
     assert rep["experiment"]["kind"] == "switchback"
     for e in rep["estimates"]:
-        assert e["extra"]["ci_kind"] == "always_valid"
+        if e["role"] == "secondary":
+            continue
+        assert e["interval_kind"] == "always_valid"
         # the confidence sequence contains the fixed-horizon interval
-        assert e["ci_low"] < e["extra"]["fixed_ci_low"] < e["extra"]["fixed_ci_high"] < e["ci_high"]
+        assert e["decision_ci_low"] < e["ci_low"] < e["ci_high"] < e["decision_ci_high"]
     # after the schedule's end the planned horizon is reached
     res = run(["sb.yaml", "--now", "2026-12-05T00:00Z", "--json", str(out)], tmp_path)
     rep = report_of(out)
@@ -390,13 +395,13 @@ def test_switchback_spec_is_gated_with_gate_built_confidence_sequences(tmp_path)
 
 
 def test_a_crash_still_writes_an_error_report_then_raises(data, tmp_path, monkeypatch):
-    import causalkit.gate.command as command
+    import causalkit.gate.run as gate_run
     from causalkit.gate import gate_command
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(command, "decide", boom)
+    monkeypatch.setattr(gate_run, "decide", boom)
     out = tmp_path / "r.json"
     with pytest.raises(RuntimeError, match="boom"):
         gate_command(spec=data / "spec.yaml", data=data / "win.csv", state=None, now=NOW,
@@ -415,3 +420,94 @@ def test_debug_reraises_causalkit_errors_after_writing_outputs(data, tmp_path):
         gate_command(spec=data / "nope.yaml", data=None, state=None, now=NOW, fail_on=None,
                      json_out=out, junit=None, markdown=None, debug=True)
     assert report_of(out)["decision"]["state"] == "error"
+
+
+# -- the Python door ---------------------------------------------------------------------------
+
+
+def test_python_door_gives_the_commands_decision(data, tmp_path, capsys):
+    import causalkit
+    from causalkit.spec.types import parse_timestamp
+
+    for name, code in (("win", 0), ("harm", 20), ("small", 10)):
+        out = tmp_path / f"{name}.json"
+        res = run(["spec.yaml", "--data", f"{name}.csv", "--now", NOW, "--json", str(out)],
+                  data)
+        assert res.exit_code == code
+        capsys.readouterr()
+        result = causalkit.gate(data / "spec.yaml", data / f"{name}.csv",
+                                now=parse_timestamp(NOW))
+        assert capsys.readouterr().out == ""  # the door prints nothing
+        assert result.decision.to_dict() == report_of(out)["decision"]
+        assert result.look.key == report_of(out)["decision_basis"]["look_key"]
+
+
+def test_python_door_records_looks_in_the_state_file(data, snapshots, tmp_path):
+    import causalkit
+    from causalkit.spec.types import parse_timestamp
+
+    _spec(data, "gst.yaml", sequential="gst")
+    state = tmp_path / "state.json"
+    first = causalkit.gate(str(data / "gst.yaml"), snapshots[0], state=state,
+                           now=parse_timestamp("2026-11-04T00:00Z"))
+    assert first.decision.state == "hold"
+    assert first.decision.needs_history is False
+    second = causalkit.gate(str(data / "gst.yaml"), snapshots[1], state=str(state),
+                            now=parse_timestamp("2026-11-06T00:00Z"))
+    assert second.look.index == 2
+    assert [lk["index"] for lk in json.loads(state.read_text())["looks"]] == [1, 2]
+    # the command reads the same state: the same look again changes nothing
+    before = state.read_bytes()
+    res = run(["gst.yaml", "--data", snapshots[1].name, "--now", "2026-11-06T00:00Z",
+               "--state", str(state)], data)
+    assert res.exit_code == {"ship": 0, "hold": 10}[second.decision.state.value]
+    assert state.read_bytes() == before
+
+
+def test_python_door_raises_instead_of_exiting(data):
+    import causalkit
+    from causalkit.errors import GateError
+    from causalkit.spec.types import parse_timestamp
+
+    with pytest.raises(GateError, match="sequential: gst needs a state file"):
+        causalkit.gate(_spec(data, "gst_door.yaml", sequential="gst"), data / "win.csv",
+                       now=parse_timestamp(NOW))
+
+
+def test_gate_without_state_decides_as_run(data, tmp_path):
+    """`causalkit run` and `causalkit gate` without --state: the same report and decision."""
+    gate_out = tmp_path / "gate.json"
+    res = run(["spec.yaml", "--data", "win.csv", "--now", NOW, "--json", str(gate_out)], data)
+    assert res.exit_code == 0
+    old = Path.cwd()
+    os.chdir(data)
+    try:
+        ran = CliRunner().invoke(main, ["run", "spec.yaml", "--data", "win.csv", "--now", NOW,
+                                        "--format", "json"], catch_exceptions=False)
+    finally:
+        os.chdir(old)
+    run_rep, gate_rep = json.loads(ran.output), report_of(gate_out)
+    assert run_rep["decision"] == gate_rep["decision"]
+    assert run_rep["estimates"] == gate_rep["estimates"]
+    assert run_rep["decision_basis"] == gate_rep["decision_basis"]
+
+
+def test_a_look_that_cannot_be_decided_is_an_error_and_not_recorded(data, snapshots, tmp_path):
+    _spec(data, "gst.yaml", sequential="gst")
+    state = tmp_path / "state.json"
+    first = run(["gst.yaml", "--data", snapshots[0].name, "--now", "2026-11-04T00:00Z",
+                 "--state", str(state)], data)
+    assert first.exit_code == 10
+    before = state.read_bytes()
+    changed = pd.read_csv(snapshots[0])
+    changed.loc[0, "chat_minutes"] += 1.0  # other numbers, the same information
+    changed.to_csv(tmp_path / "changed.csv", index=False)
+    out = tmp_path / "r.json"
+    res = run(["gst.yaml", "--data", str(tmp_path / "changed.csv"), "--now",
+               "2026-11-05T00:00Z", "--state", str(state), "--json", str(out)], data)
+    assert res.exit_code == 2
+    rep = report_of(out)
+    assert rep["decision"]["state"] == "error"
+    assert "information did not grow" in rep["decision"]["reasons"][0]
+    assert rep["estimates"]  # the report is whole: the analysis' own intervals
+    assert state.read_bytes() == before

@@ -114,3 +114,17 @@ def test_readme_names_the_files():
     text = (CI / "README.md").read_text()
     for name in ("gate-rollout.yml", "act_on_decision.sh", "daily_rollout.py", "--fail-on"):
         assert name in text
+
+
+def test_daily_rollout_script_runs_through_the_python_door(tmp_path):
+    text = (CI / "daily_rollout.py").read_text()
+    assert "causalkit.gate(" in text
+    assert "gate_command" not in text
+    proc = subprocess.run([sys.executable, str(CI / "daily_rollout.py")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "TMPDIR": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].split() == ["day", "units/arm", "decision", "exit", "first", "reason"]
+    assert "ship decided at look" in lines[-1]
+    assert any(" ship " in ln and "ship was decided at look" in ln for ln in lines)
