@@ -34,6 +34,7 @@ from causalkit.errors import (
 
 if TYPE_CHECKING:
     from causalkit.api import analyze, load_spec
+    from causalkit.gate.run import gate as gate
 
 
 __all__ = [
