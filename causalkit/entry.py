@@ -106,11 +106,12 @@ def _one(value: Any, name: str) -> Source:
     module = type(value).__module__
     if module.startswith("duckdb"):
         try:
-            value = value.arrow()
+            table = value.to_arrow_table() if hasattr(value, "to_arrow_table") else value.arrow()
+            if hasattr(table, "read_all"):  # a record-batch reader (DuckDB >= 1.4's arrow())
+                table = table.read_all()
         except Exception as exc:  # a closed connection, a failed query
             raise DataError(f"cannot read the DuckDB relation: {exc}", source=name) from None
-        if not hasattr(value, "schema"):  # a record-batch reader (newer DuckDB)
-            value = value.read_all()
+        value = table
     import pandas as pd
 
     if isinstance(value, pd.DataFrame) or module.startswith("pyarrow"):

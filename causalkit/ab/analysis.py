@@ -1,8 +1,10 @@
 """The ``kind: ab`` analysis: one scan, checks, estimates, tables and figures in a Report.
 
-Steps: scan the data once for per-arm sufficient statistics
-(:mod:`causalkit.ab.scan`); check the data (duplicated units, unknown, empty or
-tiny arms, non-binary proportions) and the sample ratio; compare every metric in
+Steps: scan the data once for per-arm sufficient statistics of the columns and
+products the metrics' kinds declare (:mod:`causalkit.ab.scan`,
+:mod:`causalkit.metrics`); check the data (duplicated units, unknown, empty or
+tiny arms, values other than 0 and 1 in metrics of binary kinds such as
+proportions) and the sample ratio; compare every metric in
 every treatment arm with control (:mod:`causalkit.ab.metrics`); test, correct
 and build estimates (:mod:`causalkit.ab.inference`); set the decision intervals
 and the decision basis (:func:`causalkit.report.intervals.finish`); add an arm
@@ -34,16 +36,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from causalkit.ab.inference import estimates as build_estimates
-from causalkit.ab.metrics import Contrast, contrast, pairs_for
-from causalkit.ab.scan import Scan, duplicate_details, scan
+from causalkit.ab.metrics import Contrast, contrast, needs
+from causalkit.ab.scan import Scan, duplicate_details, require_binary, scan
 from causalkit.ab.timeline import Timeline, timelines
 from causalkit.data import Source, pick_source
-from causalkit.errors import DataError
 from causalkit.report import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
 from causalkit.report.assessment import contrast_text
 from causalkit.report.basis import PriorLook, decision_basis
 from causalkit.report.intervals import finish
-from causalkit.spec.common import MetricType, Role, Sequential
+from causalkit.spec.common import Role, Sequential
 from causalkit.stats.srm import srm_test
 
 if TYPE_CHECKING:
@@ -116,19 +117,12 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
         >>> round(e.estimate, 6), (e.n, e.n_reference), rep.checks[0].status.value
         (1.333333, (3, 3), 'pass')
     """
-    columns = list(dict.fromkeys(c for m in spec.metrics for c in m.columns))
-    pairs = [p for m in spec.metrics for p in pairs_for(m)]
-    binary = list(dict.fromkeys(m.column for m in spec.metrics
-                                if m.type is MetricType.PROPORTION and m.column))
+    need = needs(spec.metrics)
     ts = spec.timestamp_column
-    sc = scan(source, unit=spec.unit, variant=spec.variant_column, columns=columns, pairs=pairs,
-              binary=binary, timestamp=ts, by_day=ts is not None,
-              check_duplicates=spec.check_duplicates)
-    for col, count in sc.nonbinary.items():
-        if count:
-            raise DataError(f"{count} value(s) other than 0 and 1 in a proportion metric",
-                            column=col, source=source.describe(),
-                            hint="use type: mean for non-binary values")
+    sc = scan(source, unit=spec.unit, variant=spec.variant_column, columns=need.columns,
+              pairs=need.pairs, binary=need.binary, derived=need.derived, timestamp=ts,
+              by_day=ts is not None, check_duplicates=spec.check_duplicates)
+    require_binary(sc.nonbinary, source)
     checks = [_srm_check(spec, sc), *_data_checks(spec, sc, source)]
     control = spec.control
     arms = [a for a in spec.variants if a != control]
@@ -222,7 +216,8 @@ def _problem_checks(contrasts: list[Contrast], control: str) -> list[Check]:
     for k in contrasts:
         if k.problem is not None:
             out.append(Check(f"data_{k.problem}", Status.FAIL,
-                             f"metric {k.metric.name!r} {text[k.problem]} ({k.arm} vs {control})",
+                             f"metric {k.metric.name!r} "
+                             f"{text.get(k.problem, 'has a data problem')} ({k.arm} vs {control})",
                              metric=k.metric.name))
     return out
 

@@ -1,11 +1,16 @@
-"""Per-metric levels from per-arm sufficient statistics: means, proportions, ratios, CUPED.
+"""Per-metric levels from per-arm sufficient statistics, asked of the metric's kind.
 
 A metric in an arm reduces to a :class:`Level`: its (possibly CUPED-adjusted)
 value and the per-unit variance of its linearization. Two levels make a
 :class:`Contrast`, which :mod:`causalkit.ab.analysis` turns into estimates.
 
+What a metric type computes lives in its kind (:mod:`causalkit.metrics`): the
+columns and co-moments it needs (:func:`needs` gathers them for the scan), its
+level and variance, its CUPED pieces, its data problems and its test. The built-in
+kinds:
+
 =============  ===============================  ==================  =============
-type           level                            per-unit variance   reference
+type           level                            per-unit variance   test
 =============  ===============================  ==================  =============
 ``mean``       ``mean(Y)``                      ``var(Y)`` ddof 1   Welch t
 ``proportion`` ``mean(Y)``, Y in {0, 1}         ``p (1 - p)``       z
@@ -31,14 +36,15 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from causalkit.data import Moments
-from causalkit.spec.common import Metric, MetricType
+from causalkit.metrics import kind_of
+from causalkit.spec.common import Metric
 from causalkit.stats.cuped import cuped_adjust, cuped_theta
-from causalkit.stats.delta import ratio_covariance, ratio_moments
 from causalkit.stats.effects import welch_df
 
 
@@ -93,81 +99,56 @@ class Contrast:
         return self.control.se2 + self.treatment.se2
 
 
-def pairs_for(metric: Metric) -> list[tuple[str, str]]:
-    """Column pairs whose covariances the metric needs (diagonal included).
+@dataclass(frozen=True)
+class Needs:
+    """What the metrics of a spec need from one scan of the data.
+
+    Attributes:
+        columns: the moment columns, virtual ones (products) included.
+        pairs: column pairs whose co-moments are needed (the diagonal included).
+        derived: virtual column -> the two data columns whose product it is (the
+            scan checks the data columns behind every column).
+        binary: data columns whose values must be 0 or 1 (of binary kinds).
+    """
+
+    columns: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...]
+    derived: Mapping[str, tuple[str, str]]
+    binary: tuple[str, ...]
+
+
+def needs(metrics: Sequence[Metric], available: set[str] | None = None) -> Needs:
+    """The columns, co-moments, products and 0/1 checks the metrics' kinds declare.
+
+    With ``available`` (the data's columns), a metric's CUPED covariates are left
+    out when one of their data columns is missing (the power planner's rule).
 
     Example:
-        >>> pairs_for(Metric(name="m", type="mean", column="y", covariate="x"))
-        [('y', 'y'), ('x', 'x'), ('y', 'x')]
+        >>> ms = [Metric(name="m", type="mean", column="y", covariate="x"),
+        ...       Metric(name="p", type="proportion", column="b")]
+        >>> n = needs(ms)
+        >>> n.columns, n.binary, n.pairs[:3]
+        (('y', 'x', 'b'), ('b',), (('y', 'y'), ('x', 'x'), ('y', 'x')))
+        >>> needs(ms, available={"y", "b"}).columns
+        ('y', 'b')
     """
-    if metric.type is MetricType.RATIO:
-        assert metric.numerator is not None
-        assert metric.denominator is not None
-        cols = [metric.numerator, metric.denominator]
-        if metric.covariate_numerator is not None and metric.covariate_denominator is not None:
-            cols += [metric.covariate_numerator, metric.covariate_denominator]
-        return [(a, b) for i, a in enumerate(cols) for b in cols[i:]]
-    assert metric.column is not None
-    out = [(metric.column, metric.column)]
-    if metric.covariate is not None:
-        out += [(metric.covariate, metric.covariate), (metric.column, metric.covariate)]
-    return out
-
-
-def _cov(m: Moments, a: str, b: str, ddof: int) -> float:
-    if m.n - ddof <= 0:
-        return math.nan
-    return float(m.comoment[m.index(a), m.index(b)]) / (m.n - ddof)
-
-
-def _mean(m: Moments, a: str) -> float:
-    return float(m.mean[m.index(a)])
-
-
-def _value(metric: Metric, m: Moments, ddof: int) -> tuple[float, float]:
-    """``(level, per-unit variance)`` of the metric itself."""
-    if metric.type is MetricType.RATIO:
-        n, d = metric.numerator, metric.denominator
-        assert n is not None
-        assert d is not None
-        r, v = ratio_moments(_mean(m, n), _mean(m, d), _cov(m, n, n, ddof), _cov(m, d, d, ddof),
-                             _cov(m, n, d, ddof))
-        return float(r), float(v)
-    assert metric.column is not None
-    return _mean(m, metric.column), _cov(m, metric.column, metric.column, ddof)
-
-
-def _covariate(metric: Metric, m: Moments, ddof: int) -> tuple[float, float, float]:
-    """``(covariate level, its per-unit variance, covariance with the metric)``."""
-    if metric.type is MetricType.RATIO:
-        n, d = metric.numerator, metric.denominator
-        xn, xd = metric.covariate_numerator, metric.covariate_denominator
-        assert n is not None
-        assert d is not None
-        assert xn is not None
-        assert xd is not None
-        rx, vx = ratio_moments(_mean(m, xn), _mean(m, xd), _cov(m, xn, xn, ddof),
-                               _cov(m, xd, xd, ddof), _cov(m, xn, xd, ddof))
-        c = ratio_covariance(_mean(m, n), _mean(m, d), _mean(m, xn), _mean(m, xd),
-                             _cov(m, n, xn, ddof), _cov(m, n, xd, ddof), _cov(m, d, xn, ddof),
-                             _cov(m, d, xd, ddof))
-        return float(rx), float(vx), float(c)
-    assert metric.column is not None
-    assert metric.covariate is not None
-    x = metric.covariate
-    return _mean(m, x), _cov(m, x, x, ddof), _cov(m, metric.column, x, ddof)
-
-
-def has_covariate(metric: Metric) -> bool:
-    """Whether the metric is CUPED-adjusted.
-
-    Example:
-        >>> has_covariate(Metric(name="m", type="mean", column="y"))
-        False
-    """
-    if metric.type is MetricType.RATIO:
-        return metric.covariate_numerator is not None
-    return metric.covariate is not None
+    columns: list[str] = []
+    pairs: list[tuple[str, str]] = []
+    derived: dict[str, tuple[str, str]] = {}
+    binary: list[str] = []
+    for metric in metrics:
+        kind = kind_of(metric)
+        covs = kind.covariates(metric)
+        missing = available is not None and \
+            not set(kind.data_columns(metric, covs)) <= available
+        cols = [c for c in kind.columns(metric) if not (missing and c in covs)]
+        columns += cols
+        pairs += [(a, b) for a, b in kind.pairs(metric) if a in cols and b in cols]
+        derived.update({c: f for c, f in kind.derived(metric).items() if c in cols})
+        if kind.binary:
+            binary += kind.data_columns(metric, kind.values(metric))
+    return Needs(tuple(dict.fromkeys(columns)), tuple(dict.fromkeys(pairs)), derived,
+                 tuple(dict.fromkeys(binary)))
 
 
 def contrast(metric: Metric, control: Moments, treatment: Moments, arm: str) -> Contrast:
@@ -183,36 +164,26 @@ def contrast(metric: Metric, control: Moments, treatment: Moments, arm: str) -> 
         >>> contrast(m, z, c, "t").problem
         'zero_denominator'
     """
-    proportion = metric.type is MetricType.PROPORTION
-    ddof = 0 if proportion else 1
-    yc, vc = _value(metric, control, ddof)
-    yt, vt = _value(metric, treatment, ddof)
+    kind = kind_of(metric)
+    yc, vc = kind.level(metric, control)
+    yt, vt = kind.level(metric, treatment)
     raw_c, raw_t = yc, yt
     theta: float | None = None
-    method = {"mean": "welch", "proportion": "z", "ratio": "delta+welch"}[str(metric.type)]
-    problem: str | None = None
-    if metric.type is MetricType.RATIO:
-        d = metric.denominator
-        assert d is not None
-        if _mean(control, d) == 0 or _mean(treatment, d) == 0:
-            problem = "zero_denominator"
-    if has_covariate(metric) and problem is None:
-        pooled = control + treatment
-        _, vx_p, c_p = _covariate(metric, pooled, ddof)
-        xp = _covariate(metric, pooled, ddof)[0]
+    problem = kind.problem(metric, control, treatment)
+    if kind.has_covariate(metric) and problem is None:
+        xp, vx_p, c_p = kind.covariate(metric, control + treatment)
         theta = float(cuped_theta(c_p, vx_p))
-        xc, vxc, cc = _covariate(metric, control, ddof)
-        xt, vxt, ct = _covariate(metric, treatment, ddof)
-        if not all(np.isfinite([xc, xt, xp])):
+        xc, vxc, cc = kind.covariate(metric, control)
+        xt, vxt, ct = kind.covariate(metric, treatment)
+        if not all(np.isfinite([xc, xt, xp])):  # a covariate denominator averaging 0
             problem = "zero_denominator"
         else:
             m_c, v_c = cuped_adjust(yc, xc, xp, vc, vxc, cc, theta)
             m_t, v_t = cuped_adjust(yt, xt, xp, vt, vxt, ct, theta)
             yc, vc, yt, vt = float(m_c), float(v_c), float(m_t), float(v_t)
-        method += "+cuped"
     lc = Level(control.n, raw_c, yc, max(vc, 0.0) if np.isfinite(vc) else vc)
     lt = Level(treatment.n, raw_t, yt, max(vt, 0.0) if np.isfinite(vt) else vt)
-    df = math.inf if proportion else float(welch_df(lc.se2, lc.n, lt.se2, lt.n))
+    df = math.inf if kind.normal else float(welch_df(lc.se2, lc.n, lt.se2, lt.n))
     if problem is None and not (lc.se2 + lt.se2 > 0):
         problem = "zero_variance"
-    return Contrast(metric, arm, lc, lt, df, method, theta, problem)
+    return Contrast(metric, arm, lc, lt, df, kind.method(metric), theta, problem)

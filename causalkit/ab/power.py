@@ -3,10 +3,12 @@
 The pre-period data (``--data PRE``, which the entry passes as
 ``ctx.sources["pre_data"]["main"]``, or ``pre_data`` in the spec) holds one row
 per unit with the metric columns measured before the test (and, for CUPED, the
-covariate columns measured before that). From one scan come, per metric, the
-level, the per-unit variance of its linearization and -- when the covariate
-columns are present -- the CUPED variance reduction ``rho**2``; with
-``timestamp_column`` present, the traffic per day.
+covariate columns measured before that). From one scan
+(:func:`causalkit.ab.scan.moments`, over the columns and products the metrics'
+kinds declare) come, per metric, the level, the per-unit variance of its
+linearization and -- when the covariate columns are present -- the CUPED variance
+reduction ``rho**2``, all asked of the metric's kind (:mod:`causalkit.metrics`);
+with ``timestamp_column`` present, the traffic per day.
 
 Planning rules (listed in the report's ``plan_assumptions`` check):
 
@@ -15,7 +17,9 @@ Planning rules (listed in the report's ``plan_assumptions`` check):
 * shares: each arm's weight times ``1 - holdout``; with several treatment arms
   the smallest arm is planned for;
 * the effect to detect is ``plan.mde`` (relative to the pre-period level unless
-  ``mde_kind: absolute``); the MDE is reported at ``plan.sample_per_arm``, else
+  ``mde_kind: absolute``), and the treatment arm's variance under it is the kind's
+  planning variance (``p' (1 - p')`` for a proportion, else the control's); the
+  MDE is reported at ``plan.sample_per_arm``, else
   ``decision.horizon_sample_per_arm``, else the pre-period size;
 * fixed-horizon normal approximation (:mod:`causalkit.stats.power`); an
   always-valid (mSPRT) analysis needs more units for the same power.
@@ -41,13 +45,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from causalkit.ab.metrics import needs
+from causalkit.ab.scan import moments, require_binary
 from causalkit.data import ColumnKind, Moments, Source, get_engine, pick_source, quote_ident
 from causalkit.data.sql import dialect_of, epoch_seconds
 from causalkit.errors import DataError
+from causalkit.metrics import kind_of
 from causalkit.report import Check, Experiment, Meta, Report, Status, Table
-from causalkit.spec.common import MarginKind, Metric, MetricType, Role, Sequential
+from causalkit.spec.common import MarginKind, Metric, Role, Sequential
 from causalkit.stats.cuped import variance_reduction
-from causalkit.stats.delta import ratio_covariance, ratio_moments
 from causalkit.stats.power import mde, power_at, required_total
 from causalkit.stats.sequential_power import (
     gst_z_boundaries,
@@ -61,48 +67,28 @@ if TYPE_CHECKING:
     from causalkit.spec.loader import LoadedSpec
 
 
-def _cov(m: Moments, a: str, b: str) -> float:
-    return float(m.comoment[m.index(a), m.index(b)]) / max(m.n - 1, 1)
-
-
-def _mean(m: Moments, a: str) -> float:
-    return float(m.mean[m.index(a)])
-
-
-def metric_variance(metric: Metric, m: Moments, available: set[str]) -> tuple[float, float, float]:
+def metric_variance(metric: Metric, m: Moments) -> tuple[float, float, float]:
     """``(level, per-unit variance, CUPED rho**2)`` of a metric in pre-period moments.
 
-    ``rho**2`` is 0 when the metric has no covariate or its columns are missing.
+    The metric's kind computes the level, the variance and the covariate pieces;
+    ``rho**2`` is 0 when the metric has no covariate or its columns are not in ``m``.
 
     Example:
         >>> import numpy as np
         >>> x = np.random.default_rng(0).normal(size=(2000, 2)) @ [[1, 0.8], [0, 0.6]]
         >>> m = Moments.from_array(["y", "x"], x)
         >>> lv, v, r2 = metric_variance(Metric(name="y", type="mean", column="y",
-        ...                                    covariate="x"), m, {"y", "x"})
+        ...                                    covariate="x"), m)
         >>> round(r2, 1)
         0.6
     """
-    if metric.type is MetricType.RATIO:
-        n, d = metric.numerator or "", metric.denominator or ""
-        r, v = ratio_moments(_mean(m, n), _mean(m, d), _cov(m, n, n), _cov(m, d, d),
-                             _cov(m, n, d))
-        level, var = float(r), float(v)
-        xn, xd = metric.covariate_numerator, metric.covariate_denominator
-        if xn is None or xd is None or not {xn, xd} <= available:
-            return level, var, 0.0
-        _, vx = ratio_moments(_mean(m, xn), _mean(m, xd), _cov(m, xn, xn), _cov(m, xd, xd),
-                              _cov(m, xn, xd))
-        c = ratio_covariance(_mean(m, n), _mean(m, d), _mean(m, xn), _mean(m, xd),
-                             _cov(m, n, xn), _cov(m, n, xd), _cov(m, d, xn), _cov(m, d, xd))
-        return level, var, float(variance_reduction(c, var, vx))
-    y = metric.column or ""
-    level = _mean(m, y)
-    var = level * (1 - level) if metric.type is MetricType.PROPORTION else _cov(m, y, y)
-    x = metric.covariate
-    if x is None or x not in available:
+    kind = kind_of(metric)
+    level, var = kind.level(metric, m)
+    covs = kind.covariates(metric)
+    if not covs or not set(covs) <= set(m.columns):
         return level, var, 0.0
-    return level, var, float(variance_reduction(_cov(m, y, x), _cov(m, y, y), _cov(m, x, x)))
+    _, vx, c = kind.covariate(metric, m)
+    return level, var, float(variance_reduction(c, var, vx))
 
 
 def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
@@ -131,14 +117,11 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
         raise DataError("power planning needs pre-period data",
                         hint="pass --data PRE.parquet or set pre_data in the spec")
     source = pick_source(ctx.sources, spec.pre_data, "pre_data", "main")
-    engine = get_engine(source)
-    schema = engine.schema(source)
-    needed = [c for m in spec.metrics for c in (m.column, m.numerator, m.denominator) if c]
-    engine.require_columns(source, numeric=list(dict.fromkeys(needed)))
-    optional = [c for m in spec.metrics for c in (m.covariate, m.covariate_numerator,
-                                                  m.covariate_denominator) if c and c in schema]
-    cols = list(dict.fromkeys(needed + optional))
-    mom = engine.grouped_moments(source, by=[], columns=cols)[()]
+    schema = get_engine(source).schema(source)
+    need = needs(spec.metrics, available=set(schema))
+    mom, nonbinary = moments(source, columns=need.columns, pairs=need.pairs,
+                             binary=need.binary, derived=need.derived)
+    require_binary(nonbinary, source)
     per_day, days = _traffic(spec, source, schema, mom.n)
 
     w_total = sum(spec.variants.values())
@@ -155,7 +138,8 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
     inflation, looks = _sequential_inflation(spec)
     rows = []
     for m in spec.metrics:
-        level, var, rho2 = metric_variance(m, mom, set(cols))
+        kind = kind_of(m)
+        level, var, rho2 = metric_variance(m, mom)
         var_adj = var * (1.0 - rho2)
         a = alpha / fam[m.role] if m.role is not Role.SECONDARY else alpha
         mde_abs = float(mde(var_adj, var_adj, n_total_plan, alpha=a, power=power,
@@ -165,10 +149,7 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
         if spec.plan.mde is not None:
             effect = (spec.plan.mde * abs(level) if spec.plan.mde_kind is MarginKind.RELATIVE
                       else spec.plan.mde)
-            var_t = var_adj
-            if m.type is MetricType.PROPORTION:
-                pt = min(max(level + effect, 0.0), 1.0)
-                var_t = pt * (1 - pt) * (1.0 - rho2)
+            var_t = kind.planning_variance(level, var_adj, effect)
             n_total = inflation * float(required_total(var_adj, var_t, effect, alpha=a,
                                                        power=power, share_c=share_c,
                                                        share_t=share_t))

@@ -10,14 +10,21 @@ that every unit appears once:
   (a tiny query). Then ``mean = s + d / n`` and ``comoment = C - d d' / n``: the
   shifted sums are as fast as raw sums (about 0.6 of DuckDB's ``VAR_SAMP``) and,
   because ``s`` is close to the mean, as accurate as a two-pass computation; a
-  constant column gives exactly zero variance. Also NULL counts, values outside
-  {0, 1} of proportion columns and the first/last exposure time (NaN propagates
-  through the sums and is then counted by a second query for the message);
+  constant column gives exactly zero variance. Also NULL counts (of the data
+  columns), values outside {0, 1} of the columns of binary kinds and the first/last
+  exposure time (NaN propagates through the sums and is then counted by a second
+  query for the message);
+* a virtual column that a metric kind declares (``derived``, e.g. ``y*y``) is the
+  product ``CAST(a AS DOUBLE) * CAST(b AS DOUBLE)`` of its two data columns,
+  computed in the same query; the data checks name the data columns;
 * once: missing unit ids and the number of distinct units. For integer ids
   in a compact range, DuckDB counts them with a bitmap (``bitstring_agg``, about
   half the cost of a scan); otherwise with ``COUNT(DISTINCT ...)``. When rows
   outnumber distinct units, a second query says whether units sit in two arms
   or repeat within an arm, with examples.
+
+The power planner reads its pre-period moments from the same query without
+grouping (:func:`moments`).
 
 Example:
     >>> import pandas as pd
@@ -28,13 +35,17 @@ Example:
     (2, [3.0], 0)
     >>> isinstance(s, Scan)
     True
+    >>> sq = scan(Source.from_frame(df), unit="u", variant="v", columns=["y*y"],
+    ...           pairs=[("y*y", "y*y")], derived={"y*y": ("y", "y")})
+    >>> sq.arms["t"].mean.tolist()
+    [10.0]
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,6 +55,9 @@ from causalkit.data import ColumnKind, Moments, Source, get_engine, quote_ident
 from causalkit.data.duckdb_engine import DuckDBEngine
 from causalkit.data.sql import double_literal
 from causalkit.errors import DataError
+
+Derived = Mapping[str, tuple[str, str]]
+"""Virtual column -> the two data columns whose product it is."""
 
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
               "UBIGINT")
@@ -81,33 +95,50 @@ def _x(col: str) -> str:
     return f"CAST({quote_ident(col)} AS DOUBLE)"
 
 
+def _expr(col: str, derived: Derived) -> str:
+    """The DOUBLE expression of a column: the column, or the product of a virtual column's factors."""
+    if col in derived:
+        a, b = derived[col]
+        return f"({_x(a)} * {_x(b)})"
+    return _x(col)
+
+
+def _factors(columns: Sequence[str], derived: Derived) -> list[str]:
+    """The data columns behind ``columns`` (virtual ones replaced by their factors)."""
+    out: list[str] = []
+    for c in columns:
+        out.extend(derived.get(c, (c,)))
+    return list(dict.fromkeys(out))
+
+
 SHIFT_ROWS = 10_000
 
 
-def _shift_sql(columns: Sequence[str]) -> str:
-    v = [quote_ident(f"__ck_v{i}") for i in range(len(columns))]
-    m = [quote_ident(f"__ck_m{i}") for i in range(len(columns))]
-    inner = ", ".join(f"{_x(c)} AS {vi}" for c, vi in zip(columns, v))
+def _shift_sql(exprs: Sequence[str]) -> str:
+    v = [quote_ident(f"__ck_v{i}") for i in range(len(exprs))]
+    m = [quote_ident(f"__ck_m{i}") for i in range(len(exprs))]
+    inner = ", ".join(f"{x} AS {vi}" for x, vi in zip(exprs, v))
     window = ", ".join([*v, *(f"AVG({vi}) OVER () AS {mi}" for vi, mi in zip(v, m))])
     picks = ", ".join(f"MIN_BY({vi}, ABS({vi} - {mi}))" for vi, mi in zip(v, m))
     return (f"SELECT {picks} FROM (SELECT {window} FROM "
             f"(SELECT {inner} FROM src LIMIT {SHIFT_ROWS}) AS s) AS w")
 
 
-def _grouped_sql(keys: Sequence[str], columns: Sequence[str], shifts: Sequence[float],
-                 pairs: Sequence[tuple[int, int]], binary: Sequence[str],
-                 timestamp: str | None) -> str:
-    dev = [f"({_x(c)} - {double_literal(v)})" for c, v in zip(columns, shifts)]
+def _grouped_sql(keys: Sequence[str], exprs: Sequence[str], shifts: Sequence[float],
+                 pairs: Sequence[tuple[int, int]], counted: Sequence[str],
+                 binary: Sequence[str], timestamp: str | None) -> str:
+    dev = [f"({x} - {double_literal(v)})" for x, v in zip(exprs, shifts)]
     aggs = ["COUNT(*)"]
     aggs += [f"SUM({d})" for d in dev]
     aggs += [f"SUM({dev[i]} * {dev[j]})" for i, j in pairs]
-    aggs += [f"COUNT({quote_ident(c)})" for c in columns]
+    aggs += [f"COUNT({quote_ident(c)})" for c in counted]
     aggs += [f"COUNT_IF({_x(c)} <> 0 AND {_x(c)} <> 1)" for c in binary]
     if timestamp is not None:
         t = quote_ident(timestamp)
         aggs += [f"MIN({t})", f"MAX({t})"]
     group = ", ".join(str(i + 1) for i in range(len(keys)))
-    return f"SELECT {', '.join([*keys, *aggs])} FROM src GROUP BY {group}"
+    tail = f" GROUP BY {group}" if keys else ""
+    return f"SELECT {', '.join([*keys, *aggs])} FROM src{tail}"
 
 
 def _utc(value: Any) -> datetime | None:
@@ -126,6 +157,7 @@ def scan(
     columns: Sequence[str],
     pairs: Sequence[tuple[str, str]],
     binary: Sequence[str] = (),
+    derived: Derived | None = None,
     timestamp: str | None = None,
     by_day: bool = False,
     check_duplicates: bool = True,
@@ -136,9 +168,10 @@ def scan(
         source: the data.
         unit: column of unit ids.
         variant: column of arm labels.
-        columns: numeric metric columns.
+        columns: numeric metric columns (virtual ones included).
         pairs: column pairs whose covariance is needed (the diagonal included).
-        binary: proportion columns whose values must be 0 or 1.
+        binary: data columns whose values must be 0 or 1 (of binary kinds).
+        derived: virtual column -> the two data columns whose product it is.
         timestamp: exposure-time column (first/last exposure, and days when ``by_day``).
         by_day: also return moments per arm and calendar day (UTC) of ``timestamp``.
         check_duplicates: count distinct units (skip only when uniqueness is
@@ -156,33 +189,21 @@ def scan(
         1
     """
     engine = get_engine(source)
-    schema = engine.require_columns(source, numeric=columns, present=[unit, variant])
+    plan = _Plan.of(columns, pairs, binary, derived)
+    schema = engine.require_columns(source, numeric=plan.counted, present=[unit, variant])
     if timestamp is not None:
         engine.require_columns(source, present=[timestamp])
         if schema[timestamp] is not ColumnKind.TIMESTAMP:
             raise DataError(f"holds {schema[timestamp].value} values, not timestamps",
                             column=timestamp, source=source.describe(),
                             hint="store exposure times as a timestamp column")
-    cols = list(dict.fromkeys(columns))
-    index = {c: i for i, c in enumerate(cols)}
-    pair_idx = sorted({tuple(sorted((index[a], index[b]))) for a, b in pairs})
-    pair_list: list[tuple[int, int]] = [(int(p[0]), int(p[1])) for p in pair_idx]
-    head = engine.query(source, _shift_sql(cols)).to_pylist()
-    raw = list(head[0].values()) if head else []
-    shifts = [float(v) if v is not None and np.isfinite(float(v)) else 0.0 for v in raw]
-    shifts += [0.0] * (len(cols) - len(shifts))
-    arms_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS STRING)"], cols, shifts,
-                            pair_list, binary, timestamp)
-    arms, nonbinary, first, last = _parse(
-        engine.query(source, arms_sql).to_pylist(), 1, cols, shifts, pair_list, binary,
-        timestamp, source)
+    shifts = plan.shifts(engine, source)
+    key = f"CAST({quote_ident(variant)} AS STRING)"
+    arms, nonbinary, first, last = plan.run(engine, source, [key], shifts, timestamp)
     days: dict[tuple[str, Any], Moments] = {}
     if by_day and timestamp is not None:
-        day_sql = _grouped_sql([f"CAST({quote_ident(variant)} AS STRING)",
-                                f"CAST({quote_ident(timestamp)} AS DATE)"], cols, shifts,
-                               pair_list, (), None)
-        parsed = _parse(engine.query(source, day_sql).to_pylist(), 2, cols, shifts, pair_list,
-                        (), None, source)[0]
+        day = f"CAST({quote_ident(timestamp)} AS DATE)"
+        parsed = replace(plan, binary=()).run(engine, source, [key, day], shifts, None)[0]
         days = {(str(k[0]), k[1]): m for k, m in parsed.items()}
     rows = sum(m.n for m in arms.values())
     units = rows
@@ -200,14 +221,79 @@ def scan(
     )
 
 
-def _parse(rows: list[dict[str, Any]], nkeys: int, cols: list[str], shifts: Sequence[float],
-           pairs: list[tuple[int, int]], binary: Sequence[str], timestamp: str | None,
-           source: Source) -> tuple[dict[tuple[Any, ...], Moments], dict[str, int],
-                                    datetime | None, datetime | None]:
-    k = len(cols)
+def moments(source: Source, *, columns: Sequence[str], pairs: Sequence[tuple[str, str]],
+            binary: Sequence[str] = (), derived: Derived | None = None
+            ) -> tuple[Moments, dict[str, int]]:
+    """The moments of all rows (no arms) and the non-0/1 counts of ``binary`` columns.
+
+    The same query as :func:`scan` without grouping (the power planner's pre-period data).
+
+    Raises:
+        DataError: for missing or non-numeric columns and NULL/NaN values.
+
+    Example:
+        >>> import pandas as pd
+        >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0]})
+        >>> m, bad = moments(Source.from_frame(df), columns=["y", "y*y"],
+        ...                  pairs=[("y", "y*y")], binary=["y"], derived={"y*y": ("y", "y")})
+        >>> m.n, m.mean.tolist(), bad
+        (3, [2.3333333333333335, 7.0], {'y': 2})
+    """
+    engine = get_engine(source)
+    plan = _Plan.of(columns, pairs, binary, derived)
+    engine.require_columns(source, numeric=plan.counted)
+    out, nonbinary, _, _ = plan.run(engine, source, [], plan.shifts(engine, source), None)
+    return out.get((), Moments.empty(plan.columns)), nonbinary
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The columns of one scan: moment columns, their SQL, pairs, data and 0/1 columns."""
+
+    columns: list[str]
+    exprs: list[str]
+    pairs: list[tuple[int, int]]
+    counted: list[str]
+    binary: Sequence[str]
+    derived: Derived
+
+    @classmethod
+    def of(cls, columns: Sequence[str], pairs: Sequence[tuple[str, str]],
+           binary: Sequence[str], derived: Derived | None) -> _Plan:
+        virtual = dict(derived or {})
+        cols = list(dict.fromkeys(columns))
+        index = {c: i for i, c in enumerate(cols)}
+        pair_idx = sorted({tuple(sorted((index[a], index[b]))) for a, b in pairs})
+        return cls(cols, [_expr(c, virtual) for c in cols],
+                   [(int(p[0]), int(p[1])) for p in pair_idx], _factors(cols, virtual),
+                   tuple(binary), virtual)
+
+    def shifts(self, engine: Any, source: Source) -> list[float]:
+        """Per column, the data value closest to the mean of the first rows (0 if none)."""
+        head = engine.query(source, _shift_sql(self.exprs)).to_pylist()
+        raw = list(head[0].values()) if head else []
+        shifts = [float(v) if v is not None and np.isfinite(float(v)) else 0.0 for v in raw]
+        return shifts + [0.0] * (len(self.columns) - len(shifts))
+
+    def run(self, engine: Any, source: Source, keys: Sequence[str], shifts: Sequence[float],
+            timestamp: str | None) -> tuple[dict[tuple[Any, ...], Moments], dict[str, int],
+                                            datetime | None, datetime | None]:
+        """The grouped query and its parsed rows."""
+        sql = _grouped_sql(keys, self.exprs, shifts, self.pairs, self.counted, self.binary,
+                           timestamp)
+        return _parse(engine.query(source, sql).to_pylist(), len(keys), self, shifts,
+                      timestamp, source)
+
+
+def _parse(rows: list[dict[str, Any]], nkeys: int, plan: _Plan, shifts: Sequence[float],
+           timestamp: str | None, source: Source
+           ) -> tuple[dict[tuple[Any, ...], Moments], dict[str, int], datetime | None,
+                      datetime | None]:
+    cols, pairs, binary = plan.columns, plan.pairs, plan.binary
+    k, kc = len(cols), len(plan.counted)
     shift = np.asarray(shifts, dtype=np.float64)
     out: dict[tuple[Any, ...], Moments] = {}
-    missing = np.zeros(k, dtype=np.int64)
+    missing = np.zeros(kc, dtype=np.int64)
     nonfinite = np.zeros(k, dtype=bool)
     nonbinary = dict.fromkeys(binary, 0)
     firsts: list[datetime] = []
@@ -223,9 +309,9 @@ def _parse(rows: list[dict[str, Any]], nkeys: int, cols: list[str], shifts: Sequ
         for i, j in pairs:
             raw[i, j] = raw[j, i] = float(v[pos]) if v[pos] is not None else np.nan
             pos += 1
-        counts = np.array([int(x or 0) for x in v[pos:pos + k]], dtype=np.int64)
+        counts = np.array([int(x or 0) for x in v[pos:pos + kc]], dtype=np.int64)
         missing += n - counts
-        pos += k
+        pos += kc
         for c in binary:
             nonbinary[c] += int(v[pos] or 0)
             pos += 1
@@ -234,16 +320,35 @@ def _parse(rows: list[dict[str, Any]], nkeys: int, cols: list[str], shifts: Sequ
             if lo is not None and hi is not None:
                 firsts.append(lo)
                 lasts.append(hi)
-        nonfinite |= ~np.isfinite(d)
+        if n:
+            nonfinite |= ~np.isfinite(d)
         out[key] = _moments(cols, n, shift, d, raw)
-    for c, count in zip(cols, missing):
+    for c, count in zip(plan.counted, missing):
         if count:
             raise DataError(f"{int(count)} missing value(s)", column=c, source=source.describe(),
                             hint="fill or drop them before the analysis")
     for c, bad in zip(cols, nonfinite):
         if bad:
-            _raise_nonfinite(source, c)
+            _raise_nonfinite(source, c, plan.derived)
     return out, nonbinary, min(firsts, default=None), max(lasts, default=None)
+
+
+def require_binary(nonbinary: Mapping[str, int], source: Source) -> None:
+    """Raise for the first column of a binary kind (a proportion) with values other than 0 and 1.
+
+    Example:
+        >>> import pandas as pd
+        >>> require_binary({"y": 0}, Source.from_frame(pd.DataFrame()))
+        >>> require_binary({"y": 2}, Source.from_frame(pd.DataFrame()))
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: <dataframe>: column 'y': 2 value(s) other than 0 and 1 in a proportion metric (...)
+    """
+    for col, count in nonbinary.items():
+        if count:
+            raise DataError(f"{count} value(s) other than 0 and 1 in a proportion metric",
+                            column=col, source=source.describe(),
+                            hint="use type: mean for non-binary values")
 
 
 def _moments(cols: list[str], n: int, shift: np.ndarray, d: np.ndarray,
@@ -261,16 +366,24 @@ def _moments(cols: list[str], n: int, shift: np.ndarray, d: np.ndarray,
     return Moments(tuple(cols), n, shift + d / n, com)
 
 
-def _raise_nonfinite(source: Source, column: str) -> None:
-    x = _x(column)
-    row = get_engine(source).query(
-        source, f"SELECT COUNT_IF(ISNAN({x})) AS nan, COUNT_IF(ISINF({x})) AS inf FROM src"
-    ).to_pylist()[0]
-    what = (f"{row['nan']} NaN value(s)" if row["nan"] else "") + \
-        (" and " if row["nan"] and row["inf"] else "") + \
-        (f"{row['inf']} infinite value(s)" if row["inf"] else "")
-    raise DataError(what or "non-finite values", column=column, source=source.describe(),
-                    hint="fill or drop them before the analysis")
+def _raise_nonfinite(source: Source, column: str, derived: Derived) -> None:
+    """Name the data column holding NaN or infinite values (a virtual column's factors)."""
+    for c in derived.get(column, (column,)):
+        x = _x(c)
+        row = get_engine(source).query(
+            source, f"SELECT COUNT_IF(ISNAN({x})) AS nan, COUNT_IF(ISINF({x})) AS inf FROM src"
+        ).to_pylist()[0]
+        if row["nan"] or row["inf"]:
+            what = (f"{row['nan']} NaN value(s)" if row["nan"] else "") + \
+                (" and " if row["nan"] and row["inf"] else "") + \
+                (f"{row['inf']} infinite value(s)" if row["inf"] else "")
+            raise DataError(what, column=c, source=source.describe(),
+                            hint="fill or drop them before the analysis")
+    what = "non-finite values" if column not in derived else \
+        f"the product of {' and '.join(derived[column])} overflows"
+    raise DataError(what, column=column, source=source.describe(),
+                    hint="fill or drop them before the analysis" if column not in derived
+                    else "rescale the column")
 
 
 def _distinct_units(engine: Any, source: Source, unit: str, schema: dict[str, ColumnKind],

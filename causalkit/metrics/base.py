@@ -30,8 +30,8 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,8 +69,17 @@ class MetricKind:
 
     Subclasses set :attr:`name` (the spec's ``type``), :attr:`fields` (which spec
     fields name its columns: ``column`` or ``ratio``), :attr:`test` (the test's
-    label), and override :meth:`values` and :meth:`level` (and :meth:`covariate`
-    when CUPED applies).
+    label), and override :meth:`values` and :meth:`level`. Optional: :meth:`derived`
+    (virtual product columns such as ``y*y``), :meth:`covariates` and
+    :meth:`covariate` (CUPED), :meth:`problem` (a data problem), :meth:`planning_variance`
+    (power under an effect), :meth:`period_outcome` (switch-backs), and the flags
+    :attr:`binary`, :attr:`ddof`, :attr:`normal`.
+
+    What the shapes ask: the A/B scan reads :meth:`columns`, :meth:`pairs`,
+    :meth:`derived`, :meth:`data_columns` and :attr:`binary`; the contrast reads
+    :meth:`level`, :meth:`covariate`, :meth:`problem`, :meth:`method` and
+    :attr:`normal` (``df`` is infinite when it is set, else Welch-Satterthwaite);
+    the planner reads :meth:`level`, :meth:`covariate` and :meth:`planning_variance`.
     """
 
     name: ClassVar[str] = ""
@@ -112,12 +121,23 @@ class MetricKind:
         """
         return tuple(dict.fromkeys((*self.values(metric), *self.covariates(metric))))
 
-    def data_columns(self, metric: Metric) -> tuple[str, ...]:
-        """The data columns the metric reads (virtual columns replaced by their factors)."""
+    def data_columns(self, metric: Metric, columns: Sequence[str] | None = None
+                     ) -> tuple[str, ...]:
+        """The data columns behind ``columns`` (default :meth:`columns`), virtual ones
+        replaced by their factors: what must exist, be numeric and hold no NULL or NaN.
+
+        Example:
+            >>> from causalkit.metrics import kind_of
+            >>> m = Metric(name="r", type="ratio", numerator="n", denominator="d",
+            ...            covariate_numerator="xn", covariate_denominator="xd")
+            >>> k = kind_of(m)
+            >>> k.data_columns(m), k.data_columns(m, k.values(m))
+            (('n', 'd', 'xn', 'xd'), ('n', 'd'))
+        """
         virtual = self.derived(metric)
         out: list[str] = []
-        for c in self.columns(metric):
-            out.extend(virtual[c] if c in virtual else (c,))
+        for c in self.columns(metric) if columns is None else columns:
+            out.extend(virtual.get(c, (c,)))
         return tuple(dict.fromkeys(out))
 
     def pairs(self, metric: Metric) -> list[tuple[str, str]]:
@@ -164,7 +184,7 @@ class MetricKind:
     # -- switch-backs ---------------------------------------------------------------
 
     def period_outcome(self, metric: Metric, total: Mapping[str, FloatArray],
-                       count: Mapping[str, FloatArray], per_period_total: bool) -> FloatArray:
+                       count: Mapping[str, NDArray[Any]], per_period_total: bool) -> FloatArray:
         """The outcome of every region-period from its per-column totals and counts.
 
         ``per_period_total`` asks for the period's total instead of its mean.

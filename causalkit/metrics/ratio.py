@@ -19,8 +19,10 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from causalkit.data import Moments
 from causalkit.metrics.base import FloatArray, MetricKind, col_cov, col_mean
@@ -76,7 +78,7 @@ class Ratio(MetricKind):
         return None
 
     def period_outcome(self, metric: Metric, total: Mapping[str, FloatArray],
-                       count: Mapping[str, FloatArray], per_period_total: bool) -> FloatArray:
+                       count: Mapping[str, NDArray[Any]], per_period_total: bool) -> FloatArray:
         """``sum(numerator) / sum(denominator)`` of the period (NaN when the denominator is 0)."""
         n, d = self.values(metric)
         num, den = total[n], total[d]
