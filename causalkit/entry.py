@@ -112,6 +112,7 @@ def _one(value: Any, name: str) -> Source:
         except Exception as exc:  # a closed connection, a failed query
             raise DataError(f"cannot read the DuckDB relation: {exc}", source=name) from None
         value = table
+        module = type(value).__module__
     import pandas as pd
 
     if isinstance(value, pd.DataFrame) or module.startswith("pyarrow"):
