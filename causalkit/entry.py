@@ -157,7 +157,7 @@ def resolve_sources(loaded: LoadedSpec, data: Any = None
     Example:
         >>> import pandas as pd
         >>> loaded = load_spec({"name": "x", "kind": "ab", "unit": "u",
-        ...     "metrics": [{"name": "m", "type": "mean", "column": "m"}]})
+        ...     "metrics": [{"name": "m", "type": "mean", "column": "m", "role": "primary"}]})
         >>> srcs = resolve_sources(loaded, pd.DataFrame({"u": [1], "variant": ["control"],
         ...                                              "m": [1.0]}))
         >>> srcs["data"]["main"].kind
@@ -221,9 +221,11 @@ def run_planner(spec: SpecLike, *, pre_data: Any = None) -> Report:
     fields of the spec are simulated here, as for :func:`run_analysis`.
 
     Example:
-        >>> rep = run_planner({"name": "x", "kind": "ab", "unit": "u",
-        ...     "metrics": [{"name": "m", "type": "proportion", "column": "m",
-        ...                  "role": "primary", "baseline": 0.2, "mde": 0.02}]})
+        >>> from causalkit.simulate.ab import simulate_ab
+        >>> pre = simulate_ab(seed=1, n=2000).tables["main"]
+        >>> rep = run_planner({"name": "x", "kind": "ab", "unit": "user_id",
+        ...     "metrics": [{"name": "chat_minutes", "type": "mean", "column": "chat_minutes",
+        ...                  "role": "primary"}]}, pre_data=pre)
         >>> rep.experiment.kind
         'ab'
     """

@@ -74,6 +74,10 @@ class Shape:
     ``simulation_context`` gives the arguments causalkit supplies to a simulator
     for a spec (the switch-back ``schedule``); ``main_table`` names the table a
     single data file or frame stands for (``main``; ``events`` for Aha).
+
+    Example:
+        >>> isinstance(shape("ab"), Shape), shape("ab").power is not None
+        (True, True)
     """
 
     analyze: Analyzer

@@ -109,6 +109,10 @@ class Needs:
         derived: virtual column -> the two data columns whose product it is (the
             scan checks the data columns behind every column).
         binary: data columns whose values must be 0 or 1 (of binary kinds).
+
+    Example:
+        >>> needs([Metric(name="p", type="proportion", column="b")]).binary
+        ('b',)
     """
 
     columns: tuple[str, ...]

@@ -57,11 +57,18 @@ from datetime import datetime, timedelta
 
 from causalkit.errors import GateError
 from causalkit.gate.looks import TERMINAL, Look
-from causalkit.report.assessment import SAFE, Assessment
-from causalkit.report.basis import iso, look_key, parse_time, runtime
-from causalkit.report.intervals import GST_FIRST_LOOK_NOTE
-from causalkit.report.model import Decision, DecisionBasis, Estimate, Report, Status
-from causalkit.spec.common import DecisionState, Role, Sequential
+from causalkit.report.assessment import SAFE, Assessment, IntervalKind
+from causalkit.report.basis import GST_FIRST_LOOK_NOTE, iso, look_key, parse_time, runtime
+from causalkit.report.model import (
+    Check,
+    Decision,
+    DecisionBasis,
+    Estimate,
+    Experiment,
+    Report,
+    Status,
+)
+from causalkit.spec.common import DecisionState, Direction, Role, Sequential
 from causalkit.spec.types import format_duration
 
 
@@ -86,7 +93,12 @@ class GateResult:
 
 @dataclass(frozen=True)
 class Answer:
-    """What a rule says: the state, its reasons, whether the look tested anything."""
+    """What a rule says: the state, its reasons, whether the look tested anything.
+
+    Example:
+        >>> Answer(DecisionState.HOLD, ("not yet",)).tested
+        True
+    """
 
     state: DecisionState
     reasons: tuple[str, ...]
@@ -96,7 +108,12 @@ class Answer:
 
 @dataclass(frozen=True)
 class Facts:
-    """What the rules read: the report, its basis at the analysis time, the earlier looks."""
+    """What the rules read: the report, its basis at the analysis time, the earlier looks.
+
+    Example:
+        >>> facts(example_report()).gst
+        False
+    """
 
     report: Report
     basis: DecisionBasis
@@ -173,7 +190,15 @@ def _threshold(e: Estimate) -> str:
 
 
 def invalid(f: Facts) -> Answer | None:
-    """A failed check, no primary estimate, or a deciding estimate that is not computable."""
+    """A failed check, no primary estimate, or a deciding estimate that is not computable.
+
+    Example:
+        >>> bad = Check("sample_ratio_mismatch", Status.FAIL, "p = 1e-9")
+        >>> invalid(facts(example_report(checks=[bad]))).state.value
+        'invalid'
+        >>> invalid(facts(example_report())) is None
+        True
+    """
     failed = [f"check {c.name} failed" + (f" ({c.metric})" if c.metric else "")
               + (f": {c.detail}" if c.detail else "") for c in f.report.failed_checks]
     if not any(e.role is Role.PRIMARY for e in f.report.estimates):
@@ -189,7 +214,15 @@ def invalid(f: Facts) -> Answer | None:
 
 
 def sticky(f: Facts) -> Answer | None:
-    """A decision reached at an earlier look (on other statistics) stands."""
+    """A decision reached at an earlier look (on other statistics) stands.
+
+    Example:
+        >>> from datetime import UTC, datetime
+        >>> shipped = Look(index=1, time=datetime(2026, 1, 1, tzinfo=UTC), key="sha256:old",
+        ...                n_per_arm=4000, decision="ship")
+        >>> sticky(facts(example_report(), history=[shipped])).state.value
+        'ship'
+    """
     final = next((lk for lk in f.history if lk.decision in TERMINAL), None)
     if final is None or final.key == f.key:
         return None
@@ -200,14 +233,26 @@ def sticky(f: Facts) -> Answer | None:
 
 
 def unusable(f: Facts) -> Answer | None:
-    """The decision intervals could not be built (the basis says why): ``error``."""
+    """The decision intervals could not be built (the basis says why): ``error``.
+
+    Example:
+        >>> unusable(facts(example_report(problem="no planned information"))).reasons
+        ('no planned information',)
+    """
     if f.basis.problem is None:
         return None
     return Answer(DecisionState.ERROR, (f.basis.problem,), tested=False)
 
 
 def rollback(f: Facts) -> Answer | None:
-    """Harm shown on a primary metric or a guardrail, in any arm."""
+    """Harm shown on a primary metric or a guardrail, in any arm.
+
+    Example:
+        >>> rollback(facts(example_report(guardrail=(0.012, 0.02)))).state.value
+        'rollback'
+        >>> rollback(facts(example_report(guardrail=(0.001, 0.008)))) is None  # within margin
+        True
+    """
     harm = []
     for e in f.deciding:
         if not e.harm:
@@ -226,7 +271,12 @@ def rollback(f: Facts) -> Answer | None:
 
 
 def too_early(f: Facts) -> Answer | None:
-    """Below the minimum sample per arm or the minimum runtime."""
+    """Below the minimum sample per arm or the minimum runtime.
+
+    Example:
+        >>> too_early(facts(example_report(min_sample_per_arm=10_000))).reasons[0]
+        '5000 units in the smallest arm, below the minimum of 10000 per arm'
+    """
     b = f.basis
     short = []
     if b.min_n_per_arm < b.min_sample_per_arm:
@@ -253,7 +303,14 @@ def _guardrail_words(e: Estimate) -> str:
 
 
 def ship(f: Facts) -> Answer | None:
-    """An arm whose primary metric is better and whose guardrails are all safe."""
+    """An arm whose primary metric is better and whose guardrails are all safe.
+
+    Example:
+        >>> ship(facts(example_report(guardrail=(0.001, 0.008)))).state.value
+        'ship'
+        >>> ship(facts(example_report(primary=(-0.1, 0.5)))) is None
+        True
+    """
     deciding = f.deciding
     arms = sorted({e.arm for e in deciding})
     shipping: list[str] = []
@@ -296,7 +353,13 @@ def _open_items(f: Facts) -> list[str]:
 
 
 def horizon_reached(f: Facts) -> Answer | None:
-    """The planned sample, the planned horizon or the plan's final look is reached."""
+    """The planned sample, the planned horizon or the plan's final look is reached.
+
+    Example:
+        >>> f = facts(example_report(primary=(-0.1, 0.5), horizon_sample_per_arm=5000))
+        >>> horizon_reached(f).state.value
+        'inconclusive'
+    """
     b = f.basis
     reached = []
     if b.horizon_sample_per_arm is not None and b.min_n_per_arm >= b.horizon_sample_per_arm:
@@ -315,7 +378,12 @@ def horizon_reached(f: Facts) -> Answer | None:
 
 
 def hold(f: Facts) -> Answer:
-    """Nothing decided yet: the open items."""
+    """Nothing decided yet: the open items.
+
+    Example:
+        >>> hold(facts(example_report(primary=(-0.1, 0.5)))).reasons[0]
+        'primary m [treatment] is not significantly better yet: +0.2 [-0.1, +0.5]'
+    """
     return Answer(DecisionState.HOLD, (*_open_items(f), *f.sequential_note))
 
 
@@ -367,6 +435,46 @@ def _runtime(basis: DecisionBasis) -> timedelta | None:
             )
         return None
     return runtime(basis)
+
+
+def facts(report: Report, history: Sequence[Look] = (), now: datetime | None = None) -> Facts:
+    """What the rules read of a report at a time, given the earlier looks.
+
+    Example:
+        >>> f = facts(example_report(primary=(0.1, 0.7)))
+        >>> f.index, f.key.startswith("sha256:"), [e.metric for e in f.deciding]
+        (1, True, ['m', 'g'])
+    """
+    return _facts(report, history, now)
+
+
+def example_report(*, primary: tuple[float, float] = (0.1, 0.7),
+                   guardrail: tuple[float, float] = (-0.004, 0.002), margin: float = 0.01,
+                   n: int = 5000, checks: Sequence[Check] = (), **basis: object) -> Report:
+    """A small gated report for examples: a primary ``m`` (increase) and a guardrail ``g``
+    (decrease, ``margin``) with the given always-valid intervals, ``n`` units per arm.
+
+    Example:
+        >>> [e.assessment.value for e in example_report().estimates]
+        ['better', 'non_inferior']
+    """
+    lo, hi = primary
+    glo, ghi = guardrail
+    est = (
+        Estimate(metric="m", arm="treatment", reference="control", method="welch",
+                 estimate=(lo + hi) / 2, ci_low=lo, ci_high=hi, role=Role.PRIMARY,
+                 direction=Direction.INCREASE, interval_kind=IntervalKind.ALWAYS_VALID,
+                 n=n, n_reference=n),
+        Estimate(metric="g", arm="treatment", reference="control", method="z",
+                 estimate=(glo + ghi) / 2, ci_low=glo, ci_high=ghi, role=Role.GUARDRAIL,
+                 direction=Direction.DECREASE, margin=margin,
+                 interval_kind=IntervalKind.ALWAYS_VALID, n=n, n_reference=n),
+    )
+    settings: dict[str, object] = {"now": "2026-01-08T00:00:00Z", **basis}
+    return Report(experiment=Experiment(name="example", kind="ab"), estimates=est,
+                  checks=tuple(checks),
+                  decision_basis=DecisionBasis(sequential=Sequential.MSPRT, alpha=0.05,
+                                               min_n_per_arm=n, **settings))  # type: ignore[arg-type]
 
 
 def _facts(report: Report, history: Sequence[Look], now: datetime | None) -> Facts:

@@ -45,7 +45,16 @@ from causalkit.spec.loader import LoadedSpec
 
 @dataclass(frozen=True)
 class GateRun:
-    """One run: the analysis report, the decision, and the state file's looks after it."""
+    """One run: the analysis report, the decision, and the state file's looks after it.
+
+    Example:
+        >>> run = run_gate({"name": "x", "kind": "ab", "unit": "user_id",
+        ...     "metrics": [{"name": "chat_minutes", "type": "mean", "column": "chat_minutes",
+        ...                  "role": "primary", "direction": "increase"}],
+        ...     "data": {"simulate": "ab", "params": {"n": 4000}}})
+        >>> type(run).__name__, run.result.decision.state.value, run.looks
+        ('GateRun', 'hold', ())
+    """
 
     loaded: LoadedSpec
     report: Report
@@ -76,6 +85,16 @@ def run_gate(spec: SpecLike, data: Any = None, *, state: str | Path | None = Non
         GateError: for a kind without decision rules, a group-sequential plan without
             a state file, or a state file that cannot be read or written.
         CausalkitError: for a spec or data that cannot be analysed.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> state = pathlib.Path(tempfile.mkdtemp()) / "state.json"
+        >>> spec = {"name": "x", "kind": "ab", "unit": "user_id",
+        ...     "metrics": [{"name": "chat_minutes", "type": "mean", "column": "chat_minutes",
+        ...                  "role": "primary", "direction": "increase"}],
+        ...     "data": {"simulate": "ab", "params": {"n": 4000}}}
+        >>> [lk.index for lk in run_gate(spec, state=state).looks]
+        [1]
     """
     loaded = load_spec(spec)
     if not isinstance(getattr(loaded.spec, "decision", None), DecisionRules):

@@ -10,7 +10,7 @@ analysis, the power planner, the timeline and the switch-back analysis ask the
 kind and never branch on the metric's type — the way tea-tasting's metrics
 declare their aggregates.
 
-A new type is one subclass registered with :func:`causalkit.metrics.register`:
+A new type is one subclass of :class:`MetricKind` registered with :func:`causalkit.metrics.register`:
 the spec then accepts ``type: <its name>`` and every shape uses it (see "Add a
 metric type" in the A/B manual).
 
@@ -21,6 +21,8 @@ Example:
     >>> from causalkit.spec.common import Metric
     >>> m = Metric(name="y", type="mean", column="y")
     >>> k = kind_of(m)
+    >>> isinstance(k, MetricKind)
+    True
     >>> k.columns(m), k.method(m)
     (('y',), 'welch')
     >>> k.level(m, Moments.from_array(["y"], np.array([[1.0], [2.0], [3.0]])))

@@ -7,6 +7,8 @@ Example:
     >>> from causalkit.data import Moments
     >>> from causalkit.spec.common import Metric
     >>> m = Metric(name="y", type="mean", column="y")
+    >>> isinstance(MEAN, Mean)
+    True
     >>> MEAN.level(m, Moments.from_array(["y"], np.array([[1.0], [2.0], [4.0]])))[1]
     2.333333333333333
 """

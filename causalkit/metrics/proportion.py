@@ -9,6 +9,8 @@ Example:
     >>> from causalkit.data import Moments
     >>> from causalkit.spec.common import Metric
     >>> m = Metric(name="y", type="proportion", column="y")
+    >>> isinstance(PROPORTION, Proportion)
+    True
     >>> PROPORTION.level(m, Moments.from_array(["y"], np.array([[0.0], [1.0], [1.0], [0.0]])))
     (0.5, 0.25)
     >>> PROPORTION.planning_variance(0.5, 0.25, 0.1)

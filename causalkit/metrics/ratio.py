@@ -11,6 +11,8 @@ Example:
     >>> from causalkit.data import Moments
     >>> from causalkit.spec.common import Metric
     >>> m = Metric(name="r", type="ratio", numerator="n", denominator="d")
+    >>> isinstance(RATIO, Ratio)
+    True
     >>> mom = Moments.from_array(["n", "d"], np.array([[1.0, 2.0], [3.0, 2.0]]))
     >>> RATIO.level(m, mom)
     (1.0, 0.5)

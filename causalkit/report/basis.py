@@ -33,6 +33,11 @@ from causalkit.report.model import Check, DecisionBasis, Estimate
 from causalkit.spec.common import Analysis, DecisionRules
 from causalkit.spec.types import parse_timestamp
 
+GST_FIRST_LOOK_NOTE = (
+    "the group-sequential boundary is that of a first look; `causalkit gate --state FILE` "
+    "remembers the earlier looks and uses the boundary of the current one")
+"""Said when a group-sequential decision is taken without the earlier looks."""
+
 
 @dataclass(frozen=True)
 class PriorLook:

@@ -38,15 +38,16 @@ from dataclasses import replace
 
 from causalkit.errors import GateError
 from causalkit.report.assessment import IntervalKind
-from causalkit.report.basis import PriorLook, information_fraction, look_key
+from causalkit.report.basis import (
+    GST_FIRST_LOOK_NOTE,
+    PriorLook,
+    information_fraction,
+    look_key,
+)
 from causalkit.report.model import Check, DecisionBasis, Estimate
 from causalkit.spec.common import Sequential
 from causalkit.stats.group_sequential import NoNewInformation, gst_look, repeated_interval
 from causalkit.stats.sequential import sequence_interval
-
-GST_FIRST_LOOK_NOTE = (
-    "the group-sequential boundary is that of a first look; `causalkit gate --state FILE` "
-    "remembers the earlier looks and uses the boundary of the current one")
 
 
 def _need_se(e: Estimate, why: str) -> float:

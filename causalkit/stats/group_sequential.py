@@ -106,6 +106,11 @@ class GstLook:
     plan), ``z_by_alpha`` the two-sided boundary per alpha level, ``spent`` the
     cumulative alpha spent at the nominal level, and ``prior`` the fractions of
     the earlier tested looks the boundary was computed with.
+
+    Example:
+        >>> look = gst_look(0.5, [0.05], 0.05)
+        >>> type(look).__name__, look.prior
+        ('GstLook', ())
     """
 
     fraction: float

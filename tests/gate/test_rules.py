@@ -15,8 +15,7 @@ from causalkit.errors import GateError
 from causalkit.gate import RULES, Look, decide
 from causalkit.gate.rules import Facts
 from causalkit.report import Assessment, Check, Experiment, Report, Status
-from causalkit.report.basis import look_key
-from causalkit.report.intervals import GST_FIRST_LOOK_NOTE
+from causalkit.report.basis import GST_FIRST_LOOK_NOTE, look_key
 from causalkit.spec.common import DecisionState
 
 from .gate_helpers import NOW, START, est, gate, report
