@@ -92,7 +92,9 @@ class Estimate:
     ``interval_kind``) is the interval the decision reads; when not given it is the
     reported interval. ``assessment`` is computed from it by
     :func:`causalkit.report.assessment.assess` when not given (so it is always
-    consistent with the other fields). ``extra`` carries method-specific numbers
+    consistent with the other fields). ``calibrated`` is False for a model-based
+    interval whose coverage was not shown by simulation (renderers mark it; the
+    gate never decides from it). ``extra`` carries method-specific numbers
     (scalars only); nothing decides from it.
 
     Example:
@@ -129,6 +131,7 @@ class Estimate:
     decision_ci_low: float | None = None
     decision_ci_high: float | None = None
     assessment: Assessment = None  # type: ignore[assignment]
+    calibrated: bool = True
     extra: Mapping[str, Scalar] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
