@@ -102,6 +102,9 @@ class AhaResult:
     def to_frame(self) -> pd.DataFrame:
         """Every condition of the grid with its discovery and holdout metrics.
 
+        ``p_value`` is never 0 (at least the smallest positive double);
+        ``log10_p_value`` keeps its exact size below that.
+
         Example:
             >>> # see the module example; one row per (action, window, threshold)
             >>> True
@@ -120,15 +123,22 @@ class AhaResult:
             "precision": d.precision.ravel(), "recall": d.recall.ravel(),
             "specificity": d.specificity.ravel(), "npv": d.npv.ravel(),
             "coverage": d.coverage.ravel(), "lift": d.lift.ravel(), "phi": d.phi.ravel(),
-            "p_value": d.p_value.ravel(), "q_value": g.q_value.ravel(),
+            "p_value": d.p_value.ravel(), "log10_p_value": _log10(d), "q_value": g.q_value.ravel(),
             "accepted": self.accepted.ravel(),
             "holdout_precision": h.precision.ravel(), "holdout_recall": h.recall.ravel(),
             "holdout_lift": h.lift.ravel(), "holdout_phi": h.phi.ravel(),
-            "holdout_p_value": h.p_value.ravel(),
+            "holdout_p_value": h.p_value.ravel(), "holdout_log10_p_value": _log10(h),
         }
         frame = pd.DataFrame(data)
         return frame.sort_values("phi", ascending=False, na_position="last",
                                  kind="stable").reset_index(drop=True)
+
+
+def _log10(m: ConditionMetrics) -> NDArray[np.float64]:
+    """log10 p of every condition (exact also below the smallest double)."""
+    if m.log10_p_value is None:
+        return np.log10(m.p_value.ravel())
+    return m.log10_p_value.ravel()
 
 
 def _funnel(grid: ConditionGrid, accepted: NDArray[np.bool_]) -> tuple[Key, ...]:

@@ -6,9 +6,15 @@ for the user's intent) cause both reaching the condition and retention, and
 nothing else does. The analysis is handed to the registered ``observational``
 analysis (:func:`causalkit.registry.analyzer`: AIPW, IPW, regression, with
 refuters and sensitivity); when it is not available or fails, a built-in
-cross-fitted AIPW is used. Either way the report gives the E-value: how strongly
-an unmeasured confounder would have to be associated (risk ratio) with both
-reaching the condition and retention to explain the effect away.
+cross-fitted AIPW is used.
+
+The verdict is graded and benchmarked, never a plain ``pass``: an effect from
+observational data is at best *robust to confounding as strong as k× the
+strongest measured covariate* (Cinelli & Hazlett's bounds on the regression
+adjustment, with every covariate as a yardstick), next to the E-value (how
+strongly a hidden confounder would have to be associated, as a risk ratio, with
+both reaching the condition and retention). Only a randomized test settles
+whether reaching the condition causes retention; ``experiment:`` takes one.
 
 Example:
     >>> print(default_graph(["age", "ios"]))
@@ -28,16 +34,18 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from causalkit.aha.metrics import normal_two_sided_p
 from causalkit.errors import CausalkitError, DataError, SpecError
 from causalkit.report.model import Check, Estimate, Report, Scalar, Status
 from causalkit.spec.common import Direction, Role
-from causalkit.stats.sensitivity import e_value_rr
+from causalkit.stats.sensitivity import K_CAP, OlsSensitivity, e_value_rr, ols_sensitivity
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -231,9 +239,175 @@ def e_value_interval(rr_low: float, rr_high: float) -> float:
     return e_value(rr_low if rr_low > 1 else rr_high)
 
 
+def collinear_covariates(x: NDArray[np.floating], names: Sequence[str], *,
+                         tol: float = 1e-9) -> list[tuple[str, tuple[str, ...]]]:
+    """Covariates that are constant or an exact linear combination of others.
+
+    Returns ``(name, partners)`` pairs: ``partners`` are the covariates it is a
+    combination of (empty for a constant column). Columns are taken in order,
+    centred and scaled; one whose residual on the earlier independent ones has a
+    root mean square below ``sqrt(tol)`` is a combination of them.
+
+    Example:
+        >>> x = np.array([[1.0, 2.0, 5.0, 3.0], [2.0, 4.0, 5.0, 1.0], [3.0, 6.0, 5.0, 4.0]])
+        >>> collinear_covariates(x, ["age", "age_x2", "one", "other"])
+        [('one', ()), ('age_x2', ('age',))]
+    """
+    from scipy.linalg import lstsq
+
+    xs = np.asarray(x, dtype=np.float64)
+    if xs.ndim != 2 or xs.shape[1] == 0:
+        return []
+    centred = xs - xs.mean(axis=0)
+    scale = np.sqrt((centred ** 2).mean(axis=0))
+    out: list[tuple[str, tuple[str, ...]]] = []
+    const = ~(scale > 1e-12 * np.maximum(np.abs(xs).max(axis=0), 1e-300))
+    out += [(names[int(j)], ()) for j in np.flatnonzero(const)]
+    basis: list[int] = []
+    for j in (int(i) for i in np.flatnonzero(~const)):
+        zj = centred[:, j] / scale[j]
+        if basis:
+            zb = centred[:, basis] / scale[basis]
+            coef = lstsq(zb, zj)[0]
+            resid = zj - zb @ coef
+            if float(np.sqrt(np.mean(resid ** 2))) <= tol ** 0.5:
+                partners = tuple(names[b] for b, c in zip(basis, coef) if abs(c) > 1e-6)
+                out.append((names[j], partners))
+                continue
+        basis.append(int(j))
+    return out
+
+
+def _check_covariates(frame: pd.DataFrame, covs: Sequence[str], label: str) -> list[str]:
+    """The constant covariates; a clean error for non-finite or collinear ones.
+
+    A constant covariate adjusts for nothing and is only reported; one that is an
+    exact linear combination of others makes the adjustment unidentifiable.
+    """
+    x = frame[list(covs)].to_numpy(dtype=np.float64)
+    bad = [c for c, ok in zip(covs, np.isfinite(x).all(axis=0)) if not ok]
+    if bad:
+        raise DataError(f"the causal check of {label} needs finite covariates; "
+                        f"{', '.join(bad)} have missing or infinite values",
+                        hint="fill or drop those users, or leave the covariate out")
+    found = collinear_covariates(x, covs)
+    combos = [(name, partners) for name, partners in found if partners]
+    if combos:
+        parts = [f"{name} is a linear combination of {', '.join(partners)}"
+                 for name, partners in combos]
+        raise DataError(
+            f"collinear covariates in the causal check of {label}: {'; '.join(parts)} — "
+            "their separate parts cannot be estimated",
+            hint="drop the redundant covariates from covariates: (or from graph:)")
+    return [name for name, partners in found if not partners]
+
+
+class Verdict(StrEnum):
+    """The graded causal verdict of a condition on observational data (never a plain pass).
+
+    Example:
+        >>> Verdict.ROBUST.value
+        'robust_to_benchmark'
+    """
+
+    NO_EVIDENCE = "no_evidence"
+    """The interval covers zero: no evidence that reaching the condition raises retention."""
+    FRAGILE = "fragile"
+    """A hidden confounder weaker than the strongest measured covariate (k < 1), or with a
+    risk ratio below ``check.fragile_e_value``, could explain the effect away."""
+    ROBUST = "robust_to_benchmark"
+    """Robust to confounding as strong as k >= 1 times the strongest measured covariate."""
+    NOT_BENCHMARKED = "not_benchmarked"
+    """No covariate to benchmark against (only the E-value speaks)."""
+
+
+def grade(*, covers_zero: bool, k: float, e_value_ci: float, fragile_e_value: float
+          ) -> Verdict:
+    """The verdict from the interval, the benchmark multiple ``k`` and the limit's E-value.
+
+    Example:
+        >>> grade(covers_zero=False, k=3.2, e_value_ci=3.0, fragile_e_value=2.0).value
+        'robust_to_benchmark'
+        >>> grade(covers_zero=False, k=0.6, e_value_ci=3.0, fragile_e_value=2.0).value
+        'fragile'
+    """
+    if covers_zero:
+        return Verdict.NO_EVIDENCE
+    if e_value_ci < fragile_e_value or (not math.isnan(k) and k < 1):
+        return Verdict.FRAGILE
+    if math.isnan(k):
+        return Verdict.NOT_BENCHMARKED
+    return Verdict.ROBUST
+
+
+def times(k: float) -> str:
+    """A benchmark multiple as text: ``2.4×``, ``more than 100×``.
+
+    Example:
+        >>> times(2.44), times(float("inf")), times(0.0)
+        ('2.4×', 'more than 100×', '0×')
+    """
+    if math.isinf(k):
+        return f"more than {K_CAP:g}×"
+    if k == 0:
+        return "0×"
+    return f"{k:.2g}×" if k < 1 else f"{k:.1f}×"
+
+
+RANDOMIZED_ONLY = ("only a randomized test settles whether reaching the condition causes "
+                   "retention")
+"""What every causal verdict on observational data says."""
+
+
+def _benchmark_text(sens: OlsSensitivity | None, k: float) -> str:
+    if sens is None or sens.strongest is None:
+        return "no measured covariate to benchmark a hidden confounder against"
+    b = sens.strongest
+    strength = (f"{b.covariate} explains {b.r2_treatment:.1%} of the residual variance of "
+                f"reaching the condition and {b.r2_outcome:.1%} of retention's")
+    rv = (f"robustness value RV = {sens.rv:.3f}, RV_α = {sens.rv_alpha:.3f}: a confounder "
+          f"explaining {sens.rv_alpha:.1%} of the residual variance of both would make the "
+          "regression estimate insignificant")
+    if k == 0:
+        return (f"the regression-adjusted (OLS) interval around {sens.estimate:+.3f} already "
+                f"includes zero ({strength}; {rv}; Cinelli & Hazlett 2020)")
+    return (f"a hidden confounder {times(k)} as strong as {b.covariate} ({strength}) would "
+            f"bring the regression-adjusted (OLS) interval around {sens.estimate:+.3f} to "
+            f"include zero ({rv}; Cinelli & Hazlett 2020)")
+
+
+def verdict_text(verdict: Verdict, k: float, sens: OlsSensitivity | None) -> str:
+    """The verdict in words, with the benchmark multiple and the covariate.
+
+    Example:
+        >>> verdict_text(Verdict.NO_EVIDENCE, 0.0, None)
+        'no evidence that it raises retention (the interval covers zero)'
+    """
+    name = sens.strongest.covariate if sens is not None and sens.strongest else None
+    if verdict is Verdict.NO_EVIDENCE:
+        return "no evidence that it raises retention (the interval covers zero)"
+    if verdict is Verdict.NOT_BENCHMARKED:
+        return "not benchmarked against a measured covariate"
+    if verdict is Verdict.FRAGILE:
+        if name is not None and not math.isnan(k) and k < 1:
+            return (f"fragile: confounding {times(k)} as strong as the strongest measured "
+                    f"covariate ({name}) would explain it away")
+        return "fragile: a hidden confounder of moderate strength could explain it away"
+    return (f"robust to confounding as strong as {times(k)} the strongest measured "
+            f"covariate ({name})")
+
+
 @dataclass(frozen=True)
 class CausalResult:
     """The causal check of one condition.
+
+    ``effect``/``ci_*`` are the main estimate's (AIPW when available);
+    ``verdict`` is the graded verdict (:class:`Verdict`), ``robust_k`` the
+    multiple of the strongest measured covariate (``benchmark``) that a hidden
+    confounder would need to bring the regression-adjusted interval to zero
+    (``inf`` beyond 100, 0 when it already covers zero, NaN when not
+    benchmarked); ``rv``/``rv_alpha`` the robustness values; ``fragile``: the
+    limit's E-value is below ``check.fragile_e_value`` or ``robust_k < 1``.
 
     Example:
         >>> CausalResult.__dataclass_fields__["e_value_ci"].type
@@ -253,6 +427,12 @@ class CausalResult:
     raw_difference: float
     n_treated: int
     n_control: int
+    verdict: Verdict = Verdict.NOT_BENCHMARKED
+    robust_k: float = float("nan")
+    benchmark: str | None = None
+    rv: float = float("nan")
+    rv_alpha: float = float("nan")
+    verdict_words: str = ""
 
 
 def _raw_difference(t: NDArray[np.floating], y: NDArray[np.floating], z: float
@@ -347,7 +527,8 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
         outcome_label: the outcome's name in the report.
 
     Raises:
-        DataError: when nobody (or everybody) reached the condition.
+        DataError: when nobody (or everybody) reached the condition, or a covariate is
+            missing, infinite or an exact linear combination of others (named).
 
     Example:
         >>> from causalkit.aha.search import Key
@@ -374,6 +555,8 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
         raise DataError(f"too few users on one side of {key.label} for a causal check "
                         f"({n1} reached, {n0} did not)",
                         hint="use more users or a condition with more coverage")
+    covs = [c for c in frame.columns if c not in (TREATMENT, OUTCOME)]
+    constant = _check_covariates(frame, covs, key.label)
     z = float(norm.isf(alpha / 2))
     common: dict[str, Scalar] = {"condition": key.label, "action": key.action,
                                  "window_days": key.window, "threshold": key.threshold}
@@ -386,11 +569,17 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
     raw_se = (raw_hi - raw) / z
     estimates = [Estimate(
         **shared, method=ASSOCIATION, estimate=raw, ci_low=raw_lo, ci_high=raw_hi,
-        p_value=float(2 * norm.sf(abs(raw) / raw_se)) if raw_hi > raw else None,
+        p_value=float(normal_two_sided_p(raw / raw_se)) if raw_hi > raw else None,
         n=n1, n_reference=n0, role=Role.SECONDARY, se=raw_se, extra=common,
     )]
     checks: list[Check] = []
-    covs = [c for c in frame.columns if c not in (TREATMENT, OUTCOME)]
+    if constant:
+        checks.append(Check(
+            "causal_constant_covariates", Status.WARN,
+            f"{key.label}: {', '.join(constant)} "
+            + ("is the same for every checked user and adjusts" if len(constant) == 1 else
+               "are the same for every checked user and adjust")
+            + " for nothing", metric=key.label))
     x = frame[covs].to_numpy(dtype=np.float64)
     own = aipw_binary(t, y, x, seed=seed)
     report = None
@@ -405,9 +594,12 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
     if report is not None:
         engine = "observational"
         for e in report.estimates:
+            p_value = e.p_value
+            if p_value == 0.0 and e.se is not None and e.se > 0:  # a normal tail that underflowed
+                p_value = float(normal_two_sided_p(e.estimate / e.se))
             row = Estimate(
                 **shared, method=causal_method(e.method), estimate=e.estimate,
-                ci_low=e.ci_low, ci_high=e.ci_high, p_value=e.p_value, relative=e.relative,
+                ci_low=e.ci_low, ci_high=e.ci_high, p_value=p_value, relative=e.relative,
                 relative_ci_low=e.relative_ci_low, relative_ci_high=e.relative_ci_high,
                 n=n1 if e.n is None else e.n, n_reference=n0 if e.n_reference is None
                 else e.n_reference, role=role, se=e.se, extra={**dict(e.extra), **common},
@@ -416,7 +608,7 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
             if main is None or (e.method == "aipw" and main.method != causal_method("aipw")):
                 main = row
         for c in report.checks:
-            if c.name == "e_value":  # superseded by the sensitivity check below (log-RR interval)
+            if c.name in SUPERSEDED:  # the graded sensitivity check below replaces them
                 continue
             checks.append(Check(f"causal_{c.name}", c.status, f"{key.label}: {c.detail}",
                                 metric=key.label, value=c.value))
@@ -425,7 +617,7 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
         lo, hi = own.ate - z * own.se, own.ate + z * own.se
         main = Estimate(
             **shared, method=BUILTIN_AIPW, estimate=own.ate, ci_low=lo, ci_high=hi,
-            p_value=float(2 * norm.sf(abs(own.ate) / own.se)) if own.se > 0 else None,
+            p_value=float(normal_two_sided_p(own.ate / own.se)) if own.se > 0 else None,
             relative=own.mean_treated / own.mean_control - 1 if own.mean_control > 0 else None,
             n=n1, n_reference=n0, role=role, se=own.se,
             extra={**common, "engine": "builtin cross-fitted AIPW (5 folds, logistic)",
@@ -434,35 +626,73 @@ def check_condition(key: Key, frame: pd.DataFrame, *, graph: str, check: CausalC
         estimates.append(main)
     assert main.ci_low is not None
     assert main.ci_high is not None
-    # sensitivity: E-value on the risk-ratio scale from the AIPW potential-outcome means
+    varying = [i for i, c in enumerate(covs) if c not in constant]
+    sens = _ols_sensitivity(t, y, x[:, varying], [covs[i] for i in varying], alpha)
+    check_row, result = _sensitivity(key, main, own, sens, check, z, alpha)
+    checks.append(check_row)
+    return CausalResult(
+        key=key, estimates=tuple(estimates), checks=tuple(checks), effect=main.estimate,
+        ci_low=main.ci_low, ci_high=main.ci_high, engine=engine, raw_difference=raw,
+        n_treated=n1, n_control=n0, **result,
+    )
+
+
+SUPERSEDED = ("e_value", "robustness_value")
+"""Checks of the observational analysis that the graded ``causal_sensitivity`` replaces."""
+
+
+def _ols_sensitivity(t: NDArray[np.float64], y: NDArray[np.float64], x: NDArray[np.float64],
+                     names: Sequence[str], alpha: float) -> OlsSensitivity | None:
+    try:
+        return ols_sensitivity(t, y, x, names, alpha=alpha)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+
+
+def _sensitivity(key: Key, main: Estimate, own: AipwResult, sens: OlsSensitivity | None,
+                 check: CausalCheck, z: float, alpha: float
+                 ) -> tuple[Check, dict[str, Any]]:
+    """The graded ``causal_sensitivity`` check and the verdict fields of the result."""
+    assert main.ci_low is not None
+    assert main.ci_high is not None
+    # E-value on the risk-ratio scale from the AIPW potential-outcome means
     rr = math.exp(own.log_rr)
     rr_lo = math.exp(own.log_rr - z * own.log_rr_se)
     rr_hi = math.exp(own.log_rr + z * own.log_rr_se)
     ev, ev_ci = e_value(rr), e_value_interval(rr_lo, rr_hi)
-    fragile = ev_ci < check.fragile_e_value
     covers_zero = main.ci_low <= 0 <= main.ci_high
+    strongest = sens.strongest if sens is not None else None
+    k = strongest.k if strongest is not None else float("nan")
     if covers_zero:
-        status, verdict = Status.WARN, "the interval covers zero: no evidence that it causes retention"
-    elif fragile:
-        status, verdict = Status.WARN, (
-            f"fragile: a confounder associated with both by a risk ratio of {ev_ci:.2f} "
-            "could explain it away")
-    else:
-        status, verdict = Status.PASS, "robust to moderate unmeasured confounding"
-    checks.append(Check(
-        "causal_sensitivity", status,
-        f"{key.label}: effect {main.estimate:+.3f} [{main.ci_low:+.3f}, {main.ci_high:+.3f}]; "
-        f"risk ratio {rr:.2f} [{rr_lo:.2f}, {rr_hi:.2f}]; an unmeasured confounder would need "
-        f"a risk ratio of {ev:.2f} with both reaching the condition and retention to explain "
-        f"the estimate away ({ev_ci:.2f} to move the interval to include no effect; E-values "
-        f"of the AIPW risk ratio, VanderWeele & Ding 2017); {verdict}",
-        metric=key.label, value=ev_ci,
-    ))
-    return CausalResult(
-        key=key, estimates=tuple(estimates), checks=tuple(checks), effect=main.estimate,
-        ci_low=main.ci_low, ci_high=main.ci_high, e_value=ev, e_value_ci=ev_ci,
-        fragile=fragile, engine=engine, raw_difference=raw, n_treated=n1, n_control=n0,
+        k = 0.0 if strongest is not None else k
+    verdict = grade(covers_zero=covers_zero, k=k, e_value_ci=ev_ci,
+                    fragile_e_value=check.fragile_e_value)
+    words = verdict_text(verdict, k, sens)
+    detail = (
+        f"{key.label}: {words}. Effect {main.estimate:+.3f} [{main.ci_low:+.3f}, "
+        f"{main.ci_high:+.3f}] ({main.method}); "
+        + ("" if covers_zero else _benchmark_text(sens, k) + "; ")
+        + f"risk ratio {rr:.2f} [{rr_lo:.2f}, {rr_hi:.2f}], E-value {ev:.2f} ({ev_ci:.2f} for "
+        "the interval limit: the risk ratio a hidden confounder would need with both reaching "
+        "the condition and retention, VanderWeele & Ding 2017). "
+        + ("This is an observational estimate" if covers_zero else
+           "This is an observational estimate: it holds only if no unmeasured common cause "
+           "is stronger than that")
+        + f"; {RANDOMIZED_ONLY} (nudge {key.action} in an A/B test and point experiment: at "
+        "its report)"
     )
+    status = Status.WARN  # never a plain pass for a causal claim from observational data
+    row = Check("causal_sensitivity", status, detail, metric=key.label,
+                value=None if math.isnan(k) else k)
+    return row, {
+        "e_value": ev, "e_value_ci": ev_ci,
+        "fragile": ev_ci < check.fragile_e_value or (not math.isnan(k) and k < 1),
+        "verdict": verdict, "robust_k": k,
+        "benchmark": strongest.covariate if strongest is not None else None,
+        "rv": sens.rv if sens is not None else float("nan"),
+        "rv_alpha": sens.rv_alpha if sens is not None else float("nan"),
+        "verdict_words": words,
+    }
 
 
 def experiment_evidence(path: Path, metric: str | None = None) -> tuple[Estimate, Check]:

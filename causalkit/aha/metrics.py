@@ -22,6 +22,9 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 _REL_TOL = 1 + 1e-7  # ties of the hypergeometric pmf, as in scipy.stats.fisher_exact
+P_FLOOR = float(np.nextafter(0.0, 1.0))
+"""The smallest positive double: a p-value below it is stored as it (never as 0); its
+exact size is kept as ``log10_p_value``."""
 
 
 def _div(num: FloatArray, den: FloatArray) -> FloatArray:
@@ -38,7 +41,9 @@ class ConditionMetrics:
     ``specificity`` = P(not reached | not retained), ``npv`` = P(not retained |
     not reached), ``coverage`` = P(reached), ``lift`` = precision / P(retained),
     ``phi`` = the correlation of the two indicators, ``p_value`` = two-sided
-    Fisher exact test (NaN when a margin is empty: nothing to test).
+    Fisher exact test (NaN when a margin is empty: nothing to test; never 0:
+    at least :data:`P_FLOOR`), ``log10_p_value`` = its exact base-10 logarithm
+    (also below the smallest double, e.g. ``-412.3``).
 
     Example:
         >>> condition_metrics([1], [1], [1], [1]).n.tolist()
@@ -57,6 +62,7 @@ class ConditionMetrics:
     lift: FloatArray
     phi: FloatArray
     p_value: FloatArray
+    log10_p_value: FloatArray | None = None
 
     @property
     def n(self) -> IntArray:
@@ -85,7 +91,8 @@ def condition_metrics(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: ArrayLike
     precision = _div(t, reached)
     denom = reached * (n - reached) * retained * (n - retained)
     phi = _div(t * tn_f - f * n_, np.sqrt(denom))
-    p = fisher_exact_two_sided(tp_, fp_, fn_, tn_) if p_values else np.full(n.shape, np.nan)
+    log_p = (fisher_exact_two_sided_log(tp_, fp_, fn_, tn_) if p_values
+             else np.full(n.shape, np.nan))
     return ConditionMetrics(
         tp=tp_, fp=fp_, fn=fn_, tn=tn_,
         precision=precision,
@@ -95,16 +102,18 @@ def condition_metrics(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike, tn: ArrayLike
         coverage=_div(reached, n),
         lift=_div(precision, base),
         phi=phi,
-        p_value=p,
+        p_value=p_from_log(log_p),
+        log10_p_value=log_p / np.log(10.0),
     )
 
 
-def _tail(start: IntArray, up: NDArray[np.bool_], total: IntArray, good: IntArray,
-          draws: IntArray, *, block: int = 64) -> FloatArray:
-    """Hypergeometric tail sums from ``start`` away from the mode, vectorized over tables.
+def _log_tail(start: IntArray, up: NDArray[np.bool_], total: IntArray, good: IntArray,
+              draws: IntArray, *, block: int = 64) -> FloatArray:
+    """Logs of hypergeometric tail sums from ``start`` away from the mode, vectorized.
 
-    ``up``: P(X >= start), else P(X <= start). The pmf at ``start`` comes from
-    its log (``betaln``); the following terms from the ratio of consecutive
+    ``up``: log P(X >= start), else log P(X <= start). The pmf at ``start`` is
+    kept as its log (``betaln``), so tails far below the smallest double keep
+    their size; the following terms come from the ratio of consecutive
     probabilities, ``block`` at a time, until they stop adding to the sum.
     """
     from scipy.stats import hypergeom
@@ -139,25 +148,72 @@ def _tail(start: IntArray, up: NDArray[np.bool_], total: IntArray, good: IntArra
         offset += block
         done = (carry[active] <= 1e-17 * acc[active]) | (ratio[:, -1] <= 0)
         active = active[~done]
-    return np.exp(log_p0) * acc
+    return np.asarray(log_p0 + np.log(acc), dtype=np.float64)
+
+
+def p_from_log(log_p: ArrayLike) -> FloatArray:
+    """p-values from their natural logs, never 0: at least :data:`P_FLOOR` (NaN stays NaN).
+
+    Example:
+        >>> p_from_log([np.log(0.25), -800.0, np.nan]).tolist()
+        [0.25, 5e-324, nan]
+    """
+    lp = np.asarray(log_p, dtype=np.float64)
+    with np.errstate(over="ignore", under="ignore"):
+        p = np.exp(np.minimum(lp, 0.0))
+    return np.where(np.isnan(lp), np.nan, np.maximum(p, P_FLOOR))
+
+
+def normal_two_sided_p(z: ArrayLike) -> FloatArray:
+    """Two-sided normal p-values ``2 P(Z > |z|)`` from the log survival function: never 0.
+
+    Example:
+        >>> [f"{p:.3g}" for p in normal_two_sided_p([1.96, 30.0, 100.0])]
+        ['0.05', '9.81e-198', '4.94e-324']
+    """
+    from scipy.stats import norm
+
+    zz = np.abs(np.asarray(z, dtype=np.float64))
+    return p_from_log(np.log(2.0) + norm.logsf(zz))
 
 
 def fisher_exact_two_sided(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike,
                            tn: ArrayLike) -> FloatArray:
-    """Two-sided Fisher exact p-values of many 2x2 tables at once.
+    """Two-sided Fisher exact p-values of many 2x2 tables at once (never 0).
 
-    The p-value sums the hypergeometric probabilities of every table with the
-    same margins that is no more likely than the observed one (the
-    "minimum-likelihood" definition of :func:`scipy.stats.fisher_exact`, with its
-    relative tolerance for ties). Vectorized: the pmf is unimodal, so the tail on
-    the far side of the mode is found by a bisection run on all tables together.
-    Tables with an empty margin get NaN.
+    The p-values of :func:`fisher_exact_two_sided_log`; one too small for a
+    double is :data:`P_FLOOR`.
 
     Example:
         >>> from scipy.stats import fisher_exact
         >>> p = fisher_exact_two_sided([8, 3], [2, 7], [1, 4], [5, 9])
         >>> bool(abs(p[0] - fisher_exact([[8, 2], [1, 5]]).pvalue) < 1e-12)
         True
+        >>> float(fisher_exact_two_sided(4000, 0, 0, 4000))   # exact: 10**-2405.9
+        5e-324
+    """
+    return p_from_log(fisher_exact_two_sided_log(tp, fp, fn, tn))
+
+
+def fisher_exact_two_sided_log(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike,
+                               tn: ArrayLike) -> FloatArray:
+    """Natural logs of the two-sided Fisher exact p-values of many 2x2 tables at once.
+
+    The p-value sums the hypergeometric probabilities of every table with the
+    same margins that is no more likely than the observed one (the
+    "minimum-likelihood" definition of :func:`scipy.stats.fisher_exact`, with its
+    relative tolerance for ties). Vectorized: the pmf is unimodal, so the tail on
+    the far side of the mode is found by a bisection run on all tables together.
+    Tables with an empty margin get NaN. Both tails are summed as logs, so
+    p-values far below the smallest double keep their exact size.
+
+    Example:
+        >>> from scipy.stats import fisher_exact
+        >>> lp = fisher_exact_two_sided_log([8, 3], [2, 7], [1, 4], [5, 9])
+        >>> bool(abs(np.exp(lp[0]) - fisher_exact([[8, 2], [1, 5]]).pvalue) < 1e-12)
+        True
+        >>> round(float(fisher_exact_two_sided_log(4000, 0, 0, 4000) / np.log(10)), 1)
+        -2405.9
     """
     from scipy.stats import hypergeom
 
@@ -209,14 +265,13 @@ def fisher_exact_two_sided(tp: ArrayLike, fp: ArrayLike, fn: ArrayLike,
         right = np.where(lo_small, mid - 1, right)
         left = np.where(lo_big, mid + 1, left)
     # P(X >= x) and P(X <= found) for the upper case; P(X <= x) + P(X >= found) otherwise
-    near = _tail(x, upper, m_, n_, k_)
+    near = _log_tail(x, upper, m_, n_, k_)
     has_far = np.where(upper, found >= lo, found <= hi)
-    far = np.zeros_like(near)
+    far = np.full_like(near, -np.inf)
     if has_far.any():
-        far[has_far] = _tail(found[has_far], ~upper[has_far], m_[has_far], n_[has_far],
-                             k_[has_far])
-    p = np.minimum(1.0, near + far)
-    out[ok] = p
+        far[has_far] = _log_tail(found[has_far], ~upper[has_far], m_[has_far], n_[has_far],
+                                 k_[has_far])
+    out[ok] = np.minimum(0.0, np.logaddexp(near, far))
     return out.reshape(shape)
 
 

@@ -35,6 +35,12 @@ def _f(x: object) -> Scalar:
     return round(v, 6) if np.isfinite(v) else None
 
 
+def _p(x: object) -> Scalar:
+    """A p- or q-value to 6 significant digits: never rounded to 0 (tiny values stay tiny)."""
+    v = float(x)  # type: ignore[arg-type]
+    return float(f"{v:.6g}") if np.isfinite(v) else None
+
+
 def condition_row_columns() -> tuple[str, ...]:
     """Columns of the ranked-conditions table.
 
@@ -57,8 +63,8 @@ def _conditions_table(res: AhaResult, rows: int) -> Table:
         out.append((rank, key.label, key.action, key.window, key.threshold,
                     int(d.tp[i] + d.fp[i]), int(d.tp[i]), _f(d.precision[i]), _f(d.recall[i]),
                     _f(d.specificity[i]), _f(d.npv[i]), _f(d.coverage[i]), _f(d.lift[i]),
-                    _f(d.phi[i]), _f(d.p_value[i]), _f(g.q_value[i]), bool(res.accepted[i]),
-                    _f(h.precision[i]), _f(h.lift[i]), _f(h.phi[i]), _f(h.p_value[i])))
+                    _f(d.phi[i]), _p(d.p_value[i]), _p(g.q_value[i]), bool(res.accepted[i]),
+                    _f(h.precision[i]), _f(h.lift[i]), _f(h.phi[i]), _p(h.p_value[i])))
     n_cond = int(np.prod(g.shape))
     return Table(name="aha_conditions",
                  title=f"Conditions ranked by phi on discovery users (top {len(out)} of {n_cond})",
@@ -85,12 +91,12 @@ def _recheck_table(res: AhaResult) -> Table:
     m = res.recheck
     for i, key in enumerate(res.rechecked):
         rows.append((key.label, "single", _f(m.precision[i]), _f(m.recall[i]), _f(m.lift[i]),
-                     _f(m.phi[i]), _f(m.p_value[i]), _f(res.recheck_q[i])))
+                     _f(m.phi[i]), _p(m.p_value[i]), _p(res.recheck_q[i])))
     c = res.combinations
     for i, item in enumerate(c.items):
         rows.append((item.label, item.op, _f(c.holdout.precision[i]), _f(c.holdout.recall[i]),
-                     _f(c.holdout.lift[i]), _f(c.holdout.phi[i]), _f(c.holdout.p_value[i]),
-                     _f(res.combination_q[i])))
+                     _f(c.holdout.lift[i]), _f(c.holdout.phi[i]), _p(c.holdout.p_value[i]),
+                     _p(res.combination_q[i])))
     return Table(name="aha_holdout",
                  title=f"Re-checked on {res.n_holdout} holdout users: the winners and their "
                        "AND/OR combinations",
@@ -106,7 +112,7 @@ def _combination_table(res: AhaResult) -> Table:
         rows.append((item.label, item.op, _f(c.discovery.coverage[i]),
                      _f(c.discovery.precision[i]), _f(c.discovery.recall[i]),
                      _f(c.discovery.phi[i]), _f(c.holdout.precision[i]),
-                     _f(c.holdout.phi[i]), _f(res.combination_q[i])))
+                     _f(c.holdout.phi[i]), _p(res.combination_q[i])))
     return Table(name="aha_combinations",
                  title="AND/OR combinations of the best condition of each top action",
                  columns=("condition", "op", "coverage", "precision", "recall", "phi",
@@ -131,17 +137,51 @@ def _users_table(res: AhaResult) -> Table:
                  rows=rows)
 
 
+def _k(k: float) -> Scalar:
+    return None if np.isnan(k) else (float("inf") if np.isinf(k) else round(k, 3))
+
+
 def _causal_table(res: AhaResult) -> Table:
     rows = []
     for c in res.causal:
         rows.append((c.key.label, c.n_treated, c.n_control, _f(c.raw_difference),
-                     _f(c.effect), _f(c.ci_low), _f(c.ci_high), _f(c.e_value),
+                     _f(c.effect), _f(c.ci_low), _f(c.ci_high), c.verdict.value,
+                     _k(c.robust_k), c.benchmark, _f(c.rv_alpha), _f(c.e_value),
                      _f(c.e_value_ci), c.fragile, c.engine))
     return Table(name="aha_causal",
-                 title="Causal check: effect of reaching the condition on retention",
+                 title="Causal check on observational data: effect of reaching the condition "
+                       "on retention, and the confounding it survives (robust_k: times the "
+                       "strongest measured covariate, the benchmark); only a randomized test "
+                       "settles it",
                  columns=("condition", "reached", "not_reached", "raw_difference", "effect",
-                          "ci_low", "ci_high", "e_value", "e_value_ci", "fragile", "engine"),
+                          "ci_low", "ci_high", "verdict", "robust_k", "benchmark", "rv_alpha",
+                          "e_value", "e_value_ci", "fragile", "engine"),
                  rows=tuple(rows))
+
+
+def headline(res: AhaResult) -> str | None:
+    """One sentence on the winner: what predicts retention and what the causal check can say.
+
+    Example:
+        >>> headline.__name__  # see build_report: meta.extra["headline"]
+        'headline'
+    """
+    if res.winner is None:
+        return None
+    if res.experiment is not None:
+        est, _ = res.experiment
+        return (f"{res.winner.label} predicts retention; the randomized experiment "
+                f"{est.extra.get('experiment')!s} estimates {est.metric} "
+                f"{est.estimate:+.4g} [{est.ci_low}, {est.ci_high}]: that is the causal "
+                "evidence")
+    main = next((c for c in res.causal if c.key == res.winner), None)
+    if main is None:
+        return (f"{res.winner.label} predicts retention; no causal check ran on it: only a "
+                "randomized test settles whether it causes retention")
+    return (f"{res.winner.label} predicts retention; on observational data its effect is "
+            f"{main.effect:+.3f} [{main.ci_low:+.3f}, {main.ci_high:+.3f}], "
+            f"{main.verdict_words}. Only a randomized test settles whether it causes "
+            "retention (point experiment: at an A/B test that nudges it)")
 
 
 def _checks(res: AhaResult) -> list[Check]:
@@ -223,8 +263,13 @@ def build_report(res: AhaResult, spec: AhaSpec, *, spec_sha256: str | None = Non
               _combination_table(res), _users_table(res)]
     if res.causal:
         tables.append(_causal_table(res))
+    main = next((c for c in res.causal if c.key == res.winner), None)
     extra: dict[str, Scalar] = {
         "winner": res.winner.label if res.winner else None,
+        "headline": headline(res),
+        "causal_verdict": main.verdict.value if main is not None else None,
+        "causal_robust_k": _k(main.robust_k) if main is not None else None,
+        "causal_benchmark": main.benchmark if main is not None else None,
         "conditions": int(np.prod(res.grid.shape)),
         "accepted": int(res.accepted.sum()),
         "actions": len(res.grid.actions),

@@ -21,10 +21,14 @@ Example:
     (['events', 'users'], 'add_friend', 'like_post')
     >>> 0.2 < sim.truth["ate"] < 0.4
     True
+    >>> simulate_event_log(seed=1, n_users=2_000, scenario="confounded").truth["ate"]
+    0.0
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +42,14 @@ DAY = 86_400.0
 _NOISE_NAMES = ("send_sticker", "edit_profile", "view_shop", "change_filter", "share_link",
                 "report_user", "play_game", "open_settings")
 SESSION = "app_open"
+SCENARIOS = ("causal", "confounded")
+"""The scenarios of :func:`simulate_event_log`."""
+MAX_EVENTS = 200_000_000
+"""A log expected to hold more events than this is refused (memory: about 24 bytes each)."""
+MAX_CELLS = 50_000_000
+"""Users x days drawn at once per action (n_users x condition_days, and the gap to retention)."""
+CONFOUNDED_ENGAGEMENT = 1.2
+"""Default log-odds of one sd of latent engagement on retention in the ``confounded`` scenario."""
 
 
 def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -56,31 +68,87 @@ def action_names(n_actions: int) -> list[str]:
     return ["add_friend", "like_post", *noise[: n_actions - 2]]
 
 
-def _check_params(n_users: int, n_actions: int, causal_window: int, condition_days: int,
-                  retention_start: int, retention_end: int, signup_days: int,
-                  latent_share: float) -> None:
-    problems = []
-    if n_users < 10:
-        problems.append("n_users must be at least 10")
-    if not 2 <= n_actions <= 100:
+def _number(name: str, value: Any, problems: list[str], *, integer: bool = False) -> None:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        problems.append(f"{name} must be a number, not {type(value).__name__}")
+    elif isinstance(value, numbers.Integral):
+        return
+    elif not math.isfinite(float(value)):
+        problems.append(f"{name} must be finite")
+    elif integer and not float(value).is_integer():
+        problems.append(f"{name} must be a whole number")
+
+
+def _check_params(values: dict[str, Any], integers: tuple[str, ...]) -> None:
+    problems: list[str] = []
+    for name, value in values.items():
+        if name in ("start", "scenario") or (
+                value is None and name in ("effect", "engagement", "engagement_action")):
+            continue
+        _number(name, value, problems, integer=name in integers)
+    if problems:
+        raise SpecError("; ".join(problems), field="data.params")
+    v = values
+    if v["scenario"] not in SCENARIOS:
+        problems.append(f"scenario must be one of {', '.join(SCENARIOS)}, not {v['scenario']!r}")
+    if not 10 <= v["n_users"] <= 50_000_000:
+        problems.append("n_users must be between 10 and 50,000,000")
+    if not 2 <= v["n_actions"] <= 100:
         problems.append("n_actions must be between 2 and 100")
-    if not 1 <= causal_window <= condition_days:
+    if not 1 <= v["causal_window"] <= v["condition_days"]:
         problems.append("causal_window must be between 1 and condition_days")
-    if not condition_days <= retention_start < retention_end:
-        problems.append("need condition_days <= retention_start < retention_end")
-    if signup_days < 1:
-        problems.append("signup_days must be at least 1")
-    if not 0.0 <= latent_share <= 1.0:
+    if v["causal_threshold"] < 1:
+        problems.append("causal_threshold must be at least 1")
+    if not 1 <= v["condition_days"] <= v["retention_start"] < v["retention_end"] <= 3_650:
+        problems.append("need 1 <= condition_days <= retention_start < retention_end <= 3650")
+    if not 1 <= v["signup_days"] <= 3_650 or not 1 <= v["observed_days"] <= 7_300:
+        problems.append("signup_days must be in [1, 3650] and observed_days in [1, 7300]")
+    if not 0.0 <= v["latent_share"] <= 1.0:
         problems.append("latent_share must be in [0, 1]")
+    if not 0 <= v["session_rate"] <= 1_000:
+        problems.append("session_rate must be between 0 and 1000")
+    for name in ("effect", "confounding", "engagement", "base_retention"):
+        if v[name] is not None and abs(v[name]) > 20:
+            problems.append(f"{name} must be between -20 and 20 (log-odds)")
+    for name in ("causal_intent", "correlated_intent", "session_intent", "engagement_action",
+                 "engagement_sessions"):
+        if v[name] is not None and abs(v[name]) > 3:
+            problems.append(f"{name} must be between -3 and 3 (log-rate per sd)")
+    if not problems and v["n_users"] * max(v["condition_days"],
+                                           v["retention_start"] - v["condition_days"]) \
+            > MAX_CELLS:
+        problems.append(f"n_users x days must be at most {MAX_CELLS:,} (lower n_users or "
+                        "the day counts)")
+    if v["scenario"] == "confounded" and v["effect"] not in (None, 0, 0.0):
+        problems.append("the confounded scenario has no effect (effect must be 0 or left out); "
+                        "for a causal log with a hidden common cause use scenario: causal "
+                        "with engagement > 0")
     if problems:
         raise SpecError("; ".join(problems), field="data.params")
 
 
+class _Budget:
+    """The expected events still allowed (:data:`MAX_EVENTS`)."""
+
+    def __init__(self) -> None:
+        self.left = float(MAX_EVENTS)
+
+    def spend(self, expected: float) -> None:
+        self.left -= expected
+        if not self.left >= 0:  # also NaN
+            raise SpecError(
+                f"these parameters would simulate more than {MAX_EVENTS:,} events",
+                field="data.params",
+                hint="lower n_users, session_rate or the intent/engagement loadings")
+
+
 def _poisson_events(
-    rng: np.random.Generator, rate: NDArray[np.float64], days: int, decay: float
+    rng: np.random.Generator, rate: NDArray[np.float64], days: int, decay: float,
+    budget: _Budget,
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Per-user, per-day Poisson counts -> (user index, day, count) of the non-zero cells."""
     profile = np.exp(-np.arange(days) / decay)
+    budget.spend(float(rate.sum()) * float(profile.sum()))
     counts = rng.poisson(rate[:, None] * profile[None, :])
     users, day = np.nonzero(counts)
     return users.astype(np.int64), day.astype(np.int64), counts[users, day].astype(np.int64)
@@ -91,13 +159,17 @@ def simulate_event_log(
     seed: int = 0,
     n_users: int = 20_000,
     n_actions: int = 8,
-    effect: float = 1.5,
+    scenario: str = "causal",
+    effect: float | None = None,
     confounding: float = 1.0,
     causal_intent: float = 0.4,
     correlated_intent: float = 1.0,
     session_intent: float = 1.0,
     session_rate: float = 10.0,
     latent_share: float = 0.02,
+    engagement: float | None = None,
+    engagement_action: float | None = None,
+    engagement_sessions: float = 0.0,
     base_retention: float = -1.2,
     causal_window: int = 7,
     causal_threshold: int = 3,
@@ -114,13 +186,22 @@ def simulate_event_log(
         seed: random seed.
         n_users: users signing up uniformly over ``signup_days`` days.
         n_actions: actions besides ``app_open`` (causal, correlated, then noise).
-        effect: log-odds effect on retention of reaching the planted condition.
+        scenario: ``causal`` or ``confounded`` (see the module docstring).
+        effect: log-odds effect on retention of reaching the planted condition
+            (default 1.5 in the causal scenario; the confounded one has none).
         confounding: log-odds effect of one standard deviation of intent on retention.
         causal_intent: log-rate effect of intent on the causal action.
         correlated_intent: log-rate effect of intent on the correlated action.
         session_intent: log-rate effect of intent on sessions (``app_open``).
         session_rate: sessions on the signup day at average intent (fewer later).
         latent_share: share of intent's variance not explained by signup covariates.
+        engagement: log-odds effect on retention of one standard deviation of the
+            latent engagement (default 0 in the causal scenario, 1.2 in the
+            confounded one).
+        engagement_action: log-rate effect of engagement on the causal action
+            (default 1.0 when ``engagement`` is not 0, else 0).
+        engagement_sessions: log-rate effect of engagement on sessions (what the
+            early-activity proxy sees of it).
         base_retention: retention log-odds at average intent without the condition.
         causal_window: X of the planted condition (days).
         causal_threshold: Z of the planted condition.
@@ -134,18 +215,59 @@ def simulate_event_log(
     Returns:
         Tables ``events`` (user_id, event, timestamp) and ``users`` (user_id,
         signup_at, age, ios, paid, referred); truth with ``ate`` (effect of the
-        condition, observed users), ``att``, the action names and the condition.
+        condition, observed users), ``att``, the action names, the condition and
+        the scenario.
+
+    Raises:
+        SpecError: a parameter out of range or of the wrong type.
 
     Example:
         >>> sim = simulate_event_log(seed=0, n_users=500, effect=0.0, confounding=0.0)
         >>> sim.truth["ate"]
         0.0
     """
-    _check_params(n_users, n_actions, causal_window, condition_days, retention_start,
-                  retention_end, signup_days, latent_share)
+    _check_params({
+        "n_users": n_users, "n_actions": n_actions, "scenario": scenario, "effect": effect,
+        "confounding": confounding, "causal_intent": causal_intent,
+        "correlated_intent": correlated_intent, "session_intent": session_intent,
+        "session_rate": session_rate, "latent_share": latent_share, "engagement": engagement,
+        "engagement_action": engagement_action, "engagement_sessions": engagement_sessions,
+        "base_retention": base_retention, "causal_window": causal_window,
+        "causal_threshold": causal_threshold, "condition_days": condition_days,
+        "retention_start": retention_start, "retention_end": retention_end,
+        "signup_days": signup_days, "observed_days": observed_days, "start": start},
+        integers=("n_users", "n_actions", "causal_window", "causal_threshold",
+                  "condition_days", "retention_start", "retention_end", "signup_days",
+                  "observed_days"))
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise SpecError(f"the seed must be a whole number of at least 0, not {seed!r}",
+                        field="data.seed")
+    try:
+        first = datetime.fromisoformat(start)
+        if first.tzinfo is None:
+            raise ValueError("no zone")
+        t0 = first.timestamp()
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise SpecError(f"start must be an ISO 8601 time with a zone ({exc})",
+                        field="data.params") from None
     import pandas as pd
 
+    n_users, n_actions = int(n_users), int(n_actions)
+    causal_window, causal_threshold = int(causal_window), int(causal_threshold)
+    condition_days, signup_days = int(condition_days), int(signup_days)
+    retention_start, retention_end = int(retention_start), int(retention_end)
+    confounded = scenario == "confounded"
+    effect = float(effect) if effect is not None else (0.0 if confounded else 1.5)
+    engagement = (float(engagement) if engagement is not None
+                  else (CONFOUNDED_ENGAGEMENT if confounded else 0.0))
+    engagement_action = (float(engagement_action) if engagement_action is not None
+                         else (1.0 if engagement else 0.0))
+    budget = _Budget()
     rng = np.random.default_rng(seed)
+    # engagement has its own stream: the causal log is the same with or without it
+    engaged = (np.random.default_rng([seed, 1]).standard_normal(n_users)
+               if engagement or engagement_action or engagement_sessions
+               else np.zeros(n_users))
     t0 = datetime.fromisoformat(start).timestamp()
     # users and their covariates
     age = np.clip(rng.normal(30, 8, n_users), 16, 70).round()
@@ -170,7 +292,9 @@ def simulate_event_log(
     reached = np.zeros(n_users, dtype=bool)
     for code in range(n_actions):
         rate = base_rates[code] * np.exp(loadings[code] * intent - loadings[code] ** 2 / 2)
-        u, d, c = _poisson_events(rng, rate, condition_days, decay=10.0)
+        if code == 0 and engagement_action:
+            rate = rate * np.exp(engagement_action * engaged - engagement_action ** 2 / 2)
+        u, d, c = _poisson_events(rng, rate, condition_days, decay=10.0, budget=budget)
         if code == 0:
             within = np.bincount(u[d < causal_window], weights=c[d < causal_window],
                                  minlength=n_users)
@@ -180,13 +304,15 @@ def simulate_event_log(
         codes_l.append(np.full(int(c.sum()), code, dtype=np.int64))
     # sessions: every day of the condition period, growing with intent
     rate = session_rate * np.exp(session_intent * intent - session_intent**2 / 2)
-    u, d, c = _poisson_events(rng, rate, condition_days, decay=3.0)
+    if engagement_sessions:
+        rate = rate * np.exp(engagement_sessions * engaged - engagement_sessions ** 2 / 2)
+    u, d, c = _poisson_events(rng, rate, condition_days, decay=3.0, budget=budget)
     users_l.append(np.repeat(u, c))
     days_l.append(np.repeat(d, c))
     codes_l.append(np.full(int(c.sum()), n_actions, dtype=np.int64))
 
     # retention: both potential outcomes' probabilities, then the observed one
-    lin = base_retention + confounding * intent
+    lin = base_retention + confounding * intent + engagement * engaged
     p0, p1 = _sigmoid(lin), _sigmoid(lin + effect)
     retained = rng.uniform(size=n_users) < np.where(reached, p1, p0)
     ret_users = np.flatnonzero(retained)
@@ -196,7 +322,8 @@ def simulate_event_log(
     # between the condition period and retention: some sessions for everyone
     gap = retention_start - condition_days
     if gap > 0:
-        gu, gd, gc = _poisson_events(rng, 0.15 * np.exp(intent), gap, decay=1e9)
+        gu, gd, gc = _poisson_events(rng, 0.15 * np.exp(intent), gap, decay=1e9,
+                                     budget=budget)
         ru = np.concatenate([ru, np.repeat(gu, gc)])
         rd = np.concatenate([rd, condition_days + np.repeat(gd, gc)])
     users_l.append(ru)
@@ -219,6 +346,8 @@ def simulate_event_log(
         else float("nan"),
         "ate_all_users": float(gain.mean()),
         "effect_log_odds": float(effect),
+        "scenario": scenario,
+        "engagement": float(engagement),
         "causal_action": names[0],
         "correlated_action": names[1],
         "noise_actions": names[2:],
