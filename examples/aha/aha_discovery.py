@@ -46,10 +46,13 @@ def main(n_users: int = 20_000) -> None:
           f"{sim.truth['causal_action']} causes +{sim.truth['ate']:.3f}, "
           f"{sim.truth['correlated_action']} causes nothing):")
     for c in tables["aha_causal"].to_dict("records"):
-        verdict = "fragile / no effect" if c["fragile"] or c["ci_low"] <= 0 else "robust effect"
+        k = c["robust_k"]
+        strength = (f" (robust to {k:.1f}x {c['benchmark']})"
+                    if isinstance(k, float) and k == k else "")
         print(f"  {c['condition']:24s} raw {c['raw_difference']:+.3f}  adjusted "
               f"{c['effect']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]  "
-              f"E-value {c['e_value_ci']:.2f}  -> {verdict}")
+              f"E-value {c['e_value_ci']:.2f}  -> {c['verdict']}{strength}")
+    print("Only a randomized test settles whether reaching a condition causes retention.")
     print("\nEstimates (association, then each causal estimator):")
     for e in report.estimates:
         print(f"  {e.label:72s} {e.estimate:+.3f} [{e.ci_low:+.3f}, {e.ci_high:+.3f}]")
