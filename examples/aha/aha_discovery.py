@@ -48,7 +48,7 @@ def main(n_users: int = 20_000) -> None:
     for c in tables["aha_causal"].to_dict("records"):
         k = c["robust_k"]
         strength = (f" (robust to {k:.1f}x {c['benchmark']})"
-                    if isinstance(k, float) and k == k else "")
+                    if c["verdict"] == "robust_to_benchmark" else "")
         print(f"  {c['condition']:24s} raw {c['raw_difference']:+.3f}  adjusted "
               f"{c['effect']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}]  "
               f"E-value {c['e_value_ci']:.2f}  -> {c['verdict']}{strength}")
