@@ -65,6 +65,8 @@ class RunContext:
 
 Analyzer = Callable[["LoadedSpec", RunContext], "Report"]
 SimulationContext = Callable[[Any], Mapping[str, Any]]
+SpecValidator = Callable[["LoadedSpec"], None]
+"""A kind's checks of a spec that need no data (its graph, its roles); raises ``SpecError``."""
 
 
 @dataclass(frozen=True)
@@ -73,17 +75,25 @@ class Shape:
 
     ``simulation_context`` gives the arguments causalkit supplies to a simulator
     for a spec (the switch-back ``schedule``); ``main_table`` names the table a
-    single data file or frame stands for (``main``; ``events`` for Aha).
+    single data file or frame stands for (``main``; ``events`` for Aha);
+    ``validate`` checks what the spec's models cannot check alone and needs no
+    data (an observational graph: parsed, acyclic, with its treatment and
+    outcome), raising a ``SpecError`` with the file and line of the field at
+    fault — ``causalkit validate`` and :func:`causalkit.entry.load_spec` call it
+    through :func:`validate`.
 
     Example:
         >>> isinstance(shape("ab"), Shape), shape("ab").power is not None
         (True, True)
+        >>> shape("observational").validate is not None
+        True
     """
 
     analyze: Analyzer
     power: Analyzer | None = None
     simulation_context: SimulationContext | None = None
     main_table: str = "main"
+    validate: SpecValidator | None = None
 
 SHAPE_MODULES: dict[str, str] = {
     "ab": "causalkit.ab",
@@ -97,13 +107,32 @@ _SHAPES: dict[str, Shape] = {}
 
 def register(kind: str, *, analyze: Analyzer, power: Analyzer | None = None,
              simulation_context: SimulationContext | None = None,
-             main_table: str = "main") -> None:
-    """Register the analysis (and the power/design planner) of a kind.
+             main_table: str = "main", validate: SpecValidator | None = None) -> None:
+    """Register the analysis (and the power/design planner, the spec validator) of a kind.
 
     Example:
         >>> register("demo", analyze=lambda spec, ctx: None)  # doctest: +SKIP
     """
-    _SHAPES[kind] = Shape(analyze, power, simulation_context, main_table)
+    _SHAPES[kind] = Shape(analyze, power, simulation_context, main_table, validate)
+
+
+def validate(loaded: LoadedSpec) -> None:
+    """Run the checks the spec's kind registered (nothing for a kind without any).
+
+    Raises:
+        SpecError: with the file, line and column of the field at fault.
+
+    Example:
+        >>> from causalkit.spec.loader import load_spec_text
+        >>> validate(load_spec_text("name: x\\nkind: observational\\n"
+        ...     "graph: 'digraph { a -> b -> a }'\\ntreatment: a\\noutcome: b\\n"))
+        Traceback (most recent call last):
+        ...
+        causalkit.observational.validate.GraphSpecError: <string>:3:8: graph: the graph has a cycle: a -> b -> a (...)
+    """
+    check = shape(loaded.spec.kind).validate
+    if check is not None:
+        check(loaded)
 
 
 def shape(kind: str) -> Shape:

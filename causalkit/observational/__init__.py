@@ -25,9 +25,10 @@ from __future__ import annotations
 from causalkit.observational.graph import CausalGraph, build_graph, to_dot
 from causalkit.observational.identify import Identification, Strategy, identify
 from causalkit.observational.pipeline import analyze_spec
+from causalkit.observational.validate import validate_spec
 from causalkit.registry import register
 
-register("observational", analyze=analyze_spec)
+register("observational", analyze=analyze_spec, validate=validate_spec)
 
 __all__ = [
     "CausalGraph",
@@ -37,4 +38,5 @@ __all__ = [
     "build_graph",
     "identify",
     "to_dot",
+    "validate_spec",
 ]

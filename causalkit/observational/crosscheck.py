@@ -9,7 +9,11 @@ existing ``propensity_score`` column as the score, or overwrite a ``d_y``
 outcome). DoWhy identifies the effect with its default backdoor search; the set
 it returns is checked against the backdoor criterion by d-separation in
 causalkit's graph. Each comparable estimate is then re-estimated by DoWhy with
-causalkit's adjustment set and the matching estimator:
+causalkit's adjustment set **as causalkit's design matrix**: the columns of
+:func:`~causalkit.observational.learners.design_matrix` (powers of ``quadratic`` /
+``cubic`` covariates, dummies of categorical ones) join DoWhy's frame as numeric
+columns and are set as its backdoor variables, so both libraries fit the same
+models on the same columns; then with the matching estimator:
 
 * ``regression``, linear outcome: ``backdoor.linear_regression`` with the
   treatment interacting with the adjustment set (one model per arm, as
@@ -24,7 +28,9 @@ causalkit's adjustment set and the matching estimator:
   ``backdoor.linear_regression``.
 
 An estimate agrees when DoWhy's lies within ``max(2 SE, 1e-6 × |estimate|)`` of
-causalkit's, SE being causalkit's standard error.
+causalkit's, SE being causalkit's standard error. Regression and IPW are
+like-for-like (the same formulas on the same rows and columns: they agree to
+rounding); ``plm`` is not (causalkit's is cross-fitted).
 
 Example:
     >>> c = Comparison("ipw", "backdoor.propensity_score_weighting", 1.03, 0.04, 1.0301,
@@ -48,6 +54,7 @@ import numpy as np
 from causalkit.errors import DataError
 from causalkit.observational.graph import CausalGraph
 from causalkit.observational.identify import Identification, Strategy, is_backdoor_set
+from causalkit.observational.learners import design_matrix, term_columns
 from causalkit.report.model import Check, Estimate, Status, Table
 
 if TYPE_CHECKING:
@@ -241,8 +248,20 @@ def _identify(model: Any, graph: CausalGraph, treatment: str, outcome: str,
                                          perf_counter() - start)
 
 
+def design_columns(names: Sequence[str]) -> tuple[str, ...]:
+    """The names of causalkit's design columns in DoWhy's frame (``x0, x1, ...``).
+
+    Nodes are renamed ``n0, n1, ...``, so these cannot collide with them.
+
+    Example:
+        >>> design_columns(("age", "age^2", "edu=b"))
+        ('x0', 'x1', 'x2')
+    """
+    return tuple(f"x{j}" for j in range(len(names)))
+
+
 def _regression(model: Any, estimand: Any, est: Estimate, data: pd.DataFrame, t: str,
-                modifiers: Sequence[str], names: Mapping[str, str],
+                modifiers: Sequence[str], modifier_columns: Sequence[str],
                 target: str) -> tuple[str, float, str]:
     logistic = est.extra.get("outcome_model") == "logistic"
     params: dict[str, Any] = {"need_conditional_estimates": False}
@@ -253,7 +272,7 @@ def _regression(model: Any, estimand: Any, est: Estimate, data: pd.DataFrame, t:
         method = "backdoor.generalized_linear_model"
         params["glm_family"] = sm.families.Binomial()
     res = model.estimate_effect(estimand, method_name=method,
-                                effect_modifiers=[names[c] for c in modifiers],
+                                effect_modifiers=list(modifier_columns),
                                 method_params=params, target_units="ate")
     if res.value is None:
         raise RuntimeError("DoWhy returned no estimate (no identified backdoor estimand)")
@@ -268,11 +287,11 @@ def _regression(model: Any, estimand: Any, est: Estimate, data: pd.DataFrame, t:
 
 
 def _ipw(model_for: Callable[[pd.DataFrame], Any], estimand: Any, data: pd.DataFrame,
-         x_names: list[str], t: str, adjustment: Sequence[str], target: str,
-         trim: float | None, terms: Mapping[str, str]) -> tuple[str, float, str]:
+         x_names: list[str], t: str, design: np.ndarray, target: str,
+         trim: float | None) -> tuple[str, float, str]:
     from sklearn.linear_model import LogisticRegression
 
-    if not adjustment:
+    if not x_names:
         raise RuntimeError("DoWhy's propensity estimators need at least one covariate and "
                            "the adjustment set is empty")
     note = (f"clipping disabled (min_ps_score=0, max_ps_score=1; DoWhy's default clips to "
@@ -281,12 +300,8 @@ def _ipw(model_for: Callable[[pd.DataFrame], Any], estimand: Any, data: pd.DataF
     rows = data
     if trim is not None:
         from causalkit.observational.estimators import propensity
-        from causalkit.observational.learners import design_matrix
 
-        design = design_matrix({c: data[n].to_numpy() for c, n in zip(adjustment, x_names,
-                                                                        strict=True)},
-                               terms, rows=len(data))
-        e, _, _ = propensity(data[t].to_numpy(dtype=np.float64), design.matrix)
+        e, _, _ = propensity(data[t].to_numpy(dtype=np.float64), design)
         keep = (e >= trim) & (e <= 1 - trim)
         rows = data.loc[keep].reset_index(drop=True)
         note += (f"; trim {trim}: DoWhy got the {int(keep.sum())} rows causalkit kept and "
@@ -381,11 +396,17 @@ def dowhy_cross_check(graph: CausalGraph, frame: pd.DataFrame, *, treatment: str
     data = _dowhy_frame(frame, graph, names, terms)
     dag = to_dowhy_graph(graph, names)
     t, y = names[treatment], names[outcome]
-    x_names = [names[c] for c in adjustment]
 
     def model_for(rows: pd.DataFrame) -> Any:
         return CausalModel(data=rows, treatment=t, outcome=y, graph=dag,
                            proceed_when_unidentifiable=True)
+
+    design = design_matrix({c: frame[c].to_numpy() for c in adjustment}, terms,
+                           rows=len(frame))
+    columns = design_columns(design.names)
+    for col, values in zip(columns, design.matrix.T, strict=True):
+        data[col] = values
+    x_names = list(columns)
 
     comparisons: list[Comparison] = []
     ident: DowhyIdentification | None = None
@@ -416,11 +437,15 @@ def dowhy_cross_check(graph: CausalGraph, frame: pd.DataFrame, *, treatment: str
                     if est.method == "regression":
                         modifiers = adjustment if outcome_interactions is None else \
                             list(outcome_interactions)
-                        method, value, note = _regression(model, estimand, est, data, t,
-                                                          modifiers, names, target)
+                        picked = sorted({j for m in modifiers
+                                         for j in term_columns(design.names, m)}) \
+                            if outcome_interactions is not None else list(range(len(columns)))
+                        method, value, note = _regression(
+                            model, estimand, est, data, t, modifiers,
+                            [columns[j] for j in picked], target)
                     elif est.method == "ipw":
                         method, value, note = _ipw(model_for, estimand, data, x_names, t,
-                                                   adjustment, target, trim, terms)
+                                                   design.matrix, target, trim)
                     else:
                         method, value, note = _plm(model, estimand)
                 except Exception as exc:  # report, never crash
@@ -428,11 +453,12 @@ def dowhy_cross_check(graph: CausalGraph, frame: pd.DataFrame, *, treatment: str
             comparisons.append(Comparison(
                 est.method, method, est.estimate, est.se if est.se is not None else float("nan"),
                 value, seconds=perf_counter() - t1, note=note))
-    powered = sorted(c for c, v in terms.items() if v in ("quadratic", "cubic") and c in adjustment)
-    if powered:
+    expanded = [n for n in design.names if n not in adjustment]
+    if expanded:
         comparisons = [Comparison(c.estimator, c.dowhy_method, c.causalkit, c.se, c.dowhy,
-                                  c.seconds, c.note + f"; DoWhy enters {_fmt(powered)} linearly, "
-                                  f"causalkit with powers")
+                                  c.seconds, c.note + f"; DoWhy got causalkit's design matrix "
+                                  f"({len(design.names)} columns, {len(expanded)} of them powers "
+                                  f"or dummies)")
                        for c in comparisons]
     timing = (f"DoWhy {version}: import {import_s:.2f} s, model and identification "
               f"{model_s:.2f} s")

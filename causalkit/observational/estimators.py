@@ -469,28 +469,41 @@ def two_stage_least_squares(t: NDArray[np.generic], y: NDArray[np.generic], z: A
     tt = np.asarray(t, dtype=np.float64)
     yy = np.asarray(y, dtype=np.float64)
     n = len(tt)
-    exog = np.column_stack([np.ones(n), x])
-    regs = np.column_stack([tt, exog])
-    inst = np.column_stack([z, exog])
+    # centred and scaled columns span the same spaces (the treatment's coefficient is
+    # rescaled below), and keep least squares well conditioned whatever the units
+    t_mean, t_sd = _location_scale(tt)
+    ts = (tt - t_mean) / t_sd
+    exog = add_intercept(x)
+    regs = np.column_stack([ts, exog])
+    inst = np.column_stack([add_intercept(z)[:, 1:], exog])
     proj = inst @ np.linalg.lstsq(inst, regs, rcond=None)[0]
     beta = np.linalg.lstsq(proj, yy, rcond=None)[0]
     resid = yy - regs @ beta
     bread = np.linalg.inv(proj.T @ proj)
     meat = (proj * (resid ** 2)[:, None]).T @ proj
     cov = bread @ meat @ bread
-    first = np.linalg.lstsq(inst, tt, rcond=None)[0]
+    first = np.linalg.lstsq(inst, ts, rcond=None)[0]
     fitted = inst @ first
-    rss_full = float(np.sum((tt - fitted) ** 2))
-    exog_fit = exog @ np.linalg.lstsq(exog, tt, rcond=None)[0]
-    rss_red = float(np.sum((tt - exog_fit) ** 2))
+    rss_full = float(np.sum((ts - fitted) ** 2))
+    exog_fit = exog @ np.linalg.lstsq(exog, ts, rcond=None)[0]
+    rss_red = float(np.sum((ts - exog_fit) ** 2))
     q = z.shape[1]
     f_first = ((rss_red - rss_full) / q) / (rss_full / (n - inst.shape[1]))
-    psi = n * (proj * resid[:, None]) @ bread[0]
+    psi = n * (proj * resid[:, None]) @ bread[0] / t_sd
     n1, n0 = arm_counts(tt)
-    se_classical = float(np.sqrt(resid @ resid / (n - regs.shape[1]) * bread[0, 0]))
-    return EffectResult("iv_2sls", "late", float(beta[0]), float(np.sqrt(cov[0, 0])), alpha,
-                        n1, n0, psi, {"first_stage_f": float(f_first),
-                                          "se_classical": se_classical})
+    se_classical = float(np.sqrt(resid @ resid / (n - regs.shape[1]) * bread[0, 0])) / t_sd
+    return EffectResult("iv_2sls", "late", float(beta[0]) / t_sd,
+                        float(np.sqrt(cov[0, 0])) / t_sd, alpha, n1, n0, psi,
+                        {"first_stage_f": float(f_first), "se_classical": se_classical})
+
+
+def _location_scale(v: Array) -> tuple[float, float]:
+    """Mean and a positive scale (the standard deviation; 1 for a constant) of a column."""
+    mean = float(v.mean())
+    top = float(np.max(np.abs(v - mean))) if v.size else 0.0
+    if not top > 0:
+        return mean, 1.0
+    return mean, float(((v - mean) / top).std()) * top
 
 
 def frontdoor_linear(t: NDArray[np.generic], y: NDArray[np.generic], m: Array, *,
@@ -506,9 +519,13 @@ def frontdoor_linear(t: NDArray[np.generic], y: NDArray[np.generic], m: Array, *
         >>> round(frontdoor_linear(t, y, med[:, None]).estimate, 1)
         1.0
     """
-    tt = np.asarray(t, dtype=np.float64)
+    t_raw = np.asarray(t, dtype=np.float64)
     yy = np.asarray(y, dtype=np.float64)
-    n = len(tt)
+    n = len(t_raw)
+    # the estimate b·δ is invariant to rescaling the mediators; the treatment's scale is undone
+    t_mean, t_sd = _location_scale(t_raw)
+    tt = (t_raw - t_mean) / t_sd
+    m = add_intercept(np.asarray(m, dtype=np.float64))[:, 1:]
     dt = np.column_stack([np.ones(n), tt])
     delta_all = np.linalg.lstsq(dt, m, rcond=None)[0]
     delta = delta_all[1]
@@ -521,6 +538,6 @@ def frontdoor_linear(t: NDArray[np.generic], y: NDArray[np.generic], m: Array, *
     inv_y = np.linalg.inv(dy.T @ dy / n)
     if_b = (ry[:, None] * (dy @ inv_y))[:, 2:]
     b = b_all[2:]
-    est = float(b @ delta)
-    psi = if_b @ delta + if_delta @ b
-    return _result("frontdoor", "ate", psi, est, tt, alpha)
+    est = float(b @ delta) / t_sd
+    psi = (if_b @ delta + if_delta @ b) / t_sd
+    return _result("frontdoor", "ate", psi, est, t_raw, alpha)

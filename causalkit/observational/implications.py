@@ -222,6 +222,7 @@ def implication_checks(graph: CausalGraph, source: Source, spec: ObservationalSp
     cov: np.ndarray | None = None
     n = 0
     index = {c: i for i, c in enumerate(numeric)}
+    unusable: list[str] = []
     results: list[TestResult] = []
     for ind in found:
         cols = (ind.a, ind.b, *ind.given)
@@ -235,8 +236,17 @@ def implication_checks(graph: CausalGraph, source: Source, spec: ObservationalSp
             if cov is None:
                 mom = engine.grouped_moments(source, by=[], columns=numeric)[()]
                 cov, n = mom.cov(), mom.n
+                # infinite values, or squares beyond float64, leave no covariance to test with
+                unusable = [c for c in numeric if not np.all(np.isfinite(cov[index[c]]))]
+            if any(c in unusable for c in cols):
+                continue
             results.append(partial_correlation_test(cov, index, n, ind))
+    skipped = (f"; not tested: independences involving {', '.join(unusable)} (infinite values "
+               f"or values too large for float64 sums of squares)") if unusable else ""
     if not results:
+        if unusable:
+            checks.append(Check("testable_implications", Status.WARN,
+                                "no implied independence could be tested" + skipped))
         return []
     adj = holm([r.p_value for r in results])
     alpha = spec.analysis.alpha
@@ -252,6 +262,9 @@ def implication_checks(graph: CausalGraph, source: Source, spec: ObservationalSp
     else:
         detail = (f"all {len(results)} implied conditional independences tested are consistent "
                   f"with the data (Holm-corrected at α = {alpha})")
+    detail += skipped
+    if unusable and status is Status.PASS:
+        status = Status.WARN
     checks.append(Check("testable_implications", status, detail, value=float(min(adj))))
     tables.append(Table(
         "implications", "Testable implications of the graph",

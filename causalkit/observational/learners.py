@@ -53,8 +53,10 @@ def design_matrix(columns: Mapping[str, NDArray[np.generic]],
     """Build the covariate matrix: numbers as they are (plus powers), categories as dummies.
 
     Text columns are categorical automatically (first level dropped); a
-    covariate with one value is dropped. Missing values are a :class:`DataError`.
-    ``rows`` sets the number of rows when there are no columns.
+    covariate with one value is dropped. Missing, NaN or infinite values, and
+    numbers outside what float64 arithmetic can square and sum (see
+    :func:`check_range`), are a :class:`DataError`. ``rows`` sets the number of
+    rows when there are no columns.
 
     Example:
         >>> import numpy as np
@@ -80,6 +82,9 @@ def design_matrix(columns: Mapping[str, NDArray[np.generic]],
         if bad:
             raise DataError(f"{bad} missing or NaN value(s)", column=name, source=source,
                             hint="fill or drop them before the analysis")
+        if numeric:
+            check_finite(as_float, name, source)
+            check_range(as_float, name, source)
         if kind is Term.CATEGORICAL or not numeric:
             levels, codes = np.unique(values.astype(str) if not numeric else values,
                                       return_inverse=True)
@@ -101,6 +106,21 @@ def design_matrix(columns: Mapping[str, NDArray[np.generic]],
     return Design(matrix, tuple(names))
 
 
+def term_columns(names: Sequence[str], covariate: str) -> list[int]:
+    """The design columns of one covariate as entered linearly: itself, or its dummies.
+
+    Powers (``age^2``) are not included: an interaction with ``age`` is with its
+    linear term only.
+
+    Example:
+        >>> term_columns(("age", "age^2", "edu=b", "edu=c"), "edu")
+        [2, 3]
+        >>> term_columns(("age", "age^2"), "age")
+        [0]
+    """
+    return [j for j, n in enumerate(names) if n == covariate or n.startswith(f"{covariate}=")]
+
+
 def add_intercept(x: Array) -> Array:
     """``[1, standardized x]``: an intercept column and centred, scaled covariates.
 
@@ -113,10 +133,12 @@ def add_intercept(x: Array) -> Array:
     """
     if x.shape[1] == 0:
         return np.ones((x.shape[0], 1))
-    mean = x.mean(axis=0)
-    sd = x.std(axis=0)
-    sd[sd == 0] = 1.0
-    return np.column_stack([np.ones(x.shape[0]), (x - mean) / sd])
+    centred = x - x.mean(axis=0)
+    scale = np.max(np.abs(centred), axis=0)
+    scale[~(scale > 0)] = 1.0
+    sd = (centred / scale).std(axis=0) * scale  # no underflow for tiny spreads
+    sd[~(sd > 0)] = 1.0
+    return np.column_stack([np.ones(x.shape[0]), centred / sd])
 
 
 @dataclass(frozen=True)
@@ -196,6 +218,93 @@ def fit_glm(design: Array, y: Array, *, logistic: bool, weights: Array | None = 
     p = _expit(design @ coef)
     h = (design * (w * p * (1 - p))[:, None]).T @ design
     return GlmFit(coef, True, h, converged)
+
+
+LARGEST = 1e100
+"""The largest magnitude accepted in a numeric column (its squares summed over rows must stay finite)."""
+
+SMALLEST_SPREAD = 1e-100
+"""The smallest spread (max - min) of a varying column: below it, squares of deviations underflow."""
+
+
+def check_finite(values: Array, name: str, source: str = "data") -> None:
+    """Reject infinite values (NaN is checked, and named, before).
+
+    Example:
+        >>> check_finite(np.array([1.0, np.inf, -np.inf]), "x")
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: data: column 'x': 2 infinite value(s) (replace or drop them before the analysis)
+    """
+    bad = int(np.isinf(values).sum())
+    if bad:
+        raise DataError(f"{bad} infinite value(s)", column=name, source=source,
+                        hint="replace or drop them before the analysis")
+
+
+def check_range(values: Array, name: str, source: str = "data") -> None:
+    """Reject numbers float64 arithmetic cannot square and sum without overflow or underflow.
+
+    A value above :data:`LARGEST` in magnitude, or a column that varies by less
+    than :data:`SMALLEST_SPREAD`, is a :class:`DataError` that says to rescale it.
+    Values must already be finite.
+
+    Example:
+        >>> check_range(np.array([1.0, 2.0]), "age")
+        >>> check_range(np.array([1.0, 3e300]), "income", "d.csv")
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: d.csv: column 'income': values up to 3e+300 are too large for float64 sums of squares (rescale the column, e.g. to thousands or millions, so its values stay below 1e+100)
+    """
+    if values.size == 0:
+        return
+    big = float(np.max(np.abs(values)))
+    if big > LARGEST:
+        raise DataError(f"values up to {big:.3g} are too large for float64 sums of squares",
+                        column=name, source=source,
+                        hint=f"rescale the column, e.g. to thousands or millions, so its values "
+                             f"stay below {LARGEST:.0e}")
+    spread = float(np.max(values) - np.min(values))
+    if 0 < spread < SMALLEST_SPREAD:
+        raise DataError(f"values vary by only {spread:.3g}, below what float64 arithmetic "
+                        f"resolves once squared", column=name, source=source,
+                        hint="rescale the column (multiply it by a large power of ten)")
+
+
+def dependent_columns(design: Array, names: Sequence[str], *, tol: float = 1e-8) -> tuple[str, ...]:
+    """The columns of ``design`` that take part in an exact (to ``tol``) linear dependence.
+
+    Columns are scaled to unit length first; a zero column, or too few rows for
+    the columns, names every column concerned. The dependence is read from the
+    right singular vectors whose singular values fall below ``tol`` times the
+    largest (the estimators solve normal equations, whose condition number is the
+    square of the design's, so 1e-8 is where they stop being solvable in float64).
+    Empty when the design has full column rank.
+
+    Example:
+        >>> a = np.array([1.0, 2, 3, 4]); b = np.array([5.0, 3, 1, 0])
+        >>> dependent_columns(np.column_stack([np.ones(4), a, 2 * a, b]),
+        ...                   ["(intercept)", "a", "twice a", "b"])
+        ('a', 'twice a')
+        >>> dependent_columns(np.column_stack([np.ones(4), a, b]), ["(intercept)", "a", "b"])
+        ()
+    """
+    n, k = design.shape
+    if k == 0:
+        return ()
+    norms = np.sqrt(np.sum(design ** 2, axis=0))
+    zero = ~(norms > 0)
+    if zero.any():
+        return tuple(nm for nm, z in zip(names, zero, strict=True) if z)
+    if n < k:
+        return tuple(names)
+    _, s, vt = np.linalg.svd(design / norms, full_matrices=False)
+    small = s < tol * s[0]
+    if not small.any():
+        return ()
+    null = vt[small]
+    involved = np.max(np.abs(null), axis=0) > 1e-6
+    return tuple(nm for nm, flag in zip(names, involved, strict=True) if flag)
 
 
 def is_binary(values: NDArray[np.generic]) -> bool:

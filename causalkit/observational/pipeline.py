@@ -28,10 +28,25 @@ import numpy as np
 from causalkit.data import Source, get_engine, pick_source
 from causalkit.errors import DataError
 from causalkit.observational import estimators as est
+from causalkit.observational.datachecks import (
+    INTERCEPT,
+    constant_outcome,
+    require_arm_rank,
+    require_full_rank,
+    treatment_coding,
+)
 from causalkit.observational.diagnostics import balance, balance_status, overlap
 from causalkit.observational.graph import build_graph
 from causalkit.observational.identify import Identification, Strategy, identify
-from causalkit.observational.learners import Array, design_matrix, is_binary
+from causalkit.observational.learners import (
+    Array,
+    add_intercept,
+    check_finite,
+    check_range,
+    design_matrix,
+    is_binary,
+    term_columns,
+)
 from causalkit.report.model import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
 from causalkit.spec.common import Role
 from causalkit.spec.observational import (
@@ -72,7 +87,10 @@ def analyze_spec(loaded: LoadedSpec, ctx: RunContext) -> Report:
     Raises:
         IdentificationError: for a malformed graph or an effect it cannot identify.
         DataError: for missing data, a missing column, a non-numeric or constant
-            treatment, NaN.
+            treatment, a two-valued treatment not coded 0/1, NaN, infinite or extreme
+            values, collinear covariates (overall or within an arm), naming the columns
+            (:mod:`causalkit.observational.datachecks`). A constant outcome is not an
+            error: the report has a ``fail`` check ``outcome_variance`` and no estimate.
 
     Example:
         >>> import pandas as pd
@@ -127,10 +145,12 @@ def _float(values: Any, name: str, source: str) -> Array:
                         hint="the treatment and the outcome must be numeric (0/1 for a "
                              "binary treatment)")
     out = arr.astype(np.float64)
-    bad = int(np.sum(~np.isfinite(out)))
+    bad = int(np.sum(np.isnan(out)))
     if bad:
         raise DataError(f"{bad} missing or NaN value(s)", column=name, source=source,
                         hint="fill or drop them before the analysis")
+    check_finite(out, name, source)
+    check_range(out, name, source)
     return out
 
 
@@ -166,6 +186,7 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
     y = _float(arrays[spec.outcome], spec.outcome, name)
     if len(t) < 4:
         raise DataError(f"only {len(t)} row(s); the analysis needs more", source=name)
+    binary_t = treatment_coding(t, spec.treatment, name)
     parts = _Parts()
     parts.checks.append(Check("identification", Status.PASS,
                               f"{ident.strategy.value}: {ident.formula} — {ident.explanation}"))
@@ -174,23 +195,21 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
         from causalkit.observational.implications import implication_checks
 
         implication_checks(g, source, spec, parts.checks, parts.tables)
-    if ident.strategy is Strategy.BACKDOOR:
-        _backdoor(spec, ident, arrays, t, y, seed_, alpha, parts, name)
-    elif ident.strategy is Strategy.FRONTDOOR:
-        m = np.column_stack([_float(arrays[c], c, name) for c in ident.frontdoor_set or ()])
-        _add(parts, spec, est.frontdoor_linear(t, y, m, alpha=alpha), ident, primary=True,
-             binary=is_binary(t))
-    elif ident.strategy is Strategy.IV:
-        z = np.column_stack([_float(arrays[c], c, name) for c in ident.instruments])
-        cov = design_matrix({c: arrays[c] for c in ident.instrument_covariates},
-                            {k: v.value for k, v in spec.terms.items()}, source=name, rows=len(t))
-        res = est.two_stage_least_squares(t, y, z, cov.matrix, alpha=alpha)
-        _add(parts, spec, res, ident, primary=True, binary=is_binary(t))
-        f_stat = float(res.extra["first_stage_f"])
-        parts.checks.append(Check(
-            "weak_instrument", Status.PASS if f_stat >= 10 else Status.WARN,
-            f"first-stage F = {f_stat:.1f} (rule of thumb: below 10 the instrument is weak and "
-            f"2SLS is biased toward OLS)", value=f_stat))
+    flat = constant_outcome(y, spec.outcome)
+    if flat is not None:
+        parts.checks.append(flat)
+    elif ident.strategy in (Strategy.BACKDOOR, Strategy.FRONTDOOR, Strategy.IV):
+        try:
+            _estimate(spec, ident, arrays, t, y, binary_t, seed_, alpha, parts, name)
+        except DataError as exc:  # an estimator's own message: say which data it is about
+            if exc.source is not None:
+                raise
+            raise DataError(exc.message, column=exc.column, source=name, hint=exc.hint) from None
+        except np.linalg.LinAlgError as exc:  # the checks above should leave none; never a traceback
+            raise DataError(
+                f"the models could not be fitted ({exc})", source=name,
+                hint="some covariates may be (nearly) collinear, within one arm or overall, or "
+                     "the arms may not overlap; drop or combine covariates") from None
     else:
         parts.checks.append(Check(
             "estimation", Status.WARN,
@@ -227,6 +246,47 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
         meta=Meta(seed=seed_, alpha=alpha, extra=meta_extra),
         tables=tuple(parts.tables), figures=tuple(parts.figures),
     )
+
+
+def _estimate(spec: ObservationalSpec, ident: Identification, arrays: dict[str, Any], t: Array,
+              y: Array, binary_t: bool, seed: int, alpha: float, parts: _Parts,
+              name: str) -> None:
+    """The estimates of the identified strategy (backdoor, front-door or IV)."""
+    terms = {k: v.value for k, v in spec.terms.items()}
+    if ident.strategy is Strategy.BACKDOOR:
+        _backdoor(spec, ident, arrays, t, y, binary_t, seed, alpha, parts, name)
+    elif ident.strategy is Strategy.FRONTDOOR:
+        fd = list(ident.frontdoor_set or ())
+        m = np.column_stack([_float(arrays[c], c, name) for c in fd])
+        require_full_rank(add_intercept(np.column_stack([t, m])),
+                          [INTERCEPT, spec.treatment, *fd],
+                          what="the front-door models (treatment and mediators)", source=name,
+                          hint="a mediator that does not vary, or that copies the treatment or "
+                               "another mediator, carries no front-door information: check it")
+        _add(parts, spec, est.frontdoor_linear(t, y, m, alpha=alpha), ident, primary=True,
+             binary=binary_t)
+    else:
+        instruments = list(ident.instruments)
+        z = np.column_stack([_float(arrays[c], c, name) for c in instruments])
+        cov = design_matrix({c: arrays[c] for c in ident.instrument_covariates}, terms,
+                            source=name, rows=len(t))
+        require_full_rank(add_intercept(np.column_stack([z, cov.matrix])),
+                          [INTERCEPT, *instruments, *cov.names],
+                          what="the first stage (instruments and covariates)", source=name,
+                          hint="an instrument that does not vary, or that a covariate copies, "
+                               "identifies nothing: check the columns")
+        require_full_rank(add_intercept(np.column_stack([t, cov.matrix])),
+                          [INTERCEPT, spec.treatment, *cov.names],
+                          what="the second stage (treatment and covariates)", source=name,
+                          hint="a covariate that copies the treatment leaves no variation for "
+                               "the instrument to move: check the columns")
+        res = est.two_stage_least_squares(t, y, z, cov.matrix, alpha=alpha)
+        _add(parts, spec, res, ident, primary=True, binary=binary_t)
+        f_stat = float(res.extra["first_stage_f"])
+        parts.checks.append(Check(
+            "weak_instrument", Status.PASS if f_stat >= 10 else Status.WARN,
+            f"first-stage F = {f_stat:.1f} (rule of thumb: below 10 the instrument is weak and "
+            f"2SLS is biased toward OLS)", value=f_stat))
 
 
 def _sets_table(ident: Identification) -> Table:
@@ -267,7 +327,10 @@ def contrast_arms(treatment: str, binary: bool) -> tuple[str, str]:
 
 def _add(parts: _Parts, spec: ObservationalSpec, res: est.EffectResult,
          ident: Identification, *, primary: bool, binary: bool) -> None:
-    """One estimate in the report: a 0/1 treatment counts treated and control rows."""
+    """One estimate in the report: a 0/1 treatment counts treated and control rows.
+
+    Without a positive, finite standard error the row has no interval and no p-value.
+    """
     arm, reference = contrast_arms(spec.treatment, binary)
     if binary:
         n, n_reference = res.n_treated, res.n_control
@@ -277,21 +340,33 @@ def _add(parts: _Parts, spec: ObservationalSpec, res: est.EffectResult,
     extra.update(res.extra)
     if ident.adjustment_set is not None:
         extra["adjustment_set"] = ", ".join(ident.adjustment_set)
+    if not np.isfinite(res.estimate):
+        raise DataError(f"the {res.method} estimate is not a finite number",
+                        hint="check the columns for extreme values")
+    inference = bool(np.isfinite(res.se) and res.se > 0)  # else no interval and no p-value
     parts.estimates.append(Estimate(
         metric=spec.outcome, arm=arm, reference=reference, method=res.method,
-        estimate=res.estimate, ci_low=res.ci_low, ci_high=res.ci_high, p_value=res.p_value,
+        estimate=res.estimate, ci_low=res.ci_low if inference else None,
+        ci_high=res.ci_high if inference else None,
+        p_value=res.p_value if inference else None,
         n=n, n_reference=n_reference, n_unit=N_UNIT, level=res.mean_treated,
         level_reference=res.mean_control, role=Role.PRIMARY if primary else Role.SECONDARY,
-        direction=None, se=res.se, alpha=res.alpha, extra=extra))
+        direction=None, se=res.se if inference else None, alpha=res.alpha, extra=extra))
 
 
 def _backdoor(spec: ObservationalSpec, ident: Identification, arrays: dict[str, Any],
-              t: Array, y: Array, seed: int, alpha: float, parts: _Parts, name: str) -> None:
+              t: Array, y: Array, binary_t: bool, seed: int, alpha: float, parts: _Parts,
+              name: str) -> None:
     adj = ident.adjustment_set or ()
     design = design_matrix({c: arrays[c] for c in adj},
                            {k: v.value for k, v in spec.terms.items()}, source=name, rows=len(t))
     x = design.matrix
-    binary_t = is_binary(t)
+    d = add_intercept(x)
+    d_names = [INTERCEPT, *design.names]
+    require_full_rank(d, d_names, what="the adjustment set", source=name)
+    per_arm = spec.outcome_interactions is None and EstimatorName.REGRESSION in spec.estimators
+    if binary_t and (per_arm or EstimatorName.AIPW in spec.estimators):
+        require_arm_rank(d, t, d_names, treatment=spec.treatment, source=name)
     target: est.Target = "att" if spec.estimand.value == "att" else "ate"
     logistic = None if spec.outcome_model is OutcomeModel.AUTO else \
         spec.outcome_model is OutcomeModel.LOGISTIC
@@ -362,7 +437,7 @@ def _interaction_columns(wanted: Sequence[str], names: Sequence[str],
         if w not in adj:
             raise DataError(f"outcome_interactions names {w!r}, which is not in the adjustment set",
                             hint=f"the adjustment set is {{{', '.join(adj)}}}")
-        out += [j for j, n in enumerate(names) if n == w or n.startswith(f"{w}=")]
+        out += term_columns(names, w)
     return out
 
 
@@ -373,18 +448,22 @@ def _diagnostics(spec: ObservationalSpec, t: Array, y: Array, x: Array, names: t
     from causalkit.observational.sensitivity import e_value, omitted_variable
 
     e, _, _ = est.propensity(t, x)
-    ov = overlap(t, e)
-    parts.checks.append(Check("overlap", ov.status, ov.detail,
-                              value=min(ov.ess_treated / max(ov.n_treated, 1),
-                                        ov.ess_control / max(ov.n_control, 1))))
+    ov = overlap(t, e, target=target)
+    parts.checks.append(Check("overlap", ov.status, ov.detail, value=ov.ess_ratio))
+    weights = ("1", "e/(1-e)") if target == "att" else ("1/e", "1/(1-e)")
+    parts.tables.append(Table(
+        "overlap", f"Effective sample size of the {target.upper()} weights",
+        ("arm", "rows", "effective_sample_size", "weights"),
+        (("treated", ov.n_treated, ov.ess_treated, weights[0]),
+         ("control", ov.n_control, ov.ess_control, weights[1]))))
     parts.figures.append(Figure("overlap", "Propensity score overlap", overlap_plot(t, e)))
     ecl = np.clip(e, 1e-12, 1 - 1e-12)
     rows = balance(t, x, names, ecl, target=target)
-    status, detail = balance_status(rows)
+    status, detail = balance_status(rows, weights=target.upper())
     parts.checks.append(Check("covariate_balance", status, detail,
                               value=max((abs(r.smd_after) for r in rows), default=0.0)))
     parts.tables.append(Table(
-        "balance", "Covariate balance (standardized mean differences)",
+        "balance", f"Covariate balance (standardized mean differences, {target.upper()} weights)",
         ("covariate", "mean_treated", "mean_control", "smd_before", "smd_after"),
         tuple((r.covariate, r.mean_treated, r.mean_control, r.smd_before, r.smd_after)
               for r in rows)))

@@ -62,9 +62,9 @@ def _f(x: NDArray[np.float64], k: int, nonlinear: bool) -> NDArray[np.float64]:
 def _run(order: list[str], parents: dict[str, list[str]], weights: dict[tuple[str, str], float],
          n: int, rng: np.random.Generator, *, treatment: str, outcome: str, effect: float,
          nonlinear: bool, binary_outcome: bool, continuous_treatment: bool, confounding: float,
-         scale: dict[str, tuple[float, float]] | None,
+         treated_share: float | None, scale: dict[str, tuple[float, float, float]] | None,
          ) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64], NDArray[np.float64],
-                    dict[str, tuple[float, float]]]:
+                    dict[str, tuple[float, float, float]]]:
     noise = {v: rng.normal(size=n) for v in order}
     u_t = rng.random(n)
     u_y = rng.random(n)
@@ -89,9 +89,13 @@ def _run(order: list[str], parents: dict[str, list[str]], weights: dict[tuple[st
                 key = "treatment"
                 if key not in scale:
                     sd = float(lin.std()) or 1.0
-                    scale[key] = (float(lin.mean()), sd)
-                mu, sd = scale[key]
-                vals[v] = (u_t < _expit(confounding * (lin - mu) / sd)).astype(np.float64)
+                    mu = float(lin.mean())
+                    shift = 0.0 if treated_share is None else \
+                        _shift_for(confounding * (lin - mu) / sd, treated_share)
+                    scale[key] = (mu, sd, shift)
+                mu, sd, shift = scale[key]
+                vals[v] = (u_t < _expit(confounding * (lin - mu) / sd + shift)
+                           ).astype(np.float64)
                 continue
             if v == outcome and treatment in parents[v]:
                 t = vals[treatment]
@@ -118,10 +122,22 @@ def _run(order: list[str], parents: dict[str, list[str]], weights: dict[tuple[st
     return obs, y1, y0, scale
 
 
+def _shift_for(score: NDArray[np.float64], share: float) -> float:
+    """The intercept ``c`` with ``mean(expit(score + c)) == share`` (bisection; monotone in c)."""
+    lo, hi = -60.0, 60.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if float(np.mean(_expit(score + mid))) < share:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
 def simulate_scm(*, seed: int, n: int = 10_000, graph: Any = None, treatment: str = "treatment",
                  outcome: str = "outcome", effect: float = 1.0, nonlinear: bool = False,
                  binary_outcome: bool = False, continuous_treatment: bool = False,
-                 confounding: float = 1.0) -> Simulated:
+                 confounding: float = 1.0, treated_share: float | None = None) -> Simulated:
     """Simulate a structural causal model on ``graph`` (DOT text or edge list; default: the
     built-in diagram in :data:`DEFAULT_GRAPH`).
 
@@ -137,17 +153,25 @@ def simulate_scm(*, seed: int, n: int = 10_000, graph: Any = None, treatment: st
             the truth is on the probability scale.
         continuous_treatment: a Gaussian treatment (the truth is the effect per unit).
         confounding: scale of the treatment's dependence on its parents.
+        treated_share: the expected share of treated units of a binary treatment
+            (default: about half); the logistic intercept is set to reach it.
 
     Example:
         >>> sim = simulate_scm(seed=1, n=500, graph="digraph { z -> t -> y; z -> y }",
         ...                    treatment="t", outcome="y", effect=2.0)
         >>> sorted(sim.tables["main"].columns), sim.truth["ate"]
         (['t', 'y', 'z'], 2.0)
+        >>> sim = simulate_scm(seed=1, n=4000, treated_share=0.9)
+        >>> round(float(sim.tables["main"]["treatment"].mean()), 2)
+        0.9
     """
     from causalkit.observational.graph import build_graph
 
     if n < 2:
         raise SpecError("n must be at least 2", field="data.params.n")
+    if treated_share is not None and not 0 < treated_share < 1:
+        raise SpecError(f"treated_share must lie strictly between 0 and 1, not {treated_share}",
+                        field="data.params.treated_share")
     g = build_graph(DEFAULT_GRAPH if graph is None else graph)
     g.check_acyclic()
     for role, name in (("treatment", treatment), ("outcome", outcome)):
@@ -174,7 +198,7 @@ def simulate_scm(*, seed: int, n: int = 10_000, graph: Any = None, treatment: st
             weights[(a, b)] = abs(weights[(a, b)])
     kw = {"treatment": treatment, "outcome": outcome, "effect": effect, "nonlinear": nonlinear,
               "binary_outcome": binary_outcome, "continuous_treatment": continuous_treatment,
-              "confounding": confounding}
+              "confounding": confounding, "treated_share": treated_share}
     rng = np.random.default_rng([seed, 2])
     obs, y1, y0, scale = _run(order, parents, weights, n, rng, scale=None, **kw)  # type: ignore[arg-type]
     t = obs[treatment]

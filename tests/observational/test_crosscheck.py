@@ -251,3 +251,28 @@ def test_tolerance_is_two_ses_or_one_in_a_million(dowhy, se, agrees):
     assert c.agrees is agrees
     if dowhy is not None and se > 0:
         assert np.isclose(c.difference_se, (dowhy - 1.0) / se)
+
+
+@pytest.mark.parametrize(("estimand", "interactions"), [("ate", None), ("att", None),
+                                                        ("ate", ["smokeintensity"])])
+def test_terms_reach_dowhy_as_the_same_design_matrix(estimand, interactions):
+    """Issue 13.9: with `terms:` (quadratic and categorical covariates) DoWhy gets causalkit's
+    design matrix, so NHEFS IPW and standardization agree to rounding (before, DoWhy entered the
+    covariates linearly: IPW 3.3387 against causalkit's 3.4405)."""
+    pytest.importorskip("causaldata")
+    from .test_known_answers import _nhefs, _nhefs_spec
+
+    extra = {} if interactions is None else {"outcome_interactions": interactions}
+    rep = analyze(_nhefs_spec(estimators=["ipw", "regression"], estimand=estimand,
+                              cross_check=["dowhy"], **extra), _nhefs())
+    rows = _table(rep)
+    assert set(rows) == {"ipw", "regression"}
+    for method, row in rows.items():
+        assert abs(row["dowhy_estimate"] - row["causalkit_estimate"]) < 1e-9 * abs(
+            row["causalkit_estimate"]), (method, row)
+    for status, detail in _crossed(rep).values():
+        assert status is Status.PASS, detail
+        assert "DoWhy got causalkit's design matrix (18 columns, 14 of them powers or dummies)" \
+            in detail
+    if estimand == "ate" and interactions is None:
+        assert round(rows["ipw"]["dowhy_estimate"], 4) == 3.4405
