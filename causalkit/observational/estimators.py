@@ -84,7 +84,10 @@ class EffectResult:
         """Two-sided p-value of "no effect" (from the normal survival function)."""
         if self.se <= 0 or not np.isfinite(self.se):
             return float("nan")
-        return float(2 * stats.norm.sf(abs(self.estimate) / self.se))
+        # in log space: 2 sf(z) underflows to 0 beyond z of about 38; the smallest
+        # positive double stands for "below any printable p" (never a certain 0)
+        log_p = np.log(2.0) + stats.norm.logsf(abs(self.estimate) / self.se)
+        return float(max(np.exp(log_p), np.nextafter(0.0, 1.0)))
 
 
 def _check(t: NDArray[np.generic], y: NDArray[np.generic], x: Array) -> tuple[Array, Array]:
