@@ -2,8 +2,17 @@
 
 Every command turns a :class:`~causalkit.errors.CausalkitError` into
 ``error: <message>`` on standard error and exit code 2 (no traceback unless
-``--debug``); exit code 1 is left for crashes. Heavy modules are imported inside
-the commands that need them, so ``causalkit --help`` starts fast.
+``--debug``); a usage error (an unknown option, a negative ``--seed``) is
+``error: ...`` and exit code 2 too. Exit code 1 is left for crashes: any other
+exception reaches the top-level guard, which prints ``internal error: <type>:
+<message> (this is a bug; rerun with --debug for the traceback)`` and exits 1
+(``--debug`` shows the traceback instead). Everything printed that carries user
+text goes through :func:`~causalkit.report.render.terminal.visible` (control
+characters shown, newlines folded, CI workflow commands neutralized), warnings
+included. Every file a command writes is checked first
+(:func:`~causalkit.report.write.check_destination`: a regular file or a new
+path) and written atomically. Heavy modules are imported inside the commands
+that need them, so ``causalkit --help`` starts fast.
 
 Example:
     >>> from click.testing import CliRunner
@@ -13,9 +22,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import sys
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,14 +36,106 @@ import click
 
 from causalkit import __version__
 from causalkit.errors import CausalkitError
+from causalkit.report.render.terminal import visible
 
 FORMATS = ("text", "md", "html", "json", "junit")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+INTERNAL_HINT = "this is a bug; rerun with --debug for the traceback"
+
+
+def _say(text: str, *, err: bool = False) -> None:
+    """Print one line of text that may carry user strings (made :func:`visible`)."""
+    click.echo(visible(text), err=err)
+
+
 def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
+    _say(f"error: {message}", err=True)
     sys.exit(2)
+
+
+def _debug(ctx: click.Context | None) -> bool:
+    return bool(ctx is not None and ctx.find_root().params.get("debug"))
+
+
+def _quiet_broken_pipe() -> None:
+    """After a closed standard output (``causalkit run ... | head``): no noise at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+class GuardedGroup(click.Group):
+    """The ``causalkit`` group: every error ends in ``error:``/exit 2 or ``internal error:``/exit 1.
+
+    Example:
+        >>> from click.testing import CliRunner
+        >>> @click.group(cls=GuardedGroup)
+        ... @click.option("--debug", is_flag=True)
+        ... def cli(debug: bool) -> None: ...
+        >>> @cli.command()
+        ... def boom() -> None:
+        ...     raise ZeroDivisionError("division by zero")
+        >>> res = CliRunner().invoke(cli, ["boom"])
+        >>> res.exit_code, res.output.split(" (")[0]
+        (1, 'internal error: ZeroDivisionError: division by zero')
+        >>> res = CliRunner().invoke(cli, ["nope"])
+        >>> res.exit_code, res.output.splitlines()[0]
+        (2, "error: No such command 'nope'. (see 'cli --help')")
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
+            raise
+        except CausalkitError as exc:
+            if _debug(ctx):
+                raise
+            _fail(str(exc))
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            sys.exit(130)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except Exception as exc:
+            if _debug(ctx):
+                raise
+            _say(f"internal error: {type(exc).__name__}: {exc} ({INTERNAL_HINT})", err=True)
+            sys.exit(1)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.exceptions.ClickException as exc:
+            ctx = getattr(exc, "ctx", None)
+            where = ctx.command_path if ctx is not None else "causalkit"
+            _say(f"error: {exc.format_message()} (see '{where} --help')", err=True)
+            sys.exit(2)
+        except click.exceptions.Abort:
+            _say("error: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) and not isinstance(rv, bool) else 0)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: Any = None, line: str | None = None) -> None:
+    """Warnings (ours or a library's) as one visible line: they may quote user text."""
+    with contextlib.suppress(OSError, ValueError):
+        _say(f"warning: {category.__name__}: {message}", err=True)
+
+
+def _check_out(path: Path | None) -> None:
+    if path is not None:
+        from causalkit.report.write import check_destination
+
+        check_destination(path)
 
 
 def handle_errors(fn: F) -> F:
@@ -58,7 +162,10 @@ def handle_errors(fn: F) -> F:
             if debug:
                 raise
             _fail(str(exc))
-        except (BrokenPipeError, KeyboardInterrupt):
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+            sys.exit(130)
+        except KeyboardInterrupt:
             sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
@@ -91,7 +198,7 @@ def emit_report(report: Any, fmt: str, out: Path | None) -> None:
             click.echo(render(report, fmt), nl=False)
         return
     write_atomic(out, render(report, fmt))
-    click.echo(f"wrote {out}", err=True)
+    _say(f"wrote {out}", err=True)
 
 
 def _out_for(out: Path | None, spec: Path, fmt: str, many: bool) -> Path | None:
@@ -101,7 +208,24 @@ def _out_for(out: Path | None, spec: Path, fmt: str, many: bool) -> Path | None:
     return out / f"{spec.stem}.{suffix}"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _check_run_outputs(out: Path | None, specs: Sequence[Path], fmt: str) -> None:
+    """Every file ``run`` will write is a regular file or a new path, and no two are one."""
+    if out is None:
+        return
+    many = len(specs) > 1
+    if many:
+        if out.exists() and not out.is_dir():
+            raise CausalkitError(f"--out {out} must be a folder when several specs are given")
+        stems = [p.stem for p in specs]
+        twice = sorted({s for s in stems if stems.count(s) > 1})
+        if twice:
+            raise CausalkitError(f"specs named {', '.join(twice)} would write the same file "
+                                 f"in {out}", hint="give the specs distinct file names")
+    for spec in specs:
+        _check_out(_out_for(out, spec, fmt, many))
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="causalkit",
                       message="%(prog)s %(version)s")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -111,6 +235,10 @@ def main(debug: bool) -> None:
     One spec format (YAML) for A/B tests, switch-back tests, DAG-based
     estimation on observational data and Aha-moment discovery; one report.
     """
+    warnings.showwarning = _show_warning
+    for stream in (sys.stdout, sys.stderr):  # a name the terminal cannot encode is escaped
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
 
 
 @main.command()
@@ -126,9 +254,9 @@ def validate(specs: tuple[Path, ...]) -> None:
             loaded = load_spec_file(spec)
         except CausalkitError as exc:
             errors.append(str(exc))
-            click.echo(f"error: {exc}", err=True)
+            _say(f"error: {exc}", err=True)
             continue
-        click.echo(f"ok: {spec} ({loaded.spec.kind}: {loaded.spec.name})")
+        _say(f"ok: {spec} ({loaded.spec.kind}: {loaded.spec.name})")
     if errors:
         sys.exit(2)
 
@@ -143,6 +271,7 @@ def schema(out: Path | None) -> None:
     from causalkit.report.write import write_atomic
     from causalkit.spec import json_schema
 
+    _check_out(out)
     text = json.dumps(json_schema(), indent=2) + "\n"
     if out is None:
         click.echo(text, nl=False)
@@ -157,7 +286,8 @@ def schema(out: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output file (a folder when several specs are given).")
-@click.option("--seed", type=int, help="Seed for randomization tests and resampling.")
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
+              help="Seed for randomization tests and resampling (0 or more).")
 @click.option("--now", help="Analysis time for the decision, ISO 8601 with a zone "
                             "(default: now, never before the data's last exposure).")
 @handle_errors
@@ -168,6 +298,7 @@ def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
 
     if data is not None and len(specs) > 1:
         raise CausalkitError("--data goes with a single spec")
+    _check_run_outputs(out, specs, fmt)
     t_now = parse_now(now)
     for spec in specs:
         report = analyze(_load(spec), data, seed=seed, now=t_now,
@@ -185,6 +316,7 @@ def power(spec: Path, data: Path | None, fmt: str, out: Path | None) -> None:
     """Sample size, MDE and duration (ab), or period length and power (switchback)."""
     from causalkit.entry import run_planner
 
+    _check_out(out)
     report = run_planner(_load(spec), pre_data=data)
     emit_report(report, fmt, out)
 
@@ -199,14 +331,18 @@ def power(spec: Path, data: Path | None, fmt: str, out: Path | None) -> None:
 @handle_errors
 def assign(spec: Path, units: Path, out: Path, column: str | None) -> None:
     """Assign units to the variants of an A/B spec (deterministic hashing)."""
+    from causalkit.report.write import atomic_target
+
+    _check_out(out)
     loaded = _load(spec)
     if loaded.spec.kind != "ab":
         raise CausalkitError(f"assign needs an ab spec, not {loaded.spec.kind}",
                              hint="switch-backs are planned with `causalkit schedule`")
     from causalkit.ab.assignment import assign_file
 
-    assign_file(loaded.spec, units, out, column=column)
-    click.echo(f"wrote {out}", err=True)
+    with atomic_target(out) as tmp:  # the output's mode follows the umask
+        assign_file(loaded.spec, units, tmp, column=column)
+    _say(f"wrote {out}", err=True)
 
 
 @main.command()
@@ -217,13 +353,17 @@ def assign(spec: Path, units: Path, out: Path, column: str | None) -> None:
 @handle_errors
 def schedule(spec: Path, out: Path, heatmap: Path | None) -> None:
     """Design the schedule of a switch-back spec and export it."""
+    _check_out(out)
+    _check_out(heatmap)
+    if heatmap is not None and heatmap.absolute() == out.absolute():
+        raise CausalkitError("--out and --heatmap name the same file")
     loaded = _load(spec)
     if loaded.spec.kind != "switchback":
         raise CausalkitError(f"schedule needs a switchback spec, not {loaded.spec.kind}")
     from causalkit.switchback.cli import schedule_command
 
     schedule_command(loaded.spec, out, heatmap)
-    click.echo(f"wrote {out}", err=True)
+    _say(f"wrote {out}", err=True)
 
 
 @main.command()

@@ -118,3 +118,28 @@ class RenderError(CausalkitError):
         >>> str(RenderError("unknown format 'pdf'"))
         "unknown format 'pdf'"
     """
+
+
+class ReportError(CausalkitError, ValueError):
+    """A report (JSON or a mapping) that cannot be read back: wrong types, missing fields,
+    an unknown ``schema_version``.
+
+    It is also a :class:`ValueError`, as the readers raised before.
+
+    Example:
+        >>> str(ReportError("estimates[0]: missing field 'metric'"))
+        "estimates[0]: missing field 'metric'"
+    """
+
+
+class DestinationError(CausalkitError, OSError):
+    """A file causalkit was asked to write that it will not or cannot write.
+
+    A destination must be a regular file or a new path: a symbolic link, a
+    folder, a FIFO or a device is refused, and so is a folder that cannot be
+    written. It is also an :class:`OSError`, as the writers raised before.
+
+    Example:
+        >>> str(DestinationError("out.json is a symbolic link", hint="remove the link"))
+        'out.json is a symbolic link (remove the link)'
+    """

@@ -10,7 +10,12 @@ The command fails closed: whatever goes wrong, it never says ``ship``. A
 analysis, the state file, an output file) becomes the decision ``error`` with
 exit code 2 and ``error: ...`` on standard error, and the JSON report (when
 ``--json`` is given) still says ``error``. A bug (any other exception) also
-writes the ``error`` outputs, then crashes with exit code 1.
+writes the ``error`` outputs, saying exit code 1, then raises: the CLI prints
+``internal error: ...`` and exits 1, so what the gate prints and its exit code
+agree. Every output destination is checked before any work (a regular file or a
+new path, :func:`causalkit.report.write.check_destination`); on an error the
+outputs that can be written still are. Everything printed goes through
+:func:`~causalkit.report.render.terminal.visible`.
 
 Example:
     >>> import json, pathlib, tempfile
@@ -27,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +50,9 @@ from causalkit.gate.outputs import (
 )
 from causalkit.gate.run import run_gate
 from causalkit.report.model import Decision, Experiment, Meta, Report
-from causalkit.report.write import write_atomic
+from causalkit.report.render import render
+from causalkit.report.render.terminal import visible
+from causalkit.report.write import check_destination, write_atomic
 from causalkit.spec.common import DecisionState
 from causalkit.spec.loader import LoadedSpec
 from causalkit.spec.types import parse_timestamp
@@ -76,7 +84,8 @@ def parse_now(text: str | None) -> datetime | None:
         raise GateError(f"--now: {exc}") from None
 
 
-def _error_report(spec_path: Path, loaded: LoadedSpec | None, message: str) -> Report:
+def _error_report(spec_path: Path, loaded: LoadedSpec | None, message: str,
+                  code: int = 2) -> Report:
     if loaded is not None:
         exp = Experiment(name=loaded.spec.name, kind=loaded.spec.kind,
                          spec_sha256=loaded.sha256,
@@ -84,7 +93,7 @@ def _error_report(spec_path: Path, loaded: LoadedSpec | None, message: str) -> R
     else:
         exp = Experiment(name=spec_path.stem, kind="unknown")
     return Report(experiment=exp, decision=Decision(DecisionState.ERROR, (message,)),
-                  meta=Meta(extra={"gate_exit_code": 2}))
+                  meta=Meta(extra={"gate_exit_code": code}))
 
 
 def _spec_for_annotation(spec: Path) -> str | None:
@@ -95,25 +104,49 @@ def _spec_for_annotation(spec: Path) -> str | None:
     return rel.as_posix()
 
 
-def _emit(report: Report, code: int, fail_set: frozenset[str], *, spec: Path,
-          json_out: Path | None, junit: Path | None, markdown: Path | None) -> None:
+def _outputs(report: Report, code: int, fail_set: frozenset[str], json_out: Path | None,
+             junit: Path | None, markdown: Path | None) -> list[tuple[Path, str]]:
     md = summary_markdown(report, code)
+    out = [(json_out, render(report, "json")) if json_out is not None else None,
+           (junit, junit_xml(report, fail_set)) if junit is not None else None,
+           (markdown, md) if markdown is not None else None]
+    return [o for o in out if o is not None]
+
+
+def _emit(report: Report, code: int, fail_set: frozenset[str], *, spec: Path,
+          json_out: Path | None, junit: Path | None, markdown: Path | None,
+          best_effort: bool = False) -> None:
+    """Write the outputs, append the job summary, print the console lines and annotations.
+
+    ``best_effort`` (after an error): an output that cannot be written is said on
+    standard error and the others are still written.
+    """
+    for path, text in _outputs(report, code, fail_set, json_out, junit, markdown):
+        try:
+            write_atomic(path, text)
+        except OSError as exc:
+            message = exc.message if isinstance(exc, CausalkitError) else str(exc)
+            if not best_effort:
+                raise GateError(f"cannot write the gate output: {message}") from None
+            print(visible(f"error: cannot write the gate output: {message}"), file=sys.stderr)
     try:
-        if json_out is not None:
-            write_atomic(json_out, report.to_json() + "\n")
-        if junit is not None:
-            write_atomic(junit, junit_xml(report, fail_set))
-        if markdown is not None:
-            write_atomic(markdown, md)
-    except OSError as exc:
-        raise GateError(f"cannot write the gate output: {exc}") from None
-    append_step_summary(md)
+        append_step_summary(summary_markdown(report, code))
+    except GateError as exc:
+        if not best_effort:
+            raise
+        print(visible(f"error: {exc}"), file=sys.stderr)
     for line in console_lines(report, code):
         print(line)
     if in_github_actions():
         for line in annotation_lines(report, spec_file=_spec_for_annotation(spec)):
             print(line)
     sys.stdout.flush()
+
+
+def _check_outputs(*paths: Path | None) -> None:
+    for path in paths:
+        if path is not None:
+            check_destination(path)
 
 
 def _decide(loaded: LoadedSpec, data: Path | None, state: Path | None,
@@ -167,33 +200,32 @@ def gate_command(*, spec: Path, data: Path | None, state: Path | None, now: str 
     try:
         t_now = parse_now(now)
         parse_fail_on(fail_on)  # a typo is an error before any work
+        _check_outputs(json_out, junit, markdown)  # a bad destination too
         loaded = load_spec(spec)
         report, code, fail_set = _decide(loaded, data, state, t_now, fail_on)
         if report.decision is not None and report.decision.state is DecisionState.ERROR:
-            print(f"error: {report.decision.reasons[0]}", file=sys.stderr)
+            print(visible(f"error: {report.decision.reasons[0]}"), file=sys.stderr)
         _emit(report, code, fail_set, spec=spec, json_out=json_out, junit=junit,
               markdown=markdown)
         return code
     except CausalkitError as exc:
         message = str(exc)
-        print(f"error: {message}", file=sys.stderr)
+        print(visible(f"error: {message}"), file=sys.stderr)
         _emit_error(spec, loaded, message, fail_set, json_out, junit, markdown)
         if debug:
             raise
         return 2
     except Exception as exc:
         _emit_error(spec, loaded, f"internal error ({type(exc).__name__}: {exc}); this is a "
-                    "bug in causalkit", fail_set, json_out, junit, markdown)
+                    "bug in causalkit", fail_set, json_out, junit, markdown, code=1)
         raise
 
 
 def _emit_error(spec: Path, loaded: LoadedSpec | None, message: str, fail_set: frozenset[str],
-                json_out: Path | None, junit: Path | None, markdown: Path | None) -> None:
-    report = _error_report(spec, loaded, message)
-    try:
-        _emit(report, 2, fail_set, spec=spec, json_out=json_out, junit=junit,
-              markdown=markdown)
-    except CausalkitError as exc:  # an output that cannot be written: say so, keep exit 2
-        print(f"error: {exc}", file=sys.stderr)
-    except OSError:  # pragma: no cover - stdout closed
-        pass
+                json_out: Path | None, junit: Path | None, markdown: Path | None,
+                code: int = 2) -> None:
+    """The ``error`` outputs, saying exit code ``code`` (2, or 1 for a crash)."""
+    report = _error_report(spec, loaded, message, code)
+    with contextlib.suppress(CausalkitError, OSError):  # stdout closed: nothing to say
+        _emit(report, code, fail_set, spec=spec, json_out=json_out, junit=junit,
+              markdown=markdown, best_effort=True)

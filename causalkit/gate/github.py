@@ -5,8 +5,11 @@ standard output; the runner turns them into annotations on the run and the pull
 request. Their escaping follows the Actions toolkit (``@actions/core``,
 ``command.ts``): in the message ``%``, ``\\r`` and ``\\n`` become ``%25``,
 ``%0D`` and ``%0A``; in a property value ``:`` and ``,`` also become ``%3A`` and
-``%2C``. The job summary is Markdown appended to the file named by
-``GITHUB_STEP_SUMMARY``.
+``%2C``. User text in a message or a title is first made
+:func:`~causalkit.report.render.terminal.visible` by the caller (control
+characters shown, ``::`` and ``##[`` neutralized), and the ``file`` property
+here, so an annotation line can carry no second command. The job summary is
+Markdown appended to the file named by ``GITHUB_STEP_SUMMARY`` (a regular file).
 
 Example:
     >>> annotation("error", "guardrail p95: +3 ms, margin 2", title="gate: rollback, x")
@@ -20,6 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from causalkit.errors import GateError
+from causalkit.report.render.terminal import visible
 
 LEVELS = ("error", "warning", "notice", "debug")
 
@@ -63,7 +67,7 @@ def annotation(level: str, message: str, *, title: str | None = None,
         raise ValueError(f"unknown annotation level {level!r}")
     props: dict[str, str] = {}
     if file is not None:
-        props["file"] = file
+        props["file"] = visible(file)
     if line is not None:
         props["line"] = str(line)
     if title is not None:
@@ -109,6 +113,8 @@ def append_step_summary(markdown: str, environ: Mapping[str, str] | None = None)
     path = Path(target)
     text = markdown if markdown.endswith("\n") else markdown + "\n"
     try:
+        if path.exists() and not path.is_file():
+            raise GateError(f"GITHUB_STEP_SUMMARY names {path}, which is not a regular file")
         with path.open("a", encoding="utf-8") as fh:
             fh.write(text)
     except OSError as exc:

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -76,14 +77,17 @@ class Look:
                 return None
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise TypeError(f"{name} must be a number")
-            return float(value)
+            number = float(value)
+            if not math.isfinite(number):
+                raise ValueError(f"{name} must be a finite number")
+            return number
 
         index, n = data["index"], data["n_per_arm"]
         if isinstance(index, bool) or not isinstance(index, int) or index < 1:
             raise ValueError("index must be a positive integer")
         if isinstance(n, bool) or not isinstance(n, int) or n < 0:
             raise ValueError("n_per_arm must be a non-negative integer")
-        for name in ("key", "decision"):
+        for name in ("key", "decision", "time"):
             if not isinstance(data[name], str):
                 raise TypeError(f"{name} must be text")
         reasons = data.get("reasons", [])

@@ -8,6 +8,11 @@ runtime: numbers, not verdicts). Verdicts are read from ``Estimate.assessment``
 and ``Estimate.harm`` only, so a dashboard that reads the JSON sees exactly what
 the gate decided on, and a JUnit failure is exactly what the gate calls harm.
 
+Console lines and GitHub annotations are printed to a CI log: every line goes
+through :func:`~causalkit.report.render.terminal.visible` (control characters
+shown, newlines folded, ``::`` and ``##[`` neutralized), so an experiment or a
+metric named ``"x\\n::add-mask::..."`` cannot issue a workflow command.
+
 Example:
     >>> from causalkit.report import Report, Experiment, Decision
     >>> rep = Report(experiment=Experiment(name="x", kind="ab"),
@@ -29,6 +34,7 @@ from causalkit.report.assessment import WORDS
 from causalkit.report.model import Report, Scalar, Table
 from causalkit.report.render.junit import junit_xml as write_junit
 from causalkit.report.render.markdown import escape_md
+from causalkit.report.render.terminal import visible
 
 ICONS = {"ship": "✅", "hold": "⏸️", "inconclusive": "❔", "rollback": "⛔",
          "invalid": "⚠️", "error": "❌"}
@@ -192,7 +198,7 @@ def console_lines(report: Report, exit_code: int) -> list[str]:
     lines = [f"causalkit gate: {state.upper()} (exit {exit_code}) - {report.experiment.name}"]
     if report.decision:
         lines += [f"  - {r}" for r in report.decision.reasons]
-    return lines
+    return [visible(line) for line in lines]
 
 
 def annotation_lines(report: Report, *, spec_file: str | None = None) -> list[str]:
@@ -209,12 +215,13 @@ def annotation_lines(report: Report, *, spec_file: str | None = None) -> list[st
         ['::error title=causalkit gate%3A INVALID (x)::check srm failed: p = 1e-9']
     """
     state = _state(report)
-    reasons = list(report.decision.reasons) if report.decision else []
+    reasons = [visible(r) for r in (report.decision.reasons if report.decision else ())]
     main = [r for r in reasons if not r.startswith("warning: ")]
     warns = [r.removeprefix("warning: ") for r in reasons if r.startswith("warning: ")]
-    title = f"causalkit gate: {state.upper()} ({report.experiment.name})"
+    name = visible(report.experiment.name)
+    title = f"causalkit gate: {state.upper()} ({name})"
     out = [annotation(LEVEL.get(state, "error"), "\n".join(main) or state, title=title,
                       file=spec_file)]
-    out += [annotation("warning", w, title=f"causalkit gate warning ({report.experiment.name})",
+    out += [annotation("warning", w, title=f"causalkit gate warning ({name})",
                        file=spec_file) for w in warns]
     return out

@@ -10,10 +10,14 @@ and decision interval. The intervals and assessments were computed by the shape
 The rules, in order (:data:`RULES`; the first that answers wins):
 
 1. ``invalid``: a failed check (sample ratio mismatch, a ``data_*`` check, any
-   other ``fail``), a primary metric without an estimate, or a primary or
-   guardrail estimate that is not computable (non-finite). No effect is trusted.
+   other ``fail``), a primary metric without an estimate, a primary or
+   guardrail estimate that is not computable (non-finite), or one whose interval
+   is not calibrated (``Estimate.calibrated`` is False: a model-based interval
+   whose coverage was not shown; the gate decides only from calibrated
+   intervals). No effect is trusted.
 2. a decision already reached at an earlier look (``ship``, ``rollback``,
-   ``inconclusive``) is sticky.
+   ``inconclusive``) is sticky; it stays even when the statistics of that very
+   look are read again later and the rules would now answer otherwise.
 3. ``error``: the analysis could not build the decision intervals (the basis
    records the ``problem``, e.g. no planned information): fail closed.
 4. ``rollback``: some estimate shows harm (``Estimate.harm``: a primary or
@@ -190,7 +194,7 @@ def _threshold(e: Estimate) -> str:
 
 
 def invalid(f: Facts) -> Answer | None:
-    """A failed check, no primary estimate, or a deciding estimate that is not computable.
+    """A failed check, no primary estimate, or a deciding estimate not computable or uncalibrated.
 
     Example:
         >>> bad = Check("sample_ratio_mismatch", Status.FAIL, "p = 1e-9")
@@ -208,6 +212,9 @@ def invalid(f: Facts) -> Answer | None:
                       (*failed, "no effect is trusted while a check fails"), tested=False)
     broken = [f"{e.role} {label(e)} has no finite estimate or interval ({interval_text(e)})"
               for e in f.deciding if not e.finite]
+    broken += [f"{e.role} {label(e)} has an uncalibrated interval ({e.method}: model-based, "
+               "its coverage was not shown); the gate decides only from calibrated intervals"
+               for e in f.deciding if e.finite and not e.calibrated]
     if broken:
         return Answer(DecisionState.INVALID, (*broken, "no effect is trusted"), tested=False)
     return None
@@ -223,13 +230,30 @@ def sticky(f: Facts) -> Answer | None:
         >>> sticky(facts(example_report(), history=[shipped])).state.value
         'ship'
     """
-    final = next((lk for lk in f.history if lk.decision in TERMINAL), None)
+    final = _terminal(f)
     if final is None or final.key == f.key:
         return None
+    return _sticky_answer(final)
+
+
+def _terminal(f: Facts) -> Look | None:
+    return next((lk for lk in f.history if lk.decision in TERMINAL), None)
+
+
+def _sticky_answer(final: Look) -> Answer:
     reasons = (f"{final.decision} was decided at look {final.index} "
                f"({final.time.isoformat().replace('+00:00', 'Z')}) and is final; later "
                "data do not change it", *final.reasons)
     return Answer(DecisionState(final.decision), reasons, tested=False, sticky=final)
+
+
+def _keep_terminal(f: Facts, answer: Answer) -> Answer:
+    """The look that reached a terminal decision, read again, keeps that decision."""
+    final = _terminal(f)
+    if (final is None or answer.state.value == final.decision
+            or answer.state in (DecisionState.INVALID, DecisionState.ERROR)):
+        return answer
+    return _sticky_answer(final)
 
 
 def unusable(f: Facts) -> Answer | None:
@@ -567,5 +591,5 @@ def decide(report: Report, *, history: Sequence[Look] = (), now: datetime | None
     for rule in RULES:
         answer = rule(facts)
         if answer is not None:
-            return _result(facts, answer)
+            return _result(facts, _keep_terminal(facts, answer))
     raise AssertionError("the last rule always answers")  # pragma: no cover

@@ -5,7 +5,10 @@ state file (the earlier looks), run the analysis through
 :func:`causalkit.entry.run_analysis` with those looks, decide
 (:func:`causalkit.gate.rules.decide`), and record the look in the state file.
 Without a state file the analysis runs with ``history=None``, exactly as
-``causalkit run`` does, so both reach the same decision on the same data.
+``causalkit run`` does, so both reach the same decision on the same data. With
+one, the whole run holds the state's lock (:func:`causalkit.gate.state.locked`)
+and the state is checked against its invariants twice: against the spec when it
+is read, and against the analysis' start, horizon and time before the decision.
 
 :func:`gate` returns the :class:`~causalkit.gate.rules.GateResult`; it prints
 nothing and never exits (``causalkit gate`` adds the exit code and the CI
@@ -36,8 +39,8 @@ from causalkit.entry import SpecLike, load_spec, run_analysis
 from causalkit.errors import GateError
 from causalkit.gate.looks import Look
 from causalkit.gate.rules import GateResult, decide, no_decision_rules
-from causalkit.gate.state import GateState, load_state, save_state
-from causalkit.report.basis import PriorLook
+from causalkit.gate.state import GateState, check_looks, load_state, locked, save_state
+from causalkit.report.basis import PriorLook, parse_time
 from causalkit.report.model import Report
 from causalkit.spec.common import DecisionRules, DecisionState, Sequential
 from causalkit.spec.loader import LoadedSpec
@@ -83,7 +86,9 @@ def run_gate(spec: SpecLike, data: Any = None, *, state: str | Path | None = Non
 
     Raises:
         GateError: for a kind without decision rules, a group-sequential plan without
-            a state file, or a state file that cannot be read or written.
+            a state file, a state file that cannot be read, breaks its invariants or
+            cannot be written, statistics of an earlier look than the latest (the
+            history is append-only), or a state another run holds for too long.
         CausalkitError: for a spec or data that cannot be analysed.
 
     Example:
@@ -100,11 +105,25 @@ def run_gate(spec: SpecLike, data: Any = None, *, state: str | Path | None = Non
     if not isinstance(getattr(loaded.spec, "decision", None), DecisionRules):
         # the spec says so before any work; decide() says it again of a report
         raise no_decision_rules(loaded.spec.kind)
+    if state is None:
+        return _run(loaded, data, None, now=now, seed=seed)
+    path = Path(state)
+    with locked(path):  # one gate run at a time reads, decides and writes this state
+        return _run(loaded, data, path, now=now, seed=seed)
+
+
+def _run(loaded: LoadedSpec, data: Any, path: Path | None, *, now: datetime | None,
+         seed: int | None) -> GateRun:
     gstate = None
-    path = None if state is None else Path(state)
     if path is not None:
-        gstate = load_state(path, spec_sha256=loaded.sha256, experiment=loaded.spec.name,
-                            sequential="")
+        spec = loaded.spec
+        analysis = getattr(spec, "analysis", None)
+        rules = getattr(spec, "decision", None)
+        gstate = load_state(
+            path, spec_sha256=loaded.sha256, experiment=spec.name,
+            sequential=analysis.sequential.value if analysis is not None else "",
+            alpha=getattr(analysis, "alpha", None),
+            horizon_sample_per_arm=getattr(rules, "horizon_sample_per_arm", None), now=now)
     report = run_analysis(loaded, data, seed=seed, now=now, history=_prior(gstate))
     basis = report.decision_basis
     if basis is not None and basis.sequential is Sequential.GST and gstate is None:
@@ -112,6 +131,12 @@ def run_gate(spec: SpecLike, data: Any = None, *, state: str | Path | None = Non
                         "Python)",
                         hint="the state file remembers the earlier looks and the alpha "
                              "they spent; keep it between runs (e.g. as a CI cache)")
+    if gstate is not None and path is not None and basis is not None:
+        # the analysis knows what the spec alone does not: the start and its own time
+        check_looks(gstate.looks, path=path, sequential=basis.sequential.value,
+                    alpha=basis.alpha, horizon_sample_per_arm=basis.horizon_sample_per_arm,
+                    horizon=basis.horizon, start=parse_time(basis.start),
+                    now=parse_time(basis.now))
     result = decide(report, history=gstate.looks if gstate else (), now=now)
     if gstate is None or path is None or basis is None:
         return GateRun(loaded, report, result)

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from causalkit.errors import ReportError
 from causalkit.report.assessment import (
     Assessment,
     IntervalKind,
@@ -65,18 +66,137 @@ def _enc(value: Any) -> Any:
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
-def _dec_float(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return _SPECIAL[value]
-    return float(value)
-
-
 def _dec_scalar(value: Any) -> Scalar:
     if isinstance(value, str) and value in _SPECIAL:
         return _SPECIAL[value]
     return value
+
+
+# -- checked JSON decoding: a wrong type or a missing field is a ReportError naming where ----
+
+Decoder = Callable[[Any, str], Any]
+
+
+def _bad(where: str, what: str) -> ReportError:
+    return ReportError(f"report: {where}: {what}",
+                       hint="the report JSON does not follow the report contract "
+                            "(docs/report.md); was it written by causalkit?")
+
+
+def _type(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _obj(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _bad(where, f"must be an object, not {_type(value)}")
+    return value
+
+
+def _seq(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list | tuple):
+        raise _bad(where, f"must be a list, not {_type(value)}")
+    return list(value)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise _bad(where, f"must be text, not {_type(value)}")
+    return value
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, str) and value in _SPECIAL:
+        return _SPECIAL[value]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _bad(where, f"must be a number (or \"NaN\", \"Infinity\", \"-Infinity\"), "
+                          f"not {_type(value)}")
+    try:
+        return float(value)
+    except OverflowError:
+        raise _bad(where, "is too large for a float") from None
+
+
+def _integer(value: Any, where: str) -> int:
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(where, f"must be a whole number, not {_type(value)}")
+    return value
+
+
+def _flag(value: Any, where: str) -> bool:
+    if not isinstance(value, bool):
+        raise _bad(where, f"must be true or false, not {_type(value)}")
+    return value
+
+
+def _scalar(value: Any, where: str) -> Scalar:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return _dec_scalar(value)
+    raise _bad(where, f"must be a number, text, true/false or null, not {_type(value)}")
+
+
+def _scalars(value: Any, where: str) -> dict[str, Scalar]:
+    return {str(k): _scalar(v, f"{where}.{k}") for k, v in _obj(value, where).items()}
+
+
+def _optional(decode: Decoder) -> Decoder:
+    return lambda value, where: None if value is None else decode(value, where)
+
+
+def _choice(enum: type[StrEnum]) -> Decoder:
+    def decode(value: Any, where: str) -> Any:
+        try:
+            return enum(value)
+        except ValueError:
+            allowed = ", ".join(m.value for m in enum)
+            raise _bad(where, f"{value!r} is not one of {allowed}") from None
+    return decode
+
+
+def _list_of(decode: Decoder) -> Decoder:
+    return lambda value, where: tuple(decode(v, f"{where}[{i}]")
+                                      for i, v in enumerate(_seq(value, where)))
+
+
+def _build(cls: Any, data: Any, where: str, kinds: Mapping[str, Decoder],
+           defaults: Mapping[str, Any] | None = None) -> Any:
+    """``cls(**fields)`` from a JSON object: each known field decoded by its kind;
+    unknown keys are ignored (newer causalkit versions may add fields)."""
+    obj = _obj(data, where)
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):
+        if not f.init or f.name not in kinds:
+            continue
+        if f.name in obj:
+            kwargs[f.name] = kinds[f.name](obj[f.name], f"{where}.{f.name}")
+        elif defaults is not None and f.name in defaults:
+            kwargs[f.name] = defaults[f.name]
+        elif f.default is MISSING and f.default_factory is MISSING:
+            raise _bad(where, f"missing field {f.name!r}")
+    try:
+        return cls(**kwargs)
+    except ReportError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise _bad(where, str(exc)) from None
+
+
+_OPT_NUMBER = _optional(_number)
+_OPT_TEXT = _optional(_text)
+_OPT_INT = _optional(_integer)
+
+
+def _text_or_empty(value: Any, where: str) -> str:
+    return "" if value is None else _text(value, where)
+
+
+def _scalars_or_empty(value: Any, where: str) -> dict[str, Scalar]:
+    return {} if value is None else _scalars(value, where)
 
 
 @dataclass(frozen=True)
@@ -214,24 +334,22 @@ class Estimate:
             >>> Estimate.from_dict(e.to_dict()) == e
             True
         """
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data:
-                continue
-            v = data[f.name]
-            if f.name in _FLOATS:
-                v = _dec_float(v)
-            elif f.name in ("n", "n_reference"):
-                v = None if v is None else int(v)
-            elif f.name == "extra":
-                v = {str(k): _dec_scalar(x) for k, x in v.items()}
-            kwargs[f.name] = v
-        return cls(**kwargs)
+        return _decode(cls, data, "estimate")
 
 
 _FLOATS = frozenset({"estimate", "ci_low", "ci_high", "p_value", "relative", "relative_ci_low",
                      "relative_ci_high", "se", "level", "level_reference", "margin",
                      "practical_threshold", "alpha", "decision_ci_low", "decision_ci_high"})
+
+_ESTIMATE_KINDS: dict[str, Decoder] = {
+    **dict.fromkeys(_FLOATS, _OPT_NUMBER),
+    "estimate": _number,
+    "metric": _text, "arm": _text, "reference": _text, "method": _text, "n_unit": _text,
+    "n": _OPT_INT, "n_reference": _OPT_INT,
+    "role": _choice(Role), "direction": _optional(_choice(Direction)),
+    "interval_kind": _choice(IntervalKind), "assessment": _optional(_choice(Assessment)),
+    "calibrated": _flag, "extra": _scalars,
+}
 
 
 @dataclass(frozen=True)
@@ -261,13 +379,7 @@ class Check:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Check:
         """Rebuild from :meth:`to_dict` output."""
-        return cls(
-            name=data["name"],
-            status=Status(data["status"]),
-            detail=data.get("detail", ""),
-            metric=data.get("metric"),
-            value=_dec_float(data.get("value")),
-        )
+        return _decode(cls, data, "check")
 
 
 @dataclass(frozen=True)
@@ -298,8 +410,7 @@ class Decision:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
         """Rebuild from :meth:`to_dict` output."""
-        return cls(state=data["state"], reasons=tuple(data.get("reasons", ())),
-                   needs_history=bool(data.get("needs_history", False)))
+        return _decode(cls, data, "decision")
 
 
 @dataclass(frozen=True)
@@ -359,18 +470,18 @@ class DecisionBasis:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DecisionBasis:
         """Rebuild from :meth:`to_dict` output."""
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in data:
-                continue
-            v = data[f.name]
-            if f.name in ("alpha", "min_runtime", "horizon", "information_fraction",
-                          "boundary_z", "spent_alpha"):
-                v = _dec_float(v)
-            elif f.name in ("fail_on", "notes"):
-                v = tuple(v)
-            kwargs[f.name] = v
-        return cls(**kwargs)
+        return _decode(cls, data, "decision_basis")
+
+
+_BASIS_KINDS: dict[str, Decoder] = {
+    "sequential": _choice(Sequential), "alpha": _number, "min_n_per_arm": _integer,
+    "n_unit": _text, "min_sample_per_arm": _integer, "min_runtime": _OPT_NUMBER,
+    "horizon": _OPT_NUMBER, "horizon_sample_per_arm": _OPT_INT, "start": _OPT_TEXT,
+    "first_exposure": _OPT_TEXT, "last_exposure": _OPT_TEXT, "now": _OPT_TEXT,
+    "information_fraction": _OPT_NUMBER, "boundary_z": _OPT_NUMBER, "spent_alpha": _OPT_NUMBER,
+    "look": _OPT_INT, "look_key": _OPT_TEXT, "history_known": _flag, "problem": _OPT_TEXT,
+    "fail_on": _list_of(_choice(DecisionState)), "notes": _list_of(_text),
+}
 
 
 @dataclass(frozen=True)
@@ -390,7 +501,7 @@ class Experiment:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Experiment:
         """Rebuild from :meth:`to_dict` output."""
-        return cls(**{f.name: data.get(f.name) for f in fields(cls)})  # type: ignore[arg-type]
+        return _decode(cls, data, "experiment")
 
 
 def _now() -> str:
@@ -426,13 +537,7 @@ class Meta:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Meta:
         """Rebuild from :meth:`to_dict` output."""
-        return cls(
-            causalkit_version=data.get("causalkit_version", ""),
-            created_at=data.get("created_at", ""),
-            seed=data.get("seed"),
-            alpha=_dec_float(data.get("alpha")),
-            extra={str(k): _dec_scalar(v) for k, v in (data.get("extra") or {}).items()},
-        )
+        return _decode(cls, data, "meta")
 
 
 @dataclass(frozen=True)
@@ -459,9 +564,7 @@ class Table:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Table:
         """Rebuild from :meth:`to_dict` output."""
-        return cls(name=data["name"], title=data.get("title", ""),
-                   columns=tuple(data["columns"]),
-                   rows=tuple(tuple(_dec_scalar(v) for v in row) for row in data["rows"]))
+        return _decode(cls, data, "table")
 
 
 @dataclass(frozen=True)
@@ -485,7 +588,31 @@ class Figure:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Figure:
         """Rebuild from :meth:`to_dict` output."""
-        return cls(name=data["name"], title=data.get("title", ""), svg=data["svg"])
+        return _decode(cls, data, "figure")
+
+
+_KINDS: dict[type, tuple[dict[str, Decoder], dict[str, Any]]] = {
+    Estimate: (_ESTIMATE_KINDS, {}),
+    Check: ({"name": _text, "status": _choice(Status), "detail": _text_or_empty,
+             "metric": _OPT_TEXT, "value": _OPT_NUMBER}, {}),
+    Decision: ({"state": _choice(DecisionState), "reasons": _list_of(_text),
+                "needs_history": _flag}, {}),
+    DecisionBasis: (_BASIS_KINDS, {}),
+    Experiment: ({"name": _text, "kind": _text, "spec_sha256": _OPT_TEXT,
+                  "data_fingerprint": _OPT_TEXT, "hypothesis": _OPT_TEXT}, {}),
+    Meta: ({"causalkit_version": _text_or_empty, "created_at": _text_or_empty,
+            "seed": _OPT_INT, "alpha": _OPT_NUMBER, "extra": _scalars_or_empty},
+           {"causalkit_version": "", "created_at": ""}),
+    Table: ({"name": _text, "title": _text_or_empty, "columns": _list_of(_text),
+             "rows": _list_of(_list_of(_scalar))}, {"title": ""}),
+    Figure: ({"name": _text, "title": _text_or_empty, "svg": _text}, {"title": ""}),
+}
+"""How each part of a report is decoded from JSON: field -> decoder, and defaults."""
+
+
+def _decode(cls: type, data: Any, where: str) -> Any:
+    kinds, defaults = _KINDS[cls]
+    return _build(cls, data, where, kinds, defaults)
 
 
 @dataclass(frozen=True)
@@ -546,33 +673,83 @@ class Report:
     def from_dict(cls, data: Mapping[str, Any]) -> Report:
         """Rebuild a report from its JSON-ready form.
 
-        A version 1 report is migrated first (:func:`migrate_v1`).
+        A version 1 report is migrated first (:func:`migrate_v1`). Unknown keys are
+        ignored; a wrong type, a missing field or an unknown ``schema_version`` is a
+        :class:`~causalkit.errors.ReportError` naming where (never a ``KeyError``).
 
         Raises:
-            ValueError: on a ``schema_version`` this causalkit does not know.
+            ReportError: (a ``ValueError``) on anything that is not a report.
+
+        Example:
+            >>> Report.from_dict({"schema_version": 2, "experiment": {"name": "x"}})
+            Traceback (most recent call last):
+            ...
+            causalkit.errors.ReportError: report: experiment: missing field 'kind' (...)
         """
-        version = data.get("schema_version")
-        if version == 1:
-            data = migrate_v1(data)
-        elif version != SCHEMA_VERSION:
-            raise ValueError(f"report schema_version {version!r} is not 1 or {SCHEMA_VERSION}")
-        decision = data.get("decision")
-        basis = data.get("decision_basis")
+        obj = _obj(data, "the report")
+        version = obj.get("schema_version")
+        if version == 1 and not isinstance(version, bool):
+            try:
+                obj = migrate_v1(obj)
+            except ReportError:
+                raise
+            except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                raise _bad("schema_version 1 report", f"cannot be migrated: {exc!r}") from None
+        elif version != SCHEMA_VERSION or isinstance(version, bool):
+            raise ReportError(
+                f"report schema_version {version!r} is not 1 or {SCHEMA_VERSION}",
+                hint="a newer causalkit wrote it: upgrade causalkit" if isinstance(version, int)
+                and not isinstance(version, bool) and version > SCHEMA_VERSION
+                else "is this a causalkit report?")
+        if "experiment" not in obj:
+            raise _bad("the report", "missing field 'experiment'")
+
+        def items(key: str) -> list[Any]:
+            value = obj.get(key)
+            return [] if value is None else _seq(value, key)
+
+        decision, basis = obj.get("decision"), obj.get("decision_basis")
         return cls(
-            decision_basis=DecisionBasis.from_dict(basis) if basis else None,
-            experiment=Experiment.from_dict(data["experiment"]),
-            estimates=tuple(Estimate.from_dict(e) for e in data.get("estimates", ())),
-            checks=tuple(Check.from_dict(c) for c in data.get("checks", ())),
-            decision=Decision.from_dict(decision) if decision else None,
-            meta=Meta.from_dict(data.get("meta", {})),
-            tables=tuple(Table.from_dict(t) for t in data.get("tables", ())),
-            figures=tuple(Figure.from_dict(f) for f in data.get("figures", ())),
+            decision_basis=None if basis is None else _decode(DecisionBasis, basis,
+                                                              "decision_basis"),
+            experiment=_decode(Experiment, obj["experiment"], "experiment"),
+            estimates=tuple(_decode(Estimate, e, f"estimates[{i}]")
+                            for i, e in enumerate(items("estimates"))),
+            checks=tuple(_decode(Check, c, f"checks[{i}]")
+                         for i, c in enumerate(items("checks"))),
+            decision=None if decision is None else _decode(Decision, decision, "decision"),
+            meta=_decode(Meta, obj.get("meta") or {}, "meta"),
+            tables=tuple(_decode(Table, t, f"tables[{i}]") for i, t in enumerate(items("tables"))),
+            figures=tuple(_decode(Figure, f, f"figures[{i}]")
+                          for i, f in enumerate(items("figures"))),
         )
 
     @classmethod
-    def from_json(cls, text: str) -> Report:
-        """Rebuild a report from :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
+    def from_json(cls, text: str | bytes) -> Report:
+        """Rebuild a report from :meth:`to_json` output.
+
+        Raises:
+            ReportError: (a ``ValueError``) when the text is not JSON, nests too
+                deeply, or is not a report (see :meth:`from_dict`).
+
+        Example:
+            >>> Report.from_json("[1, 2]")
+            Traceback (most recent call last):
+            ...
+            causalkit.errors.ReportError: report: the report: must be an object, not a list (...)
+        """
+        if not isinstance(text, str | bytes | bytearray):
+            raise ReportError(f"a report is JSON text, not {type(text).__name__}")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ReportError(f"report is not valid JSON: {exc.msg} at line {exc.lineno} "
+                              f"column {exc.colno}") from None
+        except RecursionError:
+            raise ReportError("report JSON nests too deeply") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ReportError(f"report is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
 
     def to_frame(self) -> pd.DataFrame:
         """The estimates as a pandas DataFrame, one row per estimate.

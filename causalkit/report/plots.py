@@ -118,7 +118,8 @@ def _draw_rows(ax: Any, rows: Sequence[Estimate], labels: Sequence[str], relativ
                     alpha=0.7, zorder=2, clip_on=False)
         if low is not None or high is not None:
             a, b = _end(low, left, right, True), _end(high, left, right, False)
-            ax.plot([a, b], [y, y], color=color, linewidth=2.0, solid_capstyle="butt", zorder=2)
+            ax.plot([a, b], [y, y], color=color, linewidth=2.0, solid_capstyle="butt", zorder=2,
+                    linestyle="-" if e.calibrated else (0, (2, 1.5)))
             for bound, end in ((low, a), (high, b)):
                 if not _on_scale(bound):
                     marker = "<" if end <= left else ">"
@@ -144,7 +145,8 @@ def _draw_rows(ax: Any, rows: Sequence[Estimate], labels: Sequence[str], relativ
             ax.annotate("margin", (m, y + 0.4), xytext=(0, 1), textcoords="offset points",
                         ha="center", va="bottom", fontsize=7, color=_COLORS["guardrail"])
     ax.set_xlim(left, right)
-    ax.set_yticks(ys, [_label(s) for s in labels])
+    ax.set_yticks(ys, [_label(s if e.calibrated else f"{s} · uncalibrated")
+                       for s, e in zip(labels, rows, strict=True)])
     ax.set_ylim(-0.7, len(rows) - 0.3)
     ax.grid(axis="x", color="#d0d7de", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -172,7 +174,8 @@ def forest_plot(estimates: Sequence[Estimate], *, scale: Scale = "auto",
     has a relative effect and no decision interval differs. Colours follow the
     assessment's tone (green good, red bad, amber caution such as
     ``worse_within_margin``, dark neutral); filled markers mean the decision
-    interval excludes 0; diamonds are guardrails. Missing interval ends do not
+    interval excludes 0; diamonds are guardrails; an uncalibrated estimate
+    (``calibrated=False``) has a dashed interval and says so in its label. Missing interval ends do not
     fail: an infinite or missing end runs to the axis edge with an arrow. Two
     estimates with the same label get distinct rows (``#2``).
 

@@ -82,3 +82,68 @@ def test_wrong_kind_for_command(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["schedule", str(a), "--out", str(tmp_path / "s.csv")])
     assert res.exit_code == 2
     assert "needs a switchback spec" in res.output
+
+
+def test_every_command_runs_under_the_guard(monkeypatch, tmp_path: Path) -> None:
+    """A bug in any command is ``internal error: ...`` with exit 1, never a traceback."""
+    import causalkit.cli as cli_module
+    from causalkit.cli import GuardedGroup
+
+    assert isinstance(main, GuardedGroup)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(cli_module, "_load", boom)
+    monkeypatch.setattr("causalkit.spec.load_spec_file", boom)
+    monkeypatch.setattr("causalkit.gate.command.load_spec", boom)
+    spec = tmp_path / "s.yaml"
+    spec.write_text("name: x\n")
+    for args in (["validate", str(spec)], ["run", str(spec)], ["power", str(spec)],
+                 ["assign", str(spec), "--units", "u.csv", "--out", str(tmp_path / "a.csv")],
+                 ["schedule", str(spec), "--out", str(tmp_path / "s.csv")],
+                 ["gate", str(spec)]):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 1, (args, res.output)
+        assert "internal error: KeyError: 'bug' (this is a bug; rerun with --debug" \
+            in res.output, args
+    assert set(main.commands) == {"validate", "schema", "run", "power", "assign",
+                                          "schedule", "gate"}
+
+
+def test_validate_shows_names_escaped(tmp_path: Path) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text('name: "x\\e]0;owned\\a::error::y"\nkind: aha\n'
+                    "data: {simulate: event_log}\n")
+    res = CliRunner().invoke(main, ["validate", str(spec)])
+    assert res.exit_code == 0, res.output
+    assert "(aha: x\\x1b]0;owned\\x07:\\x3aerror:\\x3ay)" in res.output
+
+
+def test_several_specs_need_a_folder_and_distinct_names(tmp_path: Path) -> None:
+    designs = sorted(str(p) for p in (ROOT / "designs").glob("ab_*.yaml"))
+    blocker = tmp_path / "file.json"
+    blocker.write_text("{}")
+    res = CliRunner().invoke(main, ["run", *designs, "--out", str(blocker)])
+    assert res.exit_code == 2
+    assert "must be a folder" in res.output
+    twin = tmp_path / "other"
+    twin.mkdir()
+    (twin / Path(designs[0]).name).write_text(Path(designs[0]).read_text())
+    res = CliRunner().invoke(main, ["run", designs[0], str(twin / Path(designs[0]).name),
+                                    "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "would write the same file" in res.output
+    assert blocker.read_text() == "{}"
+
+
+def test_warnings_are_one_visible_line() -> None:
+    import contextlib
+    import io
+
+    from causalkit.cli import _show_warning
+
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf):
+        _show_warning(UserWarning("col\n::error::x\x1b[2J"), UserWarning, "f.py", 1)
+    assert buf.getvalue() == "warning: UserWarning: col\\n:\\x3aerror:\\x3ax\\x1b[2J\n"

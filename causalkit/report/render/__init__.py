@@ -2,7 +2,10 @@
 
 Renderers read only the report; each lives in its own module and imports its
 heavy dependencies (rich, matplotlib) when called, so importing this package
-costs nothing.
+costs nothing. Every format is safe to print to a terminal or a CI log: user
+text cannot drive the terminal or issue a CI workflow command
+(:mod:`causalkit.report.render.terminal`); JSON keeps its values exactly (the
+same characters are written as ``\\u`` escapes).
 
 Example:
     >>> from causalkit.report import Report, Experiment
@@ -66,8 +69,10 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int | None =
 
         return render_html(report)
     if fmt == "json":
+        from causalkit.report.render.terminal import json_safe
+
         try:
-            return report.to_json() + "\n"
+            return json_safe(report.to_json()) + "\n"
         except (TypeError, ValueError) as exc:
             raise RenderError(f"report cannot be written as JSON: {exc}",
                               hint="report fields must hold plain Python scalars") from exc

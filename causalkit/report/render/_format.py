@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -74,23 +75,66 @@ def fmt_int(n: int) -> str:
     return f"{n:,}"
 
 
+P_FLOOR = 1e-300
+"""The smallest p-value printed as a number; anything below reads ``<1e-300``."""
+
+
 def fmt_p(p: float | None) -> str:
-    """A p-value: three significant digits, scientific below 1e-4, never ``0``.
+    """A p-value (or q-value): three significant digits, scientific below 1e-4, never ``0``.
+
+    Values below :data:`P_FLOOR` (zero included: an underflow, not a certainty)
+    read ``<1e-300``. This is the one formatter of every p-value and q-value cell
+    in every renderer (:func:`fmt_cell` picks it by the column's name).
 
     Example:
-        >>> [fmt_p(v) for v in (0.0202, 0.43, 1.0, 3.1e-20, 0.0, None)]
-        ['0.0202', '0.43', '1', '3.1e-20', '<1e-300', '—']
+        >>> [fmt_p(v) for v in (0.0202, 0.43, 1.0, 3.1e-20, 0.0, 5e-324, None)]
+        ['0.0202', '0.43', '1', '3.1e-20', '<1e-300', '<1e-300', '—']
     """
     if p is None:
         return MISSING
+    if isinstance(p, bool) or not isinstance(p, int | float):
+        return str(p)
     if math.isnan(p):
         return "NaN"
-    if p <= 0:
+    if p < 0:
+        return fmt_num(p)  # not a p-value: shown as it is
+    if p < P_FLOOR:
         return "<1e-300"
     if p < 1e-4:
         return _sci(p, 2)
     text = f"{p:.3g}"
     return text if "e" not in text else _sci(p, 2)
+
+
+_P_COLUMN = re.compile(r"(^|_)[pq](_?value|_?values)?(_|$)")
+
+
+def is_p_column(name: str) -> bool:
+    """Whether a table column (or an ``extra`` key) holds p- or q-values, by its name.
+
+    The names used in reports: ``p``, ``p_value``, ``q_value``, ``p_holm``,
+    ``holdout_p_value``, ``holdout_q_value``, ``always-valid p``, ``p-value``
+    (case, spaces and hyphens do not matter).
+
+    Example:
+        >>> [is_p_column(c) for c in ("p_value", "holdout_q_value", "always-valid p",
+        ...                           "p_holm", "phi", "op", "e_value", "precision")]
+        [True, True, True, True, False, False, False, False]
+    """
+    key = re.sub(r"[\s\-]+", "_", name.strip().lower())
+    return bool(_P_COLUMN.search(key))
+
+
+def fmt_cell(column: str, value: Scalar) -> str:
+    """A table cell: p- and q-value columns through :func:`fmt_p`, the rest :func:`fmt_scalar`.
+
+    Example:
+        >>> fmt_cell("p_value", 0.0), fmt_cell("estimate", 0.0), fmt_cell("q_value", None)
+        ('<1e-300', '0', '—')
+    """
+    if is_p_column(column) and isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt_p(float(value))
+    return fmt_scalar(value)
 
 
 def fmt_pct(x: float | None, digits: int = 3) -> str:
@@ -251,15 +295,30 @@ def tone(e: Estimate) -> str:
     return TONE[e.assessment]
 
 
+UNCALIBRATED = "uncalibrated"
+"""The marker of an estimate whose model-based interval's coverage was not shown."""
+
+
 def fmt_assessment(e: Estimate) -> str:
     """The assessment in words (:data:`WORDS`), with the margin or threshold it was read against.
+
+    An estimate with ``calibrated=False`` (a model-based interval whose coverage
+    was not shown) is marked ``; uncalibrated``.
 
     Example:
         >>> fmt_assessment(Estimate(metric="m", arm="t", reference="c", method="z",
         ...     estimate=0.0005, ci_low=-0.0004, ci_high=0.0014, role="guardrail",
         ...     direction="decrease", margin=0.002))
         'non-inferior (margin 0.002)'
+        >>> fmt_assessment(Estimate(metric="m", arm="t", reference="c", method="hac",
+        ...     estimate=0.4, ci_low=0.1, ci_high=0.7, calibrated=False))
+        'significant; uncalibrated'
     """
+    words = _assessment_words(e)
+    return words if e.calibrated else f"{words}; {UNCALIBRATED}"
+
+
+def _assessment_words(e: Estimate) -> str:
     words = WORDS[e.assessment]
     if e.assessment is Assessment.NOT_COMPUTABLE:
         return words

@@ -6,10 +6,16 @@ heading. Estimate rows carry the class of their assessment's tone
 ``worse_within_margin``) and ``ck-<assessment>``.
 
 Every string taken from the report (experiment name, metric names, details,
-reasons, table cells, figure titles) goes through :func:`html.escape`. Figures
+reasons, table cells, figure titles) goes through :func:`html.escape`; control
+characters are shown as escapes (``\\x1b``) and the ``:`` of ``::`` and the ``[``
+of ``##[`` are written as character references, so the page printed to a
+terminal or a CI log can neither drive it nor issue a workflow command. Figures
 are report SVG passed through :func:`~causalkit.report.render.sanitize.sanitize_svg`
-before they are embedded; the forest plot of the estimates is drawn here unless the
-report already carries a figure named ``forest``.
+before they are embedded; a figure that cannot be embedded (malformed, too deep,
+too large) is replaced by a note and the rest of the report renders. The forest
+plot of the estimates is drawn here unless the report already carries a figure
+named ``forest``. Uncalibrated estimates (``calibrated=False``) carry the class
+``ck-uncalibrated`` and say so in their assessment.
 
 Example:
     >>> from causalkit.report import Report, Experiment
@@ -21,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 
 from causalkit.errors import RenderError
@@ -32,6 +39,7 @@ from causalkit.report.render._format import (
     decision_lines,
     decision_word,
     fmt_assessment,
+    fmt_cell,
     fmt_ci,
     fmt_decision_ci,
     fmt_levels,
@@ -45,6 +53,7 @@ from causalkit.report.render._format import (
     tone,
 )
 from causalkit.report.render.sanitize import sanitize_svg
+from causalkit.report.render.terminal import UNSAFE, escape_char
 
 _KNOWN_STATES = frozenset({"ship", "hold", "inconclusive", "rollback", "invalid", "error"})
 
@@ -85,11 +94,17 @@ CSS = """
  color:#59636e}
 .ck-report dd{margin:0;word-break:break-all}
 .ck-report .ck-note{color:#59636e;font-style:italic}
+.ck-report tr.ck-uncalibrated td.ck-assess{font-style:italic}
 """
 
 
+_COMMAND = re.compile(r"::|##\[")
+
+
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    text = UNSAFE.sub(lambda m: escape_char(m.group()), str(value))
+    text = html.escape(text, quote=True)
+    return _COMMAND.sub(lambda m: ":&#58;" if m.group() == "::" else "##&#91;", text)
 
 
 def _td(text: str, cls: str = "") -> str:
@@ -110,7 +125,8 @@ def _estimates(report: Report) -> str:
     decision = any(decision_differs(e) for e in ests)
     rows = []
     for e, label in zip(ests, row_labels(ests), strict=True):
-        cls = " ".join(c for c in (_TONE_CLASS[tone(e)], f"ck-{e.assessment.value}") if c)
+        cls = " ".join(c for c in (_TONE_CLASS[tone(e)], f"ck-{e.assessment.value}",
+                                   "" if e.calibrated else "ck-uncalibrated") if c)
         cells = [_td(label), _td(fmt_num(e.estimate), "ck-num"),
                  _td(fmt_ci(e.ci_low, e.ci_high), "ck-ci"),
                  *([_td(fmt_decision_ci(e), "ck-ci")] if decision else []),
@@ -151,7 +167,8 @@ def _user_table(t: Table) -> str:
     numeric = numeric_columns(t.columns, t.rows)
 
     def cells(row: Sequence[Scalar]) -> str:
-        vals = [fmt_scalar(v) for v in row[:width]] + [MISSING] * (width - len(row))
+        vals = ([fmt_cell(c, v) for c, v in zip(t.columns, row[:width])]
+                + [MISSING] * (width - len(row)))
         return "".join(_td(v, "ck-num" if num else "") for v, num in zip(vals, numeric))
 
     body = [f"<tr>{cells(row)}</tr>" for row in t.rows]
@@ -163,6 +180,9 @@ def _figure(svg: str, title: str) -> str:
         clean = sanitize_svg(svg)
     except RenderError as exc:
         return f'<p class="ck-note">figure {_e(title)} is not embedded: {_e(exc)}</p>'
+    except Exception as exc:  # a figure must never take the report down with it
+        return (f'<p class="ck-note">figure {_e(title)} is not embedded: '
+                f"{_e(type(exc).__name__)}</p>")
     return f"<figure>{clean}<figcaption>{_e(title)}</figcaption></figure>"
 
 

@@ -9,7 +9,13 @@ back on; a guardrail ``worse_within_margin`` passes. An estimate that could not
 be computed (:func:`~causalkit.report.render._format.is_error`) is an
 ``<error>``. The decision, its basis and its reasons are ``<property>`` elements
 of the suite. Characters XML cannot hold (control characters) are replaced by
-U+FFFD so the file always parses.
+U+FFFD so the file always parses; C1 controls, bidirectional overrides, line
+separators and the ``:`` of ``::`` and the ``[`` of ``##[`` are written as
+character references, so the file printed to a CI log issues no workflow
+command. An uncalibrated estimate (``calibrated=False``: a model-based interval
+whose coverage was not shown) has a ``calibrated=false`` property on its test
+case, says so in its summary and assessment, and is listed in the suite's
+``uncalibrated`` property.
 
 :func:`junit_xml` is the one writer: ``causalkit run --format junit`` calls it
 as is, and the gate adds the ``decision`` test case (``decision_case=True``), so
@@ -45,11 +51,14 @@ from causalkit.report.render._format import (
     fmt_p,
     fmt_relative,
     is_error,
+    is_p_column,
     row_labels,
 )
 from causalkit.spec.common import DecisionState
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+_LOG_UNSAFE = re.compile("[\t\r\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                         "\u2066-\u2069]|::|##\\[")
 
 Outcome = Literal["failure", "error", "pass"]
 
@@ -104,8 +113,32 @@ def _summary(e: Estimate) -> str:
         lines.append(f"practical threshold: {fmt_num(e.practical_threshold)}")
     if e.alpha is not None:
         lines.append(f"alpha: {fmt_num(e.alpha)}")
-    lines += [f"{k}: {v if isinstance(v, str) else fmt_num(v)}" for k, v in e.extra.items()]
+    if not e.calibrated:
+        lines.append("calibrated: no (a model-based interval whose coverage was not shown; "
+                     "the gate does not decide from it)")
+    lines += [f"{k}: {_extra(k, v)}" for k, v in e.extra.items()]
     return "\n".join(lines)
+
+
+def _extra(key: str, value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if is_p_column(key) and isinstance(value, int | float) and not isinstance(value, bool):
+        return fmt_p(float(value))
+    return fmt_num(value)  # type: ignore[arg-type]
+
+
+def _log_safe(document: str) -> str:
+    """Serialized XML with C1 controls, bidi overrides and CI commands as character refs."""
+    def sub(m: re.Match[str]) -> str:
+        text = m.group()
+        if text == "::":
+            return ":&#58;"
+        if text == "##[":
+            return "##&#91;"
+        return f"&#x{ord(text):x};"
+
+    return _LOG_UNSAFE.sub(sub, document)
 
 
 def _failure_message(e: Estimate) -> str:
@@ -188,11 +221,18 @@ def junit_xml(report: Report, *, decision_case: bool = False,
         prop("alpha", fmt_num(report.meta.alpha))
     if report.experiment.spec_sha256:
         prop("spec_sha256", report.experiment.spec_sha256)
+    uncalibrated = [label for e, label in zip(report.estimates, row_labels(report.estimates),
+                                              strict=True) if not e.calibrated]
+    if uncalibrated:
+        prop("uncalibrated", "; ".join(uncalibrated))
 
     for e, label in zip(report.estimates, row_labels(report.estimates), strict=True):
         case = ET.SubElement(suite, "testcase", classname=f"{name}.estimates",
                              name=xml_text(label), time="0")
         outcome = estimate_outcome(e)
+        if not e.calibrated:
+            ET.SubElement(ET.SubElement(case, "properties"), "property", name="calibrated",
+                          value="false")
         if outcome == "error":
             err = ET.SubElement(case, "error", type="not_computable",
                                 message=xml_text(f"{e.label} could not be computed: estimate "
@@ -226,7 +266,7 @@ def junit_xml(report: Report, *, decision_case: bool = False,
     suite.attrib.update(counts)
     suites.attrib.update(counts)
     ET.indent(suites)
-    body = ET.tostring(suites, encoding="unicode")
+    body = _log_safe(ET.tostring(suites, encoding="unicode"))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + body + "\n"
 
 

@@ -6,7 +6,10 @@ estimates table with exactly one row per estimate (labelled metric, contrast and
 method; a "decision interval" column when some decision interval differs from the
 reported one), a checks table, the report's extra tables and a list of figures. Every string
 from the report is escaped, so a ``|`` or a newline in a metric name cannot
-break a table row and HTML in a name stays text.
+break a table row and HTML in a name stays text; control characters are shown
+as escapes (``\\x1b``), so Markdown printed to a terminal or a CI log cannot drive
+it. P- and q-value cells use one formatter (never ``0``); an uncalibrated
+estimate's assessment says so.
 
 Example:
     >>> from causalkit.report import Report, Experiment, Estimate
@@ -29,6 +32,7 @@ from causalkit.report.render._format import (
     decision_lines,
     decision_word,
     fmt_assessment,
+    fmt_cell,
     fmt_ci,
     fmt_decision_ci,
     fmt_levels,
@@ -36,10 +40,10 @@ from causalkit.report.render._format import (
     fmt_num,
     fmt_p,
     fmt_relative,
-    fmt_scalar,
     numeric_columns,
     row_labels,
 )
+from causalkit.report.render.terminal import UNSAFE, escape_char
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~#])")
 _NEWLINES = re.compile(r"\r\n|\r|\n")
@@ -49,16 +53,22 @@ def escape_md(text: object) -> str:
     """Escape a user string for a Markdown table cell or heading.
 
     HTML-special characters become entities, Markdown punctuation (including
-    ``|`` and the backslash) is backslash-escaped, and newlines become ``<br>``.
+    ``|`` and the backslash) is backslash-escaped, newlines become ``<br>``, and
+    other control characters (ESC, C1, bidirectional overrides) are shown as
+    escapes such as ``\\x1b``.
 
     Example:
         >>> escape_md("<b>a|b</b>\\nc_d")
         '&lt;b&gt;a\\\\|b&lt;/b&gt;<br>c\\\\_d'
+        >>> escape_md("red\\x1b[31m")
+        'red\\\\\\\\x1b\\\\[31m'
     """
     s = str(text)
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    s = _NEWLINES.sub("\n", s)
+    s = UNSAFE.sub(lambda m: m.group() if m.group() == "\n" else escape_char(m.group()), s)
     s = _MD_SPECIAL.sub(r"\\\1", s)
-    return _NEWLINES.sub("<br>", s)
+    return s.replace("\n", "<br>")
 
 
 def _row(cells: Sequence[str]) -> str:
@@ -75,7 +85,7 @@ def _user_table(t: Table) -> list[str]:
     width = len(t.columns)
     rows = []
     for row in t.rows:
-        cells = [escape_md(fmt_scalar(v)) for v in row[:width]]
+        cells = [escape_md(fmt_cell(c, v)) for c, v in zip(t.columns, row[:width])]
         cells += [MISSING] * (width - len(cells))
         rows.append(cells)
     out = [f"### {escape_md(t.title or t.name)}", ""]

@@ -8,7 +8,12 @@ checks, the extra tables and the list of figures.
 Colour only when asked (``color=True``, which the CLI sets on a TTY); otherwise
 the output is plain text with no ANSI escape codes. Report strings are wrapped
 in :class:`rich.text.Text`, so rich markup in a metric name is shown, not
-interpreted.
+interpreted, and every report string first goes through
+:func:`~causalkit.report.render.terminal.visible`: control characters are shown
+(``\\x1b``), newlines folded (``\\n``) and CI workflow commands (``::``, ``##[``)
+neutralized, so a name can neither drive the terminal nor write to a CI log.
+P- and q-value cells use :func:`~causalkit.report.render._format.fmt_p` (never ``0``);
+an uncalibrated estimate's assessment says so.
 
 Example:
     >>> from causalkit.report import Report, Experiment
@@ -23,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import io
-import re
 import shutil
 from collections.abc import Mapping
 from typing import Any
@@ -37,16 +41,17 @@ from causalkit.report.render._format import (
     decision_lines,
     decision_word,
     fmt_assessment,
+    fmt_cell,
     fmt_ci,
     fmt_n,
     fmt_num,
     fmt_p,
     fmt_pct,
-    fmt_scalar,
     numeric_columns,
     row_labels,
     tone,
 )
+from causalkit.report.render.terminal import safe_lines, visible
 
 _STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
 _DECISION_STYLE = {"ship": "bold green", "hold": "bold yellow", "inconclusive": "bold yellow",
@@ -178,25 +183,23 @@ def _user_tables(report: Report) -> list[Any]:
             t.add_column(Text(col), justify="right" if numeric else "left")
         width = len(tab.columns)
         for row in tab.rows:
-            cells = [Text(fmt_scalar(v)) for v in row[:width]]
+            cells = [Text(fmt_cell(col, v)) for col, v in zip(tab.columns, row[:width])]
             cells += [Text(MISSING)] * (width - len(cells))
             t.add_row(*cells)
         out.append(t)
     return out
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def _visible(obj: Any) -> Any:
-    """A copy of a report (or part of it) whose strings show control characters as ``\\xNN``.
+    """A copy of a report (or part of it) whose strings are :func:`visible`.
 
-    A metric name carrying an escape sequence must not drive the terminal.
+    A metric name carrying an escape sequence must not drive the terminal, and one
+    carrying a newline and ``::error::`` must not write to a CI log.
     """
     if isinstance(obj, enum.Enum):
         return obj
     if isinstance(obj, str):
-        return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", obj)
+        return visible(obj)
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return dataclasses.replace(obj, **{f.name: _visible(getattr(obj, f.name))
                                            for f in dataclasses.fields(obj) if f.init})
@@ -262,4 +265,4 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
     text: str = console.file.getvalue()  # type: ignore[attr-defined]
     if not color:
         text = "\n".join(line.rstrip() for line in text.splitlines())
-    return text.rstrip("\n") + "\n"
+    return safe_lines(text.rstrip("\n")) + "\n"
