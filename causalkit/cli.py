@@ -246,12 +246,14 @@ def main(debug: bool) -> None:
 @handle_errors
 def validate(specs: tuple[Path, ...]) -> None:
     """Check spec files; print one line per file."""
+    from causalkit import registry
     from causalkit.spec import load_spec_file
 
     errors: list[str] = []
     for spec in specs:
         try:
             loaded = load_spec_file(spec)
+            registry.validate(loaded)  # what a kind checks beyond the models (a graph's cycles)
         except CausalkitError as exc:
             errors.append(str(exc))
             _say(f"error: {exc}", err=True)
