@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Literal, Self
 
 from pydantic import Field, model_validator
@@ -23,33 +24,34 @@ from causalkit.spec.common import (
     Role,
     StrictModel,
 )
-from causalkit.spec.types import Timestamp
+from causalkit.spec.limits import MAX_ARMS, MAX_COUNT, MAX_METRICS
+from causalkit.spec.types import Bool, FieldError, Float, Int, Text, Timestamp
 
 
 class Assignment(StrictModel):
     """How units are hashed to variants (see the assignment docs for the exact algorithm)."""
 
-    salt: str | None = Field(None, description="hash salt; defaults to the experiment name")
-    buckets: int = Field(10_000, ge=2, le=2**32, description="number of hash buckets")
-    holdout: float = Field(0.0, ge=0, lt=1, description="share of units kept out of the test")
+    salt: Text | None = Field(None, description="hash salt; defaults to the experiment name")
+    buckets: Int = Field(10_000, ge=2, le=2**32, description="number of hash buckets")
+    holdout: Float = Field(0.0, ge=0, lt=1, description="share of units kept out of the test")
 
 
 class PowerPlan(StrictModel):
     """What ``causalkit power`` plans for: the effect to detect and the traffic."""
 
-    mde: float | None = Field(
+    mde: Float | None = Field(
         None, gt=0,
         description="effect to detect (relative to the control level unless mde_kind: absolute); "
                     "default: report the MDE at the planned sample only",
     )
     mde_kind: MarginKind = Field(MarginKind.RELATIVE, description="absolute or relative")
-    units_per_day: float | None = Field(
-        None, gt=0,
+    units_per_day: Float | None = Field(
+        None, gt=0, le=MAX_COUNT,
         description="units entering the test per day, all arms (default: estimated from the "
                     "pre-period timestamps)",
     )
-    sample_per_arm: int | None = Field(
-        None, ge=2, description="planned units per arm for the MDE (default: "
+    sample_per_arm: Int | None = Field(
+        None, ge=2, le=MAX_COUNT, description="planned units per arm for the MDE (default: "
                                 "decision.horizon_sample_per_arm, else the pre-period size)",
     )
 
@@ -57,22 +59,23 @@ class PowerPlan(StrictModel):
 class ABSpec(StrictModel):
     """A user-randomized A/B test with one control and one or more treatment arms."""
 
-    name: str = Field(min_length=1, description="experiment name, shown in reports")
+    name: Text = Field(min_length=1, description="experiment name, shown in reports")
     kind: Literal["ab"] = Field(description="the shape of the experiment")
-    hypothesis: str | None = Field(None, description="what the change should do, in words")
-    owner: str | None = Field(None, description="who to ask about the experiment")
-    unit: str = Field(min_length=1, description="column holding the randomization unit id")
-    variant_column: str = Field("variant", description="column holding the arm of each unit")
-    timestamp_column: str | None = Field(
+    hypothesis: Text | None = Field(None, description="what the change should do, in words")
+    owner: Text | None = Field(None, description="who to ask about the experiment")
+    unit: Text = Field(min_length=1, description="column holding the randomization unit id")
+    variant_column: Text = Field("variant", description="column holding the arm of each unit")
+    timestamp_column: Text | None = Field(
         None, description="column with the unit's first exposure time (for sequential plots)"
     )
-    variants: dict[str, float] = Field(
+    variants: dict[Text, Float] = Field(
         default_factory=lambda: {"control": 0.5, "treatment": 0.5},
-        description="arm name -> planned traffic weight",
+        description="arm name -> planned traffic weight (positive, finite)",
+        max_length=MAX_ARMS,
     )
-    control: str = Field("control", description="name of the control arm")
+    control: Text = Field("control", description="name of the control arm")
     assignment: Assignment = Field(default_factory=Assignment)
-    metrics: list[Metric] = Field(min_length=1)
+    metrics: list[Metric] = Field(min_length=1, max_length=MAX_METRICS)
     analysis: Analysis = Field(default_factory=Analysis)
     decision: DecisionRules = Field(default_factory=DecisionRules)
     start: Timestamp | None = Field(None, description="when exposure started")
@@ -82,7 +85,7 @@ class ABSpec(StrictModel):
         "(causalkit.analyze(spec, data=...) or --data)")
     pre_data: DataSource | None = Field(None, description="pre-period data for power and CUPED")
     plan: PowerPlan = Field(default_factory=PowerPlan, description="inputs of `causalkit power`")
-    check_duplicates: bool = Field(
+    check_duplicates: Bool = Field(
         True, description="check that every unit appears once (skip only when guaranteed)"
     )
 
@@ -93,16 +96,21 @@ class ABSpec(StrictModel):
         if self.control not in self.variants:
             raise ValueError(
                 f"control {self.control!r} is not one of the variants "
-                f"({', '.join(self.variants)})"
+                f"({', '.join(map(repr, self.variants))})"
             )
-        if any(w <= 0 for w in self.variants.values()):
-            raise ValueError("every variant weight must be positive")
+        bad = [name for name, w in self.variants.items() if not w > 0]
+        if bad:
+            raise ValueError(
+                f"every variant weight must be positive ({', '.join(map(repr, bad))} is not)")
         if "holdout" in self.variants and self.assignment.holdout > 0:
             raise ValueError("'holdout' labels held-out units; rename that variant")
         names = [m.name for m in self.metrics]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, k in Counter(names).items() if k > 1)
         if dupes:
-            raise ValueError(f"metric names must be unique; repeated: {', '.join(dupes)}")
+            raise ValueError(
+                f"metric names must be unique; repeated: {', '.join(map(repr, dupes))}")
         if not any(m.role is Role.PRIMARY for m in self.metrics):
             raise ValueError("at least one metric needs role: primary")
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise FieldError("end must be after start", "end")
         return self

@@ -21,21 +21,38 @@ Example:
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from causalkit.spec.common import Analysis, DataSource, StrictModel
+from causalkit.spec.limits import (
+    MAX_CONDITIONS,
+    MAX_DAYS,
+    MAX_LIST,
+    MAX_SIMULATIONS,
+    MAX_THRESHOLD,
+    grid_size_problem,
+)
 from causalkit.spec.observational import EstimatorName, RefuterName
-from causalkit.spec.types import Timestamp
+from causalkit.spec.types import (
+    Bool,
+    FieldError,
+    Float,
+    Int,
+    Text,
+    Timestamp,
+    unique_choices,
+)
 
 
 class Retention(StrictModel):
     """Retained = active (or did ``event``) in days [start_day, end_day) after signup."""
 
-    start_day: int = Field(28, ge=1, description="first day of the retention window")
-    end_day: int = Field(35, ge=2, description="day after the last day of the retention window")
-    event: str | None = Field(None, description="a named event; any event when not given")
+    start_day: Int = Field(28, ge=1, le=MAX_DAYS, description="first day of the retention window")
+    end_day: Int = Field(35, ge=2, le=MAX_DAYS,
+                         description="day after the last day of the retention window")
+    event: Text | None = Field(None, description="a named event; any event when not given")
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -50,22 +67,25 @@ class Retention(StrictModel):
 class Actions(StrictModel):
     """Which actions Y to search: all, a list, or the top N by frequency."""
 
-    include: list[str] | None = Field(None, description="search only these actions")
-    top: int | None = Field(
-        None, ge=1, description="search the N most frequent actions (in the condition windows)"
+    include: list[Text] | None = Field(None, max_length=MAX_LIST,
+                                       description="search only these actions")
+    top: Int | None = Field(
+        None, ge=1, le=MAX_CONDITIONS,
+        description="search the N most frequent actions (in the condition windows)"
     )
-    exclude: list[str] = Field(
-        default_factory=list, description="never search these (e.g. app_open, the signup event)"
+    exclude: list[Text] = Field(
+        default_factory=list, max_length=MAX_LIST,
+        description="never search these (e.g. app_open, the signup event)"
     )
 
 
 class AhaColumns(StrictModel):
     """Column names of the event log and the users table."""
 
-    user: str = Field("user_id", description="user id, in both tables")
-    event: str = Field("event", description="event (action) name in the event log")
-    timestamp: str = Field("timestamp", description="event time (timestamp or epoch seconds)")
-    signup: str = Field("signup_at", description="signup time in the users table")
+    user: Text = Field("user_id", description="user id, in both tables")
+    event: Text = Field("event", description="event (action) name in the event log")
+    timestamp: Text = Field("timestamp", description="event time (timestamp or epoch seconds)")
+    signup: Text = Field("signup_at", description="signup time in the users table")
 
 
 class FdrMethod(StrEnum):
@@ -78,23 +98,25 @@ class FdrMethod(StrEnum):
 class Condition(StrictModel):
     """One condition: did ``action`` at least ``threshold`` times within ``window`` days."""
 
-    action: str = Field(min_length=1, description="the action Y")
-    window: int = Field(ge=1, description="days after signup, X")
-    threshold: int = Field(ge=1, description="minimum count, Z")
+    action: Text = Field(min_length=1, description="the action Y")
+    window: Int = Field(ge=1, le=MAX_DAYS, description="days after signup, X")
+    threshold: Int = Field(ge=1, le=MAX_THRESHOLD, description="minimum count, Z")
 
 
 class CausalCheck(StrictModel):
     """How the chosen conditions are carried into a causal (observational) analysis."""
 
-    enabled: bool = Field(True, description="run the causal check")
-    top: int = Field(
-        2, ge=0, description="check the best surviving condition of each of the top N actions"
+    enabled: Bool = Field(True, description="run the causal check")
+    top: Int = Field(
+        2, ge=0, le=100,
+        description="check the best surviving condition of each of the top N actions"
     )
     conditions: list[Condition] = Field(
-        default_factory=list, description="conditions to check in any case"
+        default_factory=list, max_length=100, description="conditions to check in any case"
     )
-    proxy_days: int = Field(
-        1, ge=1, description="early activity (other actions) counted in days [0, proxy_days)"
+    proxy_days: Int = Field(
+        1, ge=1, le=MAX_DAYS,
+        description="early activity (other actions) counted in days [0, proxy_days)"
     )
     estimators: list[EstimatorName] = Field(
         description="estimators of the causal check",
@@ -107,60 +129,67 @@ class CausalCheck(StrictModel):
                                  RefuterName.SUBSET, RefuterName.SENSITIVITY,
                                  RefuterName.E_VALUE]
     )
-    simulations: int = Field(20, ge=1, description="simulations per refuter")
-    fragile_e_value: float = Field(
+    simulations: Int = Field(20, ge=1, le=MAX_SIMULATIONS, description="simulations per refuter")
+    fragile_e_value: Float = Field(
         2.0, gt=1,
         description="an effect whose interval E-value is below this is flagged as fragile",
     )
+
+    @field_validator("estimators", "refuters")
+    @classmethod
+    def _once(cls, value: list[Any]) -> list[Any]:
+        return unique_choices(value)
 
 
 class AhaSpec(StrictModel):
     """Aha-moment discovery with its causal check."""
 
-    name: str = Field(min_length=1, description="experiment name, shown in reports")
+    name: Text = Field(min_length=1, description="experiment name, shown in reports")
     kind: Literal["aha"] = Field(description="the shape of the experiment")
-    hypothesis: str | None = Field(None, description="what the change should do, in words")
-    owner: str | None = Field(None, description="who to ask about the experiment")
+    hypothesis: Text | None = Field(None, description="what the change should do, in words")
+    owner: Text | None = Field(None, description="who to ask about the experiment")
     data: DataSource | None = Field(
         None, description="a simulator giving both tables, or the event log"
     )
     events: DataSource | None = Field(None, description="event log: user, event, timestamp")
     users: DataSource | None = Field(None, description="users: user, signup time, covariates")
     columns: AhaColumns = Field(default_factory=AhaColumns)
-    covariates: list[str] = Field(
-        default_factory=list, description="numeric signup covariates in the users table"
+    covariates: list[Text] = Field(
+        default_factory=list, max_length=MAX_LIST,
+        description="numeric signup covariates in the users table"
     )
     retention: Retention = Field(default_factory=Retention)
-    windows: list[int] = Field(
-        default_factory=lambda: [1, 3, 7, 14], min_length=1,
+    windows: list[Annotated[Int, Field(le=MAX_DAYS)]] = Field(
+        default_factory=lambda: [1, 3, 7, 14], min_length=1, max_length=MAX_DAYS,
         description="condition windows X, in days after signup",
     )
-    thresholds: list[int] = Field(
-        default_factory=lambda: [1, 2, 3, 5, 10], min_length=1,
+    thresholds: list[Annotated[Int, Field(le=MAX_THRESHOLD)]] = Field(
+        default_factory=lambda: [1, 2, 3, 5, 10], min_length=1, max_length=MAX_LIST,
         description="thresholds Z (at least Z times)",
     )
     actions: Actions = Field(default_factory=Actions)
-    combine_top: int = Field(5, ge=0, description="top conditions combined with AND and OR")
-    holdout: float = Field(0.3, ge=0, lt=1, description="share of users kept for re-checking")
+    combine_top: Int = Field(5, ge=0, le=100, description="top conditions combined with AND and OR")
+    holdout: Float = Field(0.3, ge=0, lt=1, description="share of users kept for re-checking")
     observed_until: Timestamp | None = Field(
         None, description="end of the data (ISO 8601 with zone); default: the last event"
     )
     fdr: FdrMethod = Field(FdrMethod.BH, description="bh, or by (any dependence)")
-    chunk_users: int = Field(
-        1_000_000, ge=1_000,
+    chunk_users: Int = Field(
+        1_000_000, ge=1_000, le=100_000_000,
         description="users per scan of the event log (bounds memory, about 1 KB per user)"
     )
-    report_rows: int = Field(30, ge=1, description="conditions listed in the report's table")
-    heatmaps: int = Field(6, ge=0, description="X-by-Z heatmaps for this many best actions")
-    graph: str | None = Field(
+    report_rows: Int = Field(30, ge=1, le=MAX_CONDITIONS,
+                             description="conditions listed in the report's table")
+    heatmaps: Int = Field(6, ge=0, le=100, description="X-by-Z heatmaps for this many best actions")
+    graph: Text | None = Field(
         None, description="DOT diagram replacing the default one (nodes: covariates, "
         "early_activity, reached, retained)"
     )
     check: CausalCheck = Field(default_factory=CausalCheck)
-    experiment: str | None = Field(
+    experiment: Text | None = Field(
         None, description="path to an A/B report (JSON) whose estimate nudged the action"
     )
-    experiment_metric: str | None = Field(
+    experiment_metric: Text | None = Field(
         None, description="metric of the A/B report to use (default: its primary estimate)"
     )
     analysis: Analysis = Field(default_factory=Analysis)
@@ -197,10 +226,23 @@ class AhaSpec(StrictModel):
         for cond in self.check.conditions:
             if cond.window > self.retention.start_day:
                 raise ValueError(
-                    f"check.conditions: {cond.action} within {cond.window} days overlaps the "
+                    f"check.conditions: {cond.action!r} within {cond.window} days overlaps the "
                     f"retention window (from day {self.retention.start_day}): immortal-time "
                     "bias; use a window that ends before retention starts"
                 )
         if self.check.proxy_days > self.retention.start_day:
             raise ValueError("check.proxy_days must end before the retention window starts")
+        self._check_grid()
         return self
+
+    def _check_grid(self) -> None:
+        """The condition grid fits MAX_CONDITIONS when its actions are known from the spec
+        (listed or counted); otherwise the scan checks it once the data are read."""
+        known = [n for n in (
+            len(set(self.actions.include)) if self.actions.include is not None else None,
+            self.actions.top) if n is not None]
+        n_actions = min(known) if known else None
+        problem = grid_size_problem(n_actions, len(self.windows), len(self.thresholds))
+        if problem is not None:
+            where = ("actions",) if known else ("thresholds",)
+            raise FieldError(problem + "; search fewer actions, windows or thresholds", *where)

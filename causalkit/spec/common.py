@@ -16,7 +16,21 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from causalkit.spec.types import Duration
+from causalkit.spec.limits import (
+    MAX_COUNT,
+    MAX_DRAWS,
+    MAX_LIST,
+    MAX_LOOKS,
+)
+from causalkit.spec.types import (
+    Duration,
+    FieldError,
+    Float,
+    Int,
+    Seed,
+    Text,
+    unique_choices,
+)
 
 
 class StrictModel(BaseModel):
@@ -93,27 +107,28 @@ class Metric(StrictModel):
     ``margin`` is the largest harm that still counts as non-inferior.
     """
 
-    name: str = Field(min_length=1, description="name shown in reports")
-    type: str = Field(description="how the metric is aggregated per unit: mean, proportion, "
+    name: Text = Field(min_length=1, description="name shown in reports")
+    type: Text = Field(description="how the metric is aggregated per unit: mean, proportion, "
                                   "ratio, or a type registered with causalkit.metrics.register",
                       json_schema_extra=lambda schema: schema.update(enum=list(METRIC_TYPES)))
-    column: str | None = Field(None, description="column for mean and proportion metrics")
-    numerator: str | None = Field(None, description="numerator column of a ratio metric")
-    denominator: str | None = Field(None, description="denominator column of a ratio metric")
-    covariate: str | None = Field(None, description="pre-period column for CUPED")
-    covariate_numerator: str | None = Field(None, description="pre-period numerator for ratio CUPED")
-    covariate_denominator: str | None = Field(
+    column: Text | None = Field(None, description="column for mean and proportion metrics")
+    numerator: Text | None = Field(None, description="numerator column of a ratio metric")
+    denominator: Text | None = Field(None, description="denominator column of a ratio metric")
+    covariate: Text | None = Field(None, description="pre-period column for CUPED")
+    covariate_numerator: Text | None = Field(
+        None, description="pre-period numerator for ratio CUPED")
+    covariate_denominator: Text | None = Field(
         None, description="pre-period denominator for ratio CUPED"
     )
     role: Role = Field(Role.SECONDARY, description="what the metric is for in the decision")
     direction: Direction | None = Field(
         None, description="which way is better; needed by guardrails and margins"
     )
-    margin: float | None = Field(None, ge=0, description="non-inferiority margin (>= 0)")
+    margin: Float | None = Field(None, ge=0, description="non-inferiority margin (>= 0)")
     margin_kind: MarginKind = Field(
         MarginKind.ABSOLUTE, description="margin in metric units or relative to control"
     )
-    practical_threshold: float | None = Field(
+    practical_threshold: Float | None = Field(
         None, description="smallest improvement worth shipping, in the metric's units"
     )
 
@@ -206,14 +221,15 @@ class DataSource(StrictModel):
     Relative paths resolve against the folder of the spec file.
     """
 
-    path: str | None = Field(None, description="a CSV or Parquet file (or a glob of them)")
+    path: Text | None = Field(None, description="a CSV or Parquet file (or a glob of them)")
     format: FileFormat | None = Field(None, description="file format; inferred from the suffix")
-    sql: str | None = Field(None, description="a query run by the engine")
-    table: str | None = Field(None, description="a table name known to the engine")
+    sql: Text | None = Field(None, description="a query run by the engine")
+    table: Text | None = Field(None, description="a table name known to the engine")
     engine: Engine = Field(Engine.DUCKDB, description="where scans run")
     simulate: Simulator | None = Field(None, description="a built-in generator")
-    params: dict[str, Any] = Field(default_factory=dict, description="generator parameters")
-    seed: int | None = Field(None, description="generator seed")
+    params: dict[Text, Any] = Field(default_factory=dict, max_length=MAX_LIST,
+                                    description="generator parameters")
+    seed: Seed | None = Field(None, description="generator seed")
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
@@ -248,20 +264,22 @@ class Sequential(StrEnum):
 class Analysis(StrictModel):
     """Analysis settings shared by every kind."""
 
-    alpha: float = Field(0.05, gt=0, lt=0.5, description="two-sided significance level")
+    alpha: Float = Field(0.05, gt=0, lt=0.5, description="two-sided significance level")
     correction: Correction = Field(
         Correction.HOLM, description="multiple-testing correction across primary metrics and arms"
     )
     sequential: Sequential = Field(
         Sequential.NONE, description="always-valid (msprt) or group-sequential (gst) inference"
     )
-    power: float = Field(0.8, gt=0, lt=1, description="target power for planning")
-    msprt_tau: float | None = Field(
+    power: Float = Field(0.8, gt=0, lt=1, description="target power for planning")
+    msprt_tau: Float | None = Field(
         None, gt=0, description="mixture scale of the mSPRT, in units of the metric's sd"
     )
-    looks: int | None = Field(None, ge=1, description="planned looks of a group-sequential plan")
-    seed: int | None = Field(None, description="seed for resampling and randomization tests")
-    draws: int = Field(10_000, ge=100, description="draws of randomization tests and bootstraps")
+    looks: Int | None = Field(None, ge=1, le=MAX_LOOKS,
+                              description="planned looks of a group-sequential plan")
+    seed: Seed | None = Field(None, description="seed for resampling and randomization tests")
+    draws: Int = Field(10_000, ge=100, le=MAX_DRAWS,
+                       description="draws of randomization tests and bootstraps")
 
 
 class DecisionState(StrEnum):
@@ -278,14 +296,34 @@ class DecisionState(StrEnum):
 class DecisionRules(StrictModel):
     """When a gated experiment may ship, must hold, or is finished."""
 
-    min_sample_per_arm: int = Field(0, ge=0, description="hold below this many units per arm")
+    min_sample_per_arm: Int = Field(0, ge=0, le=MAX_COUNT,
+                                    description="hold below this many units per arm")
     min_runtime: Duration | None = Field(None, description="hold until the test ran this long")
     horizon: Duration | None = Field(None, description="planned runtime")
-    horizon_sample_per_arm: int | None = Field(
-        None, ge=1, description="planned units per arm"
+    horizon_sample_per_arm: Int | None = Field(
+        None, ge=1, le=MAX_COUNT, description="planned units per arm"
     )
     fail_on: list[DecisionState] = Field(
         default_factory=lambda: [DecisionState.ROLLBACK, DecisionState.INVALID,
                                  DecisionState.ERROR],
         description="decisions that should fail a CI job that only knows zero and non-zero",
+        max_length=MAX_LIST,
     )
+
+    @field_validator("fail_on")
+    @classmethod
+    def _once(cls, value: list[DecisionState]) -> list[DecisionState]:
+        return unique_choices(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if (self.min_runtime is not None and self.horizon is not None
+                and self.min_runtime > self.horizon):
+            raise FieldError("min_runtime must not be longer than the horizon", "min_runtime")
+        if (self.horizon_sample_per_arm is not None
+                and self.min_sample_per_arm > self.horizon_sample_per_arm):
+            raise FieldError(
+                f"min_sample_per_arm ({self.min_sample_per_arm}) must not exceed "
+                f"horizon_sample_per_arm ({self.horizon_sample_per_arm})", "min_sample_per_arm"
+            )
+        return self

@@ -11,11 +11,13 @@ Example:
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from causalkit.spec.common import Analysis, DataSource, StrictModel
+from causalkit.spec.limits import MAX_LIST, MAX_SIMULATIONS
+from causalkit.spec.types import Bool, Float, Int, Text, unique_choices
 
 
 class Estimand(StrEnum):
@@ -87,22 +89,24 @@ class CrossCheck(StrEnum):
 class Edge(StrictModel):
     """One edge of a graph given as a list (``bidirected`` marks latent confounding)."""
 
-    source: str = Field(alias="from", description="the cause")
-    target: str = Field(alias="to", description="the effect")
-    bidirected: bool = Field(False, description="a latent common cause of both ends")
+    source: Text = Field(alias="from", description="the cause")
+    target: Text = Field(alias="to", description="the effect")
+    bidirected: Bool = Field(False, description="a latent common cause of both ends")
 
 
 class ObservationalSpec(StrictModel):
     """DAG-based estimation of a causal effect on observational data."""
 
-    name: str = Field(min_length=1, description="experiment name, shown in reports")
+    name: Text = Field(min_length=1, description="experiment name, shown in reports")
     kind: Literal["observational"] = Field(description="the shape of the experiment")
-    hypothesis: str | None = Field(None, description="what the change should do, in words")
-    owner: str | None = Field(None, description="who to ask about the experiment")
-    graph: str | list[Edge] = Field(description="DOT text or a list of edges")
-    latent: list[str] = Field(default_factory=list, description="unobserved nodes")
-    treatment: str = Field(min_length=1, description="treatment node and data column")
-    outcome: str = Field(min_length=1, description="outcome node and data column")
+    hypothesis: Text | None = Field(None, description="what the change should do, in words")
+    owner: Text | None = Field(None, description="who to ask about the experiment")
+    graph: Text | Annotated[list[Edge], Field(max_length=MAX_LIST * 10)] = Field(
+        description="DOT text or a list of edges")
+    latent: list[Text] = Field(default_factory=list, max_length=MAX_LIST,
+                               description="unobserved nodes")
+    treatment: Text = Field(min_length=1, description="treatment node and data column")
+    outcome: Text = Field(min_length=1, description="outcome node and data column")
     estimand: Estimand = Field(Estimand.ATE, description="average effect on all or on the treated")
     estimators: list[EstimatorName] = Field(
         description="estimators to run",
@@ -115,41 +119,41 @@ class ObservationalSpec(StrictModel):
     )
     outcome_learner: Learner = Field(Learner.LINEAR, description="outcome model")
     propensity_learner: Learner = Field(Learner.LINEAR, description="propensity model")
-    folds: int = Field(5, ge=2, description="cross-fitting folds")
-    trim: float | None = Field(
+    folds: Int = Field(5, ge=2, le=100, description="cross-fitting folds")
+    trim: Float | None = Field(
         None, gt=0, lt=0.5, description="drop units with propensity outside [trim, 1-trim]"
     )
-    simulations: int = Field(100, ge=1, description="simulations per refuter")
-    adjustment: Adjustment | list[str] = Field(
+    simulations: Int = Field(100, ge=1, le=MAX_SIMULATIONS, description="simulations per refuter")
+    adjustment: Adjustment | Annotated[list[Text], Field(max_length=MAX_LIST)] = Field(
         Adjustment.OPTIMAL,
         description="backdoor set: optimal (Henckel et al.; falls back to minimal when it holds "
                     "latent nodes), minimal, or an explicit list of columns (checked)",
     )
-    terms: dict[str, CovariateTerm] = Field(
-        default_factory=dict,
+    terms: dict[Text, CovariateTerm] = Field(
+        default_factory=dict, max_length=MAX_LIST,
         description="covariate -> linear | quadratic | cubic | categorical in the nuisance "
                     "models (text columns are categorical automatically)",
     )
     outcome_model: OutcomeModel = Field(
         OutcomeModel.AUTO, description="outcome regression for regression adjustment and AIPW"
     )
-    outcome_interactions: list[str] | None = Field(
-        None,
+    outcome_interactions: list[Text] | None = Field(
+        None, max_length=MAX_LIST,
         description="regression adjustment: covariates that interact with the treatment in one "
                     "outcome model ([] = constant effect); default: one model per arm",
     )
-    effect_modifiers: list[str] = Field(
-        default_factory=list,
+    effect_modifiers: list[Text] = Field(
+        default_factory=list, max_length=MAX_LIST,
         description="columns along which dml / causal_forest report heterogeneous effects "
                     "(default: the adjustment set)",
     )
-    implications: bool = Field(
+    implications: Bool = Field(
         True, description="test the conditional independences the graph implies"
     )
-    max_implications: int = Field(
-        50, ge=1, description="at most this many implied independences are tested"
+    max_implications: Int = Field(
+        50, ge=1, le=MAX_LIST, description="at most this many implied independences are tested"
     )
-    subset_fraction: float = Field(
+    subset_fraction: Float = Field(
         0.8, gt=0, lt=1, description="share of the data kept by the subset refuter"
     )
     cross_check: list[CrossCheck] = Field(
@@ -159,6 +163,11 @@ class ObservationalSpec(StrictModel):
     data: DataSource | None = Field(
         None, description="where the data are; may be omitted when data are passed "
         "(causalkit.analyze(spec, data=...) or --data)")
+
+    @field_validator("estimators", "refuters", "cross_check")
+    @classmethod
+    def _once(cls, value: list[Any]) -> list[Any]:
+        return unique_choices(value)
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -17,9 +17,11 @@ import typing
 from datetime import datetime, timedelta
 from typing import Any
 
+import annotated_types as at
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from causalkit.spec.limits import LIMITS, MAX_NUMBER
 from causalkit.spec.models import SPEC_TYPES
 
 _TITLE = {"ab": "kind: ab", "switchback": "kind: switchback",
@@ -57,6 +59,62 @@ def _type_name(annotation: Any) -> str:
         return {"str": "text", "int": "integer", "float": "number", "bool": "boolean"}.get(
             annotation.__name__, annotation.__name__)
     return str(annotation)
+
+
+def _num(value: float) -> str:
+    if float(value).is_integer():
+        whole = int(value)
+        return f"{whole:,}" if abs(whole) >= 1000 else str(whole)
+    return f"{value:g}"
+
+
+def _metadata(field: Any) -> list[Any]:
+    """Constraints of a field: its own and those of the scalar type it holds."""
+    found = list(field.metadata)
+    stack = [field.annotation]
+    while stack:
+        ann = stack.pop()
+        origin = typing.get_origin(ann)
+        if origin is typing.Annotated:
+            found.extend(ann.__metadata__)
+        elif origin in (typing.Union, types.UnionType):
+            stack.extend(typing.get_args(ann))
+    return found
+
+
+def _constraints(field: Any) -> str:
+    """The range of a field in words (``1 to 100``, ``> 0, < 0.5``, ``at most 100 items``);
+    the bounds every number or whole number has are left to the Limits section."""
+    low: float | None = None
+    high: float | None = None
+    low_open = high_open = False
+    size = None
+    for m in _metadata(field):
+        items = [m] if not isinstance(m, at.Interval) else [
+            at.Gt(m.gt) if m.gt is not None else None, at.Ge(m.ge) if m.ge is not None else None,
+            at.Lt(m.lt) if m.lt is not None else None, at.Le(m.le) if m.le is not None else None]
+        for b in items:
+            if isinstance(b, at.Ge | at.Gt):
+                value = float(b.ge if isinstance(b, at.Ge) else b.gt)  # type: ignore[arg-type]
+                if abs(value) < MAX_NUMBER and (low is None or value >= low):
+                    low, low_open = value, isinstance(b, at.Gt)
+            elif isinstance(b, at.Le | at.Lt):
+                value = float(b.le if isinstance(b, at.Le) else b.lt)  # type: ignore[arg-type]
+                if abs(value) < MAX_NUMBER and (high is None or value <= high):
+                    high, high_open = value, isinstance(b, at.Lt)
+        if isinstance(m, at.MaxLen):
+            size = m.max_length
+    parts = []
+    if low is not None and high is not None and not low_open and not high_open:
+        parts.append(f"{_num(low)} to {_num(high)}")
+    else:
+        if low is not None:
+            parts.append(f"{'>' if low_open else '≥'} {_num(low)}")
+        if high is not None:
+            parts.append(f"{'<' if high_open else '≤'} {_num(high)}")
+    if size is not None:
+        parts.append(f"at most {_num(size)} items")
+    return ", ".join(parts)
 
 
 def _default(field: Any) -> str:
@@ -112,7 +170,11 @@ def _table(model: type[BaseModel]) -> list[str]:
         key = field.alias or name
         desc = field.description or _model_doc(field.annotation)
         desc = desc.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
+        kind = _type_name(field.annotation)
+        bounds = _constraints(field)
+        if bounds:
+            kind += f", {bounds}"
+        lines.append(f"| `{key}` | {kind} | {_default(field)} | {desc} |")
     return lines
 
 
@@ -146,4 +208,19 @@ def reference_markdown() -> str:
         out += _table(sub)
         out.append("")
         queue.extend(s for s in _nested(sub) if s not in seen)
+    out += _limits()
     return "\n".join(out).rstrip() + "\n"
+
+
+def _limits() -> list[str]:
+    out = ["## Limits", "",
+           "A spec is a small, hand-written file. The loader refuses anything beyond these "
+           "limits at once, with the file, line, column and field, what it found and the "
+           "limit; `causalkit validate` exits with code 2 and never runs long (about two "
+           "seconds at most, for a 1 MiB file). Every number is also held to the range shown "
+           "in its table above.", "",
+           "| what | limit | notes |", "| --- | --- | --- |"]
+    for what, limit, notes in LIMITS:
+        out.append(f"| {what} | {limit} | {notes.replace('|', chr(92) + '|')} |")
+    out.append("")
+    return out

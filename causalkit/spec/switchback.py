@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any, Literal, Self
@@ -21,21 +22,29 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from causalkit.spec.common import Analysis, DataSource, DecisionRules, Metric, StrictModel
-from causalkit.spec.types import Duration, Timestamp
+from causalkit.spec.limits import (
+    MAX_CANDIDATE_PERIODS,
+    MAX_CELLS,
+    MAX_METRICS,
+    MAX_PERIODS,
+    MAX_REGIONS,
+    MAX_REPLAYS,
+)
+from causalkit.spec.types import Duration, FieldError, Float, Int, Seed, Text, Timestamp
 
 
 class Region(StrictModel):
     """A region with its IANA time zone (``UTC`` when not given)."""
 
-    name: str = Field(min_length=1, description="region name as it appears in the data")
-    tz: str = Field("UTC", description="IANA time zone, e.g. Asia/Seoul")
+    name: Text = Field(min_length=1, description="region name as it appears in the data")
+    tz: Text = Field("UTC", description="IANA time zone, e.g. Asia/Seoul")
 
     @field_validator("tz")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a directory, a long name
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Seoul)") from None
         return value
 
@@ -92,18 +101,19 @@ class ScheduleSpec(StrictModel):
     start: Timestamp = Field(description="first period starts (UTC)")
     end: Timestamp = Field(description="last period ends (UTC)")
     period: Duration = Field(description="length of one period")
-    carryover: int | Duration = Field(
-        1, description="carryover order m, in periods (an integer) or as a duration"
+    carryover: Int | Duration = Field(
+        1, description="carryover order m, in periods (an integer) or as a duration; "
+        "fewer periods than the schedule holds"
     )
     burn_in: Duration | None = Field(None, description="time dropped after each switch")
     design: Design = Field(Design.OPTIMAL, description="randomization design")
-    treatment_probability: float = Field(
+    treatment_probability: Float = Field(
         0.5, gt=0, lt=1, description="chance of treatment at each randomization point"
     )
     pairing: Pairing = Field(
         Pairing.INDEPENDENT, description="independent regions or complementary pairs"
     )
-    seed: int = Field(0, description="seed of the schedule")
+    seed: Seed = Field(0, description="seed of the schedule")
 
     @field_validator("carryover", mode="before")
     @classmethod
@@ -119,16 +129,34 @@ class ScheduleSpec(StrictModel):
         if isinstance(self.carryover, int) and self.carryover < 0:
             raise ValueError("carryover must be >= 0")
         if self.burn_in is not None and self.burn_in >= self.period:
-            raise ValueError("burn_in must be shorter than the period")
+            raise FieldError("burn_in must be shorter than the period", "burn_in")
         if self.period.total_seconds() != int(self.period.total_seconds()):
-            raise ValueError("period must be a whole number of seconds")
+            raise FieldError("period must be a whole number of seconds", "period")
         if (self.end - self.start) < self.period:
             raise ValueError("the schedule must hold at least one period (end - start >= period)")
+        n_periods = self.n_periods
+        if n_periods > MAX_PERIODS:
+            raise FieldError(
+                f"the schedule holds {n_periods:,} periods, over the limit of {MAX_PERIODS:,}",
+                "period",
+            )
+        m = self.carryover_periods
+        if m >= n_periods:
+            raise FieldError(
+                f"carryover of {m} period(s) leaves nothing to estimate in a schedule of "
+                f"{n_periods} period(s); use a shorter carryover or a longer schedule",
+                "carryover",
+            )
         paired = self.pairing is Pairing.COMPLEMENTARY
         if (paired or self.design is Design.BALANCED) and self.treatment_probability != 0.5:
             what = "complementary pairing" if paired else "the balanced design"
             raise ValueError(f"{what} needs treatment_probability 0.5")
         return self
+
+    @property
+    def n_periods(self) -> int:
+        """Whole periods between start and end."""
+        return int((self.end - self.start) // self.period)
 
     @property
     def carryover_periods(self) -> int:
@@ -143,15 +171,15 @@ class ScheduleSpec(StrictModel):
 class SwitchbackSpec(StrictModel):
     """A switch-back test: whole regions switch between arms over time."""
 
-    name: str = Field(min_length=1, description="experiment name, shown in reports")
+    name: Text = Field(min_length=1, description="experiment name, shown in reports")
     kind: Literal["switchback"] = Field(description="the shape of the experiment")
-    hypothesis: str | None = Field(None, description="what the change should do, in words")
-    owner: str | None = Field(None, description="who to ask about the experiment")
-    unit: str = Field("region", description="column holding the region")
-    time_column: str = Field("timestamp", description="column holding event or period time")
-    regions: list[Region] = Field(min_length=1)
+    hypothesis: Text | None = Field(None, description="what the change should do, in words")
+    owner: Text | None = Field(None, description="who to ask about the experiment")
+    unit: Text = Field("region", description="column holding the region")
+    time_column: Text = Field("timestamp", description="column holding event or period time")
+    regions: list[Region] = Field(min_length=1, max_length=MAX_REGIONS)
     schedule: ScheduleSpec
-    metrics: list[Metric] = Field(min_length=1)
+    metrics: list[Metric] = Field(min_length=1, max_length=MAX_METRICS)
     analysis: Analysis = Field(default_factory=Analysis)
     decision: DecisionRules = Field(default_factory=DecisionRules)
     data: DataSource | None = Field(
@@ -159,7 +187,8 @@ class SwitchbackSpec(StrictModel):
         "(causalkit.analyze(spec, data=...) or --data)")
     pre_data: DataSource | None = Field(None, description="pre-period series for power")
     candidate_periods: list[Duration] = Field(
-        default_factory=list, description="period lengths compared by `causalkit power`"
+        default_factory=list, max_length=MAX_CANDIDATE_PERIODS,
+        description="period lengths compared by `causalkit power`"
     )
     estimator: Estimator = Field(
         Estimator.HORVITZ_THOMPSON,
@@ -178,18 +207,19 @@ class SwitchbackSpec(StrictModel):
     time_unit: TimeUnit = Field(
         TimeUnit.S, description="unit of the time column when it holds integer epochs"
     )
-    arm_column: str | None = Field(
+    arm_column: Text | None = Field(
         "arm", description="column with the logged arm; checked against the schedule if present"
     )
-    max_lag: int = Field(
+    max_lag: Int = Field(
         3, ge=0, le=24, description="largest lag (in periods) in the carryover diagnostic"
     )
-    power_effect: float | None = Field(
+    power_effect: Float | None = Field(
         None, description="effect injected by `causalkit power`, in the primary metric's units "
         "(default: its practical_threshold, else 5% of its pre-period mean)",
     )
-    power_replays: int = Field(
-        1000, ge=50, description="schedules replayed per candidate period by `causalkit power`"
+    power_replays: Int = Field(
+        1000, ge=50, le=MAX_REPLAYS,
+        description="schedules replayed per candidate period by `causalkit power`"
     )
 
     @field_validator("regions", mode="before")
@@ -202,7 +232,18 @@ class SwitchbackSpec(StrictModel):
     @model_validator(mode="after")
     def _unique(self) -> Self:
         names = [r.name for r in self.regions]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes = sorted(n for n, k in Counter(names).items() if k > 1)
         if dupes:
-            raise ValueError(f"region names must be unique; repeated: {', '.join(dupes)}")
+            raise ValueError(
+                f"region names must be unique; repeated: {', '.join(map(repr, dupes))}")
+        cells = len(self.regions) * self.schedule.n_periods
+        if cells > MAX_CELLS:
+            raise FieldError(
+                f"{len(self.regions):,} regions x {self.schedule.n_periods:,} periods = "
+                f"{cells:,} region-periods, over the limit of {MAX_CELLS:,}", "regions",
+            )
+        for i, period in enumerate(self.candidate_periods):
+            if period.total_seconds() != int(period.total_seconds()):
+                raise FieldError("a candidate period must be a whole number of seconds",
+                                 "candidate_periods", i)
         return self
