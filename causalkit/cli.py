@@ -37,6 +37,7 @@ import click
 from causalkit import __version__
 from causalkit.errors import CausalkitError
 from causalkit.report.render.terminal import visible
+from causalkit.spec.limits import MAX_SEED
 
 FORMATS = ("text", "md", "html", "json", "junit")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -288,7 +289,7 @@ def schema(out: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path),
               help="Output file (a folder when several specs are given).")
-@click.option("--seed", type=click.IntRange(0, 2**63 - 1),
+@click.option("--seed", type=click.IntRange(0, MAX_SEED),
               help="Seed for randomization tests and resampling (0 or more).")
 @click.option("--now", help="Analysis time for the decision, ISO 8601 with a zone "
                             "(default: now, never before the data's last exposure).")

@@ -54,8 +54,10 @@ from causalkit.aha.search import (
     run_grid,
     survivors,
 )
+from causalkit.errors import SpecError
 from causalkit.report.model import Check, Estimate
 from causalkit.spec.common import Role
+from causalkit.spec.limits import grid_size_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -184,6 +186,10 @@ def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None =
     actions = select_actions(action_frequencies(plan), include=spec.actions.include,
                              top=spec.actions.top, exclude=spec.actions.exclude,
                              source=events.describe())
+    problem = grid_size_problem(len(actions), len(spec.windows), len(spec.thresholds))
+    if problem:  # the spec alone could not bound it: the actions came from the data
+        raise SpecError(problem + "; search fewer actions (actions.include, actions.top, "
+                        "actions.exclude), windows or thresholds", field="actions")
     grid, facts = run_grid(plan, actions, spec.windows, spec.thresholds,
                            proxy_days=spec.check.proxy_days, fdr=spec.fdr.value,
                            progress=progress)
