@@ -457,7 +457,9 @@ def decision_lines(report: Report) -> list[str]:
         if report.decision_basis is not None:
             return ["the decision rules were not applied to this report "
                     "(causalkit.analyze and causalkit gate apply them)"]
-        return ["no decision rules apply to this report"]
+        headline = report.meta.extra.get("headline")  # the finding of a kind without rules
+        found = [headline] if isinstance(headline, str) and headline else []
+        return [*found, "no decision rules apply to this report"]
     lines = list(dec.reasons)
     if dec.needs_history:
         lines.append(NEEDS_HISTORY)
