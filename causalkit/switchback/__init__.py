@@ -3,9 +3,10 @@
 Whole regions switch between treatment and control over time, so users who
 interfere with each other (a shared matching pool) are always in the same arm.
 Designs follow Bojinov, Simchi-Levi & Zhao (2023, Management Science): the
-minimax ``optimal`` design, ``bernoulli`` and ``balanced`` designs, the
-Horvitz-Thompson estimator of the lag-m effect with its conservative variance,
-and an exact randomization test; see ``docs/switchback.md``. Simulated data are
+minimax ``optimal`` design, ``bernoulli`` and ``balanced`` designs, the Hajek
+(headline by default) and Horvitz-Thompson estimators of the lag-m effect with
+their conservative variance, and an exact randomization test; the fixed-effects
+regression is shown as model-based and uncalibrated; see ``docs/switchback.md``. Simulated data are
 made at the entry on the spec's own schedule (the registered simulation context).
 
 Example:

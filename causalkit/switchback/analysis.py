@@ -1,11 +1,14 @@
 """The registered analysis of ``kind: switchback``: rows -> region x period -> Report.
 
 The Report follows the report contract v2 (``docs/switchback.md``): one
-estimate per metric (treatment minus control, the lag-m Horvitz-Thompson or
-Hajek estimate with its conservative fixed-horizon interval at the
-multiplicity-adjusted level; ``n`` and ``n_reference`` count region-periods),
-the other methods (randomization test, fixed-effects regression with cluster and
-HAC errors) in ``extra`` and in the ``methods`` table, checks ``carryover``,
+estimate per metric (treatment minus control, the lag-m Hajek estimate by
+default, or the Horvitz-Thompson one when the spec asks for it, on outcomes
+centred by per-region pre-period constants when ``pre_data`` is there, with its
+conservative fixed-horizon interval at the multiplicity-adjusted level; ``n``
+and ``n_reference`` count region-periods), the other methods (the other
+design-based estimator, the randomization test, and the fixed-effects regression
+with cluster and HAC errors, marked model-based and uncalibrated) in ``extra``
+and in the ``methods`` table, checks ``carryover``,
 ``schedule_balance``, ``burn_in_share`` and ``data_*``, the schedule heatmap and
 the effect over time. Switch-backs are gated: the report carries its
 :class:`~causalkit.report.DecisionBasis`, and the deciding (primary and
@@ -49,13 +52,20 @@ from causalkit.spec.switchback import Centering, Estimator, PeriodOutcome, Switc
 from causalkit.stats.multiplicity import adjust_pvalues, interval_levels
 from causalkit.switchback.aggregate import PeriodData, aggregate_grid, aggregate_periods
 from causalkit.switchback.data import (
+    arm_label_check,
     main_source,
     metric_columns,
     period_outcomes,
     pre_source,
     truth_sources,
 )
-from causalkit.switchback.effect import OutcomeResult, analyze_outcomes, normal_interval
+from causalkit.switchback.effect import (
+    OutcomeResult,
+    analyze_outcomes,
+    df_adjusted_se,
+    normal_interval,
+)
+from causalkit.switchback.estimators import two_sided_p
 from causalkit.switchback.schedule import Schedule, design_schedule
 
 if TYPE_CHECKING:
@@ -109,7 +119,7 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
         ...     "analysis": {"draws": 100}})
         >>> est = rep.estimates[0]
         >>> est.metric, est.method, est.contrast, est.n_unit
-        ('matches', 'horvitz_thompson', 'treatment - control', 'region-periods')
+        ('matches', 'hajek', 'treatment - control', 'region-periods')
         >>> [t.name for t in rep.tables][-1], [f.name for f in rep.figures]
         ('simulation_truth', ['schedule_heatmap', 'effect_over_time_matches'])
         >>> rep.decision_basis.n_unit, rep.decision_basis.start
@@ -119,6 +129,35 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
     return analyze_source(spec, main_source(spec, ctx), pre=pre_source(spec, ctx),
                           simulated=truth_sources(ctx), spec_sha256=loaded.sha256,
                           seed=ctx.seed, now=ctx.now, history=ctx.history)
+
+
+def headline_estimator(spec: SwitchbackSpec) -> tuple[Estimator, bool]:
+    """The estimator of the report's headline, and whether it is the default choice.
+
+    A spec that names ``estimator`` gets it. Otherwise (or with ``estimator: auto``)
+    the headline is **Hajek**: design-based, location invariant and efficient with or
+    without pre-period data (centred by the per-region pre-period constants when
+    ``pre_data`` is there). Uncentred Horvitz-Thompson carries the outcome level in
+    its variance (a completion rate near 0.8 and an effect of 0.02 gave an interval
+    some 25 times Hajek's); the unbiased Horvitz-Thompson estimate is still computed
+    and shown in the ``methods`` table.
+
+    Example:
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> base = dict(name="x", kind="switchback", regions=["A"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "m", "type": "mean",
+        ...     "column": "m"}])
+        >>> est, by_default = headline_estimator(SwitchbackSpec(**base))
+        >>> est.value, by_default
+        ('hajek', True)
+        >>> est, by_default = headline_estimator(
+        ...     SwitchbackSpec(**base, estimator="horvitz_thompson"))
+        >>> est.value, by_default
+        ('horvitz_thompson', False)
+    """
+    named = "estimator" in spec.model_fields_set and spec.estimator.value != "auto"
+    return (spec.estimator if named else Estimator.HAJEK), not named
 
 
 def _levels(schedule: Schedule) -> tuple[tuple[int, ...], int]:
@@ -134,7 +173,7 @@ def _centres(spec: SwitchbackSpec, pre: Source | None, schedule: Schedule,
     """Per-metric, per-region pre-period constants (mean of pre-period period outcomes)."""
     wanted = spec.center is Centering.PRE_PERIOD or (
         spec.center is Centering.AUTO and pre is not None)
-    if spec.estimator is Estimator.HAJEK or not wanted:
+    if not wanted:
         return None
     if pre is None:
         raise SpecError("center: pre_period needs pre_data (a pre-period of the same metrics)",
@@ -160,6 +199,7 @@ class _Row:
     metric: Metric
     res: OutcomeResult
     centred: bool
+    hajek: bool
 
 
 def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule | None = None,
@@ -217,7 +257,8 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
     rp = schedule.design.randomization_point
     keep = agg.kept(rp, main_level)
     centres = _centres(spec, pre, schedule)
-    hajek = spec.estimator is Estimator.HAJEK
+    estimator, by_default = headline_estimator(spec)
+    hajek = estimator is Estimator.HAJEK
     seed_used = seed if seed is not None else (spec.analysis.seed or 0)
     rows: list[_Row] = []
     for i, metric in enumerate(spec.metrics):
@@ -228,7 +269,7 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
         res = analyze_outcomes(schedule, y, center=centre, hajek=hajek,
                                draws=spec.analysis.draws, seed=seed_used + i,
                                max_lag=spec.max_lag, by_burn_in=other)
-        rows.append(_Row(metric, res, centre is not None))
+        rows.append(_Row(metric, res, centre is not None, hajek))
     fixed = _estimates(spec, rows, schedule.carryover)
     checks = _checks(spec, schedule, agg, keep, rows, centres, arm_col)
     basis = _basis(spec, rows, agg, now)
@@ -255,8 +296,8 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
     extra: dict[str, Scalar] = {
         "schedule_sha256": schedule.sha256, "design": schedule.design_name,
         "carryover_periods": schedule.carryover,
-        "period_seconds": schedule.period_ns / 1e9, "estimator": spec.estimator.value,
-        "correction": spec.analysis.correction.value,
+        "period_seconds": schedule.period_ns / 1e9, "estimator": estimator.value,
+        "estimator_default": by_default, "correction": spec.analysis.correction.value,
     }
     return Report(
         experiment=Experiment(name=spec.name, kind="switchback", spec_sha256=spec_sha256,
@@ -294,11 +335,7 @@ def _fin(x: float) -> float | None:
 def _estimates(spec: SwitchbackSpec, rows: list[_Row], m_periods: int) -> list[Estimate]:
     alpha = spec.analysis.alpha
     method = spec.analysis.correction.value
-    raw = []
-    for r in rows:
-        z = r.res.estimate / r.res.se if r.res.se > 0 else float("nan")
-        raw.append(normal_interval(r.res.estimate, r.res.se, alpha)[2] if np.isfinite(z)
-                   else float("nan"))
+    raw = [normal_interval(r.res.estimate, r.res.se, alpha, r.res.df)[2] for r in rows]
     p_adj = np.array(raw, dtype=float)
     levels = np.full(len(rows), alpha)
     for role in (Role.PRIMARY, Role.GUARDRAIL):
@@ -309,14 +346,16 @@ def _estimates(spec: SwitchbackSpec, rows: list[_Row], m_periods: int) -> list[E
     out = []
     for i, r in enumerate(rows):
         m, res = r.metric, r.res
-        lo, hi, _ = normal_interval(res.estimate, res.se, float(levels[i]))
-        rlo, rhi, _ = normal_interval(res.relative, res.relative_se, float(levels[i]))
+        level = float(levels[i])
+        lo, hi, _ = normal_interval(res.estimate, res.se, level, res.df)
+        rlo, rhi, _ = normal_interval(res.relative, res.relative_se, level, res.df)
         z = res.estimate / res.se if res.se > 0 else float("nan")
         margin = m.margin
         if margin is not None and m.margin_kind is MarginKind.RELATIVE:
             margin = margin * abs(res.mu0) if np.isfinite(res.mu0) else None
         extra: dict[str, Scalar] = {
-            "z": _fin(z), "carryover_periods": m_periods, "centred": r.centred,
+            "z": _fin(z), "df": _fin(res.df), "se_design": _fin(res.se),
+            "carryover_periods": m_periods, "centred": r.centred,
             "randomization_p": res.randomization.p_value,
             "randomization_draws": res.randomization.draws,
             "randomization_exact": res.randomization.exact,
@@ -324,19 +363,35 @@ def _estimates(spec: SwitchbackSpec, rows: list[_Row], m_periods: int) -> list[E
             "fe_se_hac": _fin(res.fe.se_hac),
             "missing_region_periods": res.missing,
         }
+        for name, fit in (("ht", res.ht), ("hajek", res.hajek)):
+            if fit is not None:
+                extra[f"{name}_estimate"] = _fin(fit.estimate)
+                extra[f"{name}_se"] = _fin(fit.se)
         out.append(Estimate(
-            metric=m.name, arm="treatment", reference="control",
-            method="hajek" if spec.estimator is Estimator.HAJEK else "horvitz_thompson",
+            metric=m.name, arm="treatment", reference="control", method=_method(r),
             estimate=float(res.estimate), ci_low=_fin(lo), ci_high=_fin(hi),
             p_value=_fin(float(p_adj[i])), relative=_fin(res.relative),
             relative_ci_low=_fin(rlo), relative_ci_high=_fin(rhi),
             n=int(res.n_treated), n_reference=int(res.n_control), n_unit=N_UNIT,
             level=_fin(res.mu1), level_reference=_fin(res.mu0),
-            role=m.role, direction=m.direction, se=float(res.se), margin=margin,
+            role=m.role, direction=m.direction, se=df_adjusted_se(res.se, res.df, level),
+            margin=margin,
             practical_threshold=m.practical_threshold, alpha=float(levels[i]),
             extra=extra,
         ))
     return out
+
+
+UNCENTRED_HT = "horvitz_thompson, uncentred: wide interval"
+"""The method of a headline that is Horvitz-Thompson on uncentred outcomes (the words
+travel with the row; the ``centering`` check on the same metric gives the numbers)."""
+
+
+def _method(r: _Row) -> str:
+    """The headline's method: ``hajek``, ``horvitz_thompson`` or :data:`UNCENTRED_HT`."""
+    if r.hajek:
+        return "hajek"
+    return "horvitz_thompson" if r.centred else UNCENTRED_HT
 
 
 def _status(p: float, alpha: float) -> Status:
@@ -398,14 +453,20 @@ def _checks(spec: SwitchbackSpec, schedule: Schedule, agg: PeriodData, keep: NDA
         bad = int(wrong.sum())
         frac = bad / n_log if n_log else 0.0
         st = Status.FAIL if frac > 0.01 else (Status.WARN if bad else Status.PASS)
-        out.append(Check("schedule_adherence", st,
-                         f"{bad:,} of {n_log:,} rows logged an arm other than the schedule's "
-                         f"({frac:.2%})", value=frac))
-    if spec.estimator is Estimator.HORVITZ_THOMPSON and centres is None:
-        out.append(Check("centering", Status.WARN,
-                         "Horvitz-Thompson on uncentred outcomes: its variance grows with the "
-                         "outcome level; give pre_data (centring) or use estimator: hajek"))
-    elif centres is not None:
+        detail = (f"{bad:,} of {n_log:,} rows logged an arm other than the schedule's "
+                  f"({frac:.2%})")
+        if n_log == 0:
+            st = Status.WARN
+            detail = (f"no row logs a treatment or control arm in {arm_col!r}, so adherence "
+                      "to the schedule is not checked")
+        out.append(Check("schedule_adherence", st, detail, value=frac))
+    unknown_arms = arm_label_check(agg, arm_col)
+    if unknown_arms is not None:
+        out.append(unknown_arms)
+    for r in rows:
+        if not r.hajek and not r.centred:
+            out.append(_uncentred_check(r))
+    if centres is not None:
         bad_regions = [schedule.regions[i] for i in range(len(schedule.regions))
                        if any(not np.isfinite(c[i]) for c in centres.values())]
         if bad_regions:
@@ -413,6 +474,20 @@ def _checks(spec: SwitchbackSpec, schedule: Schedule, agg: PeriodData, keep: NDA
                              "no pre-period value for " + ", ".join(bad_regions)
                              + "; those regions are not centred"))
     return out
+
+
+def _uncentred_check(r: _Row) -> Check:
+    """The warning beside an uncentred Horvitz-Thompson headline, with Hajek's numbers."""
+    ht, hj = r.res, r.res.hajek
+    detail = ("Horvitz-Thompson on uncentred outcomes (the spec asks for it): its variance "
+              "carries the outcome level")
+    ratio = float("nan")
+    if hj is not None and np.isfinite(hj.se) and hj.se > 0 and np.isfinite(ht.se):
+        ratio = ht.se / hj.se
+        detail += (f"; its standard error {ht.se:.3g} is {ratio:.3g}x Hajek's ({hj.se:.3g}, "
+                   f"estimate {hj.estimate:+.4g})")
+    detail += "; give pre_data (centring), or drop estimator: to get the Hajek headline"
+    return Check("centering", Status.WARN, detail, metric=r.metric.name, value=_fin(ratio))
 
 
 def _balance(schedule: Schedule) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -433,10 +508,8 @@ def _balance(schedule: Schedule) -> tuple[NDArray[np.float64], NDArray[np.float6
 
 
 def _balance_check(schedule: Schedule) -> Check:
-    from scipy import stats
-
     share, z = _balance(schedule)
-    p = float(min(1.0, len(z) * 2 * stats.norm.sf(np.max(np.abs(z))))) if len(z) else 1.0
+    p = min(1.0, len(z) * two_sided_p(float(np.max(np.abs(z))))) if len(z) else 1.0
     worst = int(np.argmax(np.abs(z)))
     status = Status.WARN if p < 0.01 else Status.PASS
     return Check("schedule_balance", status,
@@ -453,32 +526,56 @@ def _balance_table(schedule: Schedule) -> Table:
                  ("region", "tz", "treated_periods", "treated_share", "z"), rows)
 
 
+FE_NOTE = "model-based: not calibrated"
+"""The note on the fixed-effects rows of the ``methods`` table (in A/A simulations they
+reject more often than alpha: ``docs/switchback.md``, Calibration)."""
+
+
+def _fit_name(hajek: bool, centred: bool) -> str:
+    return ("hajek" if hajek else "horvitz_thompson") + (" (centred)" if centred else
+                                                         " (uncentred)")
+
+
 def _methods_table(rows: list[_Row], alpha: float) -> Table:
+    """Every method's estimate; ``calibrated`` says whether its interval's coverage holds
+    by design (design-based estimators, the randomization test) or not (the
+    model-based fixed-effects rows, which never decide)."""
     from scipy import stats
 
     out: list[tuple[Scalar, ...]] = []
     for r in rows:
         res = r.res
-        lo, hi, p = normal_interval(res.estimate, res.se, alpha)
-        name = "horvitz_thompson" + (" (centred)" if r.centred else "")
-        out.append((r.metric.name, name, res.estimate, _fin(res.se), _fin(lo), _fin(hi), _fin(p)))
+        first = res.hajek if r.hajek else res.ht
+        second = res.ht if r.hajek else res.hajek
+        for fit, hj, note in ((first, r.hajek, "headline"),
+                              (second, not r.hajek,
+                               "design-based, unbiased" if r.hajek else "design-based")):
+            if fit is None:
+                continue
+            lo, hi, p = normal_interval(fit.estimate, fit.se, alpha, fit.df)
+            out.append((r.metric.name, _fit_name(hj, r.centred), _fin(fit.estimate),
+                        _fin(fit.se), _fin(fit.df), _fin(lo), _fin(hi), _fin(p), True, note))
         kind = "exact" if res.randomization.exact else f"{res.randomization.draws:,} draws"
-        out.append((r.metric.name, f"randomization_test ({kind})", res.estimate,
-                    _fin(res.randomization.null_sd), None, None, res.randomization.p_value))
+        out.append((r.metric.name, f"randomization_test ({kind})", _fin(res.estimate),
+                    _fin(res.randomization.null_sd), None, None, None,
+                    res.randomization.p_value, True, "sharp null of no effect"))
         fe = res.fe
         for label, se, df in (("fe_regression (cluster by region)", fe.se_cluster, fe.df_cluster),
                               (f"fe_regression (HAC, {fe.hac_lags} lags)", fe.se_hac, 0)):
-            if np.isfinite(se) and se > 0:
+            if np.isfinite(se) and se > 0 and np.isfinite(fe.estimate):
                 crit = float(stats.t.isf(alpha / 2, df)) if df > 0 else \
                     float(stats.norm.isf(alpha / 2))
-                pv = float(2 * (stats.t.sf(abs(fe.estimate / se), df) if df > 0
-                                else stats.norm.sf(abs(fe.estimate / se))))
+                pv = two_sided_p(fe.estimate / se, df if df > 0 else float("inf"))
                 out.append((r.metric.name, label, _fin(fe.estimate), se,
-                            fe.estimate - crit * se, fe.estimate + crit * se, pv))
+                            float(df) if df > 0 else None, fe.estimate - crit * se,
+                            fe.estimate + crit * se, pv, False, FE_NOTE))
             else:
-                out.append((r.metric.name, label, _fin(fe.estimate), None, None, None, None))
-    return Table("methods", "Estimates of each method (lag-m effect; unadjusted)",
-                 ("metric", "method", "estimate", "se", "ci_low", "ci_high", "p_value"),
+                out.append((r.metric.name, label, _fin(fe.estimate), None, None, None, None,
+                            None, False, FE_NOTE))
+    return Table("methods", "Estimates of each method (lag-m effect; unadjusted; df: "
+                 "Student's t degrees of freedom, empty = normal)",
+                 ("metric", "method", "estimate", "se", "df", "ci_low", "ci_high", "p_value",
+                  "calibrated", "note"),
                  tuple(out))
 
 
@@ -486,11 +583,12 @@ def _lag_table(rows: list[_Row], alpha: float) -> Table:
     out: list[tuple[Scalar, ...]] = []
     for r in rows:
         for lg in r.res.lags:
-            lo, hi, _ = normal_interval(lg.estimate, lg.se, alpha)
+            lo, hi, _ = normal_interval(lg.estimate, lg.se, alpha, lg.df)
             out.append((r.metric.name, lg.lag, lg.burn_in_seconds / 60, lg.estimate,
-                        _fin(lg.se), _fin(lo), _fin(hi)))
+                        _fin(lg.se), _fin(lg.df), _fin(lo), _fin(hi)))
     return Table("carryover", "Carryover diagnostic: the estimate at several lags and burn-ins",
-                 ("metric", "lag", "burn_in_minutes", "estimate", "se", "ci_low", "ci_high"),
+                 ("metric", "lag", "burn_in_minutes", "estimate", "se", "df", "ci_low",
+                  "ci_high"),
                  tuple(out))
 
 

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats
 
 from causalkit.switchback.design import CoinDesign
-from causalkit.switchback.estimators import conservative_variance, ht_estimate
+from causalkit.switchback.estimators import conservative_variance, ht_estimate, two_sided_p
 from causalkit.switchback.windows import Windows, dependent_pairs, lag_windows
 
 
@@ -104,7 +103,7 @@ def order_test(design: CoinDesign, coins: NDArray[np.bool_], y: NDArray[np.float
     se = float(np.sqrt(max(var, 0.0)))
     z = diff / se if se > 0 else 0.0
     return OrderTest(lag=lag, difference=diff, se=se, z=z,
-                     p_value=float(2 * stats.norm.sf(abs(z))))
+                     p_value=two_sided_p(z))
 
 
 def estimated_order(tests: list[OrderTest], alpha: float) -> int:

@@ -6,8 +6,9 @@ BY), the carryover duration is converted to ``m_P = ceil(carryover / P)`` period
 and many schedules are drawn from the spec's design on that grid and *replayed* on
 the series:
 
-* A/A (no effect): the spread of the estimate and the false-positive rate of its
-  conservative interval;
+* A/A (no effect): the spread of the estimate (the analysis' headline estimator,
+  Hajek unless the spec names one, on region-centred outcomes) and the
+  false-positive rate of its conservative interval;
 * power: the effect ``delta`` is added to every all-treated window (a step effect
   that has fully arrived after ``m_P`` periods) and the share of replays whose
   interval excludes 0 on the right side is the power.
@@ -45,6 +46,7 @@ from causalkit.report import Check, Experiment, Figure, Meta, Report, Status, Ta
 from causalkit.spec.common import Role
 from causalkit.spec.switchback import Estimator, PeriodOutcome, SwitchbackSpec
 from causalkit.switchback.aggregate import aggregate_grid
+from causalkit.switchback.analysis import headline_estimator
 from causalkit.switchback.data import metric_columns
 from causalkit.switchback.estimators import (
     conservative_variance,
@@ -112,13 +114,12 @@ def replay(y: NDArray[np.float64], spec: SwitchbackSpec, period: timedelta, star
     schedule = design_schedule(sched_spec, spec.regions)
     design = schedule.design
     ok = ~np.isnan(y)
-    hajek = spec.estimator is Estimator.HAJEK
-    cr = np.nanmean(np.where(ok, y, np.nan), axis=1) if centre and not hajek else np.zeros(n_r)
+    hajek = headline_estimator(spec)[0] is Estimator.HAJEK
+    cr = np.nanmean(np.where(ok, y, np.nan), axis=1) if centre else np.zeros(n_r)
     cr = np.nan_to_num(cr)
     w = lag_windows(design, carryover, ok)
     pairs = dependent_pairs(w)
     yw = np.where(ok, y, 0.0)[w.region, w.period]
-    level = w.group_sums(yw)
     cen = w.group_sums(yw - cr[w.region])
     size = w.size.astype(np.float64)
     rng = np.random.default_rng(seed)
@@ -134,10 +135,10 @@ def replay(y: NDArray[np.float64], spec: SwitchbackSpec, period: timedelta, star
         u, lo = w.indicators(design.draw(rng, d))
         for delta in (0.0, effect):
             if hajek:
-                lt = level + delta * size
-                mu1, mu0, est = hajek_estimate(w, u, lo, np.where(u, lt, level))
+                lt = cen + delta * size
+                mu1, mu0, est = hajek_estimate(w, u, lo, np.where(u, lt, cen))
                 yt = lt - mu1[:, None] * size
-                yc = level - mu0[:, None] * size
+                yc = cen - mu0[:, None] * size
             else:
                 yt = cen + delta * size
                 yc = cen

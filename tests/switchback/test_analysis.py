@@ -74,12 +74,13 @@ def test_recovers_known_effect_and_follows_contract() -> None:
     assert y.ci_low is not None
     assert y.ci_high is not None
     assert y.ci_low < 0.5 < y.ci_high
-    assert y.method == "horvitz_thompson"
+    assert y.method == "hajek"  # the default headline, centred by the pre-period
     assert y.role == "primary"
     assert (y.arm, y.reference, y.contrast) == ("treatment", "control", "treatment - control")
     assert y.n_unit == "region-periods"
     assert y.extra["centred"] is True
-    for key in ("z", "randomization_p", "fe_estimate", "fe_se_cluster", "fe_se_hac"):
+    for key in ("z", "randomization_p", "fe_estimate", "fe_se_cluster", "fe_se_hac",
+                "ht_estimate", "ht_se", "hajek_estimate", "hajek_se"):
         assert key in y.extra
     for key in ("better", "worse", "significant", "noninferior", "worse_than_margin",
                 "ci_kind", "margin", "practical_threshold", "alpha", "control_mean",
@@ -157,10 +158,12 @@ def test_holm_adjustment_across_primaries() -> None:
     data = _events(spec, effect=0.1, seed=6)
     rep = analyze_source(spec, Source.from_frame(data), figures=False)
     methods = next(t for t in rep.tables if t.name == "methods")
-    raw = [row[6] for row in methods.rows if str(row[1]).startswith("horvitz")]
+    col = methods.columns.index("p_value")
+    raw = [float(p) for row in methods.rows
+           if row[-1] == "headline" and isinstance(p := row[col], float)]
+    assert len(raw) == 2
     adj = adjust_pvalues(raw, "holm")
     assert [e.p_value for e in rep.estimates] == pytest.approx(adj.tolist())
-    assert any(c.name == "centering" and c.status is Status.WARN for c in rep.checks)
 
 
 def test_hajek_estimator_location_invariant() -> None:
@@ -210,3 +213,35 @@ def test_missing_periods_are_flagged() -> None:
         assert miss
         assert miss[0].status is status
         assert miss[0].metric == "y"
+
+
+def test_unknown_arm_labels_fail_the_report() -> None:
+    spec = _spec()
+    data = _events(spec, effect=0.0)
+    data["arm"] = np.where(data["arm"] == "treatment", "B", "A")
+    rep = analyze_source(spec, Source.from_frame(data), figures=False)
+    checks = {c.name: c for c in rep.checks}
+    assert checks["data_unknown_arms"].status is Status.FAIL
+    assert checks["schedule_adherence"].status is Status.WARN  # nothing to check against
+
+
+def test_no_pvalue_is_zero_even_in_the_far_tail() -> None:
+    """Issue 13.6: a huge effect with tiny noise gives z in the hundreds; every p-value
+    cell is positive (survival functions, floored at the smallest double)."""
+    spec = _spec(metrics=[{"name": "y", "type": "mean", "column": "y", "role": "primary",
+                           "direction": "increase"}])
+    data = _events(spec, effect=0.0, seed=2)
+    arms = np.where(data["arm"] == "treatment", 1.0, 0.0)
+    data["y"] = 10.0 + 50.0 * arms + np.random.default_rng(3).normal(0, 1e-3, len(data))
+    rep = analyze_source(spec, Source.from_frame(data), figures=False)
+    est = rep.estimates[0]
+    assert est.p_value is not None
+    assert est.p_value > 0
+    for tab in rep.tables:
+        if "p_value" in tab.columns:
+            col = tab.columns.index("p_value")
+            ps = [row[col] for row in tab.rows if row[col] is not None]
+            assert all(isinstance(p, float) and p > 0 for p in ps), (tab.name, ps)
+    methods = next(t for t in rep.tables if t.name == "methods")
+    hac = next(r for r in methods.rows if str(r[1]).startswith("fe_regression (HAC"))
+    assert hac[methods.columns.index("p_value")] == 5e-324  # the floor, never 0

@@ -8,6 +8,7 @@ from scipy import stats
 
 from causalkit.simulate.market import DEFAULT_REGIONS, run_market
 from causalkit.switchback.design import block_starts, regular_design
+from causalkit.switchback.effect import fit_lag
 from causalkit.switchback.estimators import conservative_variance, ht_estimate
 from causalkit.switchback.windows import dependent_pairs, lag_windows
 
@@ -40,8 +41,12 @@ def _experiment(reps: int, days: int, regions: int, seed: int) -> dict[str, floa
     pairs = dependent_pairs(w)
     truth = float(np.mean((y[1] - y[0])[:, w.region, w.period]))
     z = stats.norm.isf(0.025)
-    covered, est_all = [], []
+    covered, est_all, covered_default, est_default = [], [], [], []
     for s in range(reps):
+        # the default headline: Hajek centred by the pre-period, t interval on runs
+        f = fit_lag(design, coins[s], y[3, s], m, center=centre[s], hajek=True)
+        covered_default.append(abs(f.estimate - truth) <= stats.t.isf(0.025, f.df) * f.se)
+        est_default.append(f.estimate)
         ys = y[3, s] - centre[s][:, None]
         g = w.group_sums(ys[w.region, w.period])
         u, lo = w.indicators(coins[s])
@@ -54,6 +59,8 @@ def _experiment(reps: int, days: int, regions: int, seed: int) -> dict[str, floa
     glob = vals[:, :, :, run.n_pre:].sum(axis=(2, 3))  # (W, S, M)
     global_effect = float(np.mean(glob[1, :, 2] / glob[1, :, 0] - glob[0, :, 2] / glob[0, :, 0]))
     return {"coverage": float(np.mean(covered)), "truth": truth,
+            "coverage_default": float(np.mean(covered_default)),
+            "mean_default": float(np.mean(est_default)), "sd_default": float(np.std(est_default)),
             "mean_estimate": float(np.mean(est_all)), "sd_estimate": float(np.std(est_all)),
             "ab_mean": float(np.mean(ab_est)), "ab_sd": float(np.std(ab_est)),
             "global_effect": global_effect}
@@ -62,7 +69,9 @@ def _experiment(reps: int, days: int, regions: int, seed: int) -> dict[str, floa
 def test_switchback_covers_and_ab_is_biased_small() -> None:
     res = _experiment(reps=24, days=2, regions=3, seed=1)
     assert res["coverage"] >= 0.75  # 24 runs: the slow suite checks >= 92% over 200
+    assert res["coverage_default"] >= 0.75
     assert abs(res["mean_estimate"] - res["truth"]) < 4 * res["sd_estimate"] / np.sqrt(24)
+    assert abs(res["mean_default"] - res["truth"]) < 4 * res["sd_default"] / np.sqrt(24)
     bias = res["ab_mean"] - res["global_effect"]
     assert abs(bias) > 3 * res["ab_sd"]
 
@@ -71,5 +80,7 @@ def test_switchback_covers_and_ab_is_biased_small() -> None:
 def test_switchback_covers_and_ab_is_biased_200() -> None:
     res = _experiment(reps=200, days=4, regions=5, seed=2)
     assert res["coverage"] >= 0.92
+    assert res["coverage_default"] >= 0.92
+    assert abs(res["mean_default"] - res["truth"]) < 4 * res["sd_default"] / np.sqrt(200)
     bias = res["ab_mean"] - res["global_effect"]
     assert abs(bias) > 3 * res["ab_sd"]

@@ -180,7 +180,9 @@ def test_passed_data_have_no_simulated_pre_period(
     rep = run_analysis({k: v for k, v in spec.items() if k != "data"},
                        data=sources["data"]["main"].frame)
     assert all(e.extra["centred"] is False for e in rep.estimates)
-    assert any(c.name == "centering" for c in rep.checks)
+    # no pre-period: the default headline is Hajek, which needs no centring warning
+    assert all(e.method == "hajek" for e in rep.estimates)
+    assert not any(c.name == "centering" for c in rep.checks)
 
 
 def test_power_reads_passed_pre_period_data(sources: dict[str, dict[str, Source]]) -> None:
