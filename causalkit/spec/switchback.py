@@ -65,8 +65,9 @@ class Pairing(StrEnum):
 
 
 class Estimator(StrEnum):
-    """Point estimators of the lag-m effect."""
+    """Point estimators of the lag-m effect (``auto``: Hajek, see the switch-back manual)."""
 
+    AUTO = "auto"
     HORVITZ_THOMPSON = "horvitz_thompson"
     HAJEK = "hajek"
 
@@ -191,13 +192,14 @@ class SwitchbackSpec(StrictModel):
         description="period lengths compared by `causalkit power`"
     )
     estimator: Estimator = Field(
-        Estimator.HORVITZ_THOMPSON,
-        description="horvitz_thompson (unbiased; centre it) or hajek (self-normalized)",
+        Estimator.AUTO,
+        description="auto (Hajek: design-based and efficient with or without pre_data), "
+        "horvitz_thompson (exactly unbiased; centre it with pre_data) or hajek",
     )
     center: Centering = Field(
         Centering.AUTO,
-        description="centre outcomes by a per-region pre-period constant "
-        "(auto: when pre_data is given)",
+        description="centre outcomes by a per-region pre-period constant, for both "
+        "estimators (auto: when pre_data is given)",
     )
     period_outcome: PeriodOutcome = Field(
         PeriodOutcome.MEAN,

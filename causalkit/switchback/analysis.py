@@ -156,7 +156,7 @@ def headline_estimator(spec: SwitchbackSpec) -> tuple[Estimator, bool]:
         >>> est.value, by_default
         ('horvitz_thompson', False)
     """
-    named = "estimator" in spec.model_fields_set and spec.estimator.value != "auto"
+    named = spec.estimator is not Estimator.AUTO
     return (spec.estimator if named else Estimator.HAJEK), not named
 
 
