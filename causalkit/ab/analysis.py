@@ -4,7 +4,9 @@ Steps: scan the data once for per-arm sufficient statistics of the columns and
 products the metrics' kinds declare (:mod:`causalkit.ab.scan`,
 :mod:`causalkit.metrics`); check the data (duplicated units, unknown, empty or
 tiny arms, values other than 0 and 1 in metrics of binary kinds such as
-proportions) and the sample ratio; compare every metric in
+proportions, extreme values, single-unit influence and float64 resolution, missing
+exposure times: :mod:`causalkit.ab.quality`) and the sample ratio (``fail``, not
+tested, when the data's arms do not match the spec's); compare every metric in
 every treatment arm with control (:mod:`causalkit.ab.metrics`); test, correct
 and build estimates (:mod:`causalkit.ab.inference`); set the decision intervals
 and the decision basis (:func:`causalkit.report.intervals.finish`); add an arm
@@ -35,8 +37,20 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from causalkit.ab.assignment import HOLDOUT
 from causalkit.ab.inference import estimates as build_estimates
 from causalkit.ab.metrics import Contrast, contrast, needs
+from causalkit.ab.quality import (
+    ArmMatch,
+    arm_checks,
+    exposure_check,
+    labels_text,
+    match_arms,
+    resolution_check,
+    value_checks,
+)
 from causalkit.ab.scan import Scan, duplicate_details, require_binary, scan
 from causalkit.ab.timeline import Timeline, timelines
 from causalkit.data import Source, pick_source
@@ -44,7 +58,7 @@ from causalkit.report import Check, Estimate, Experiment, Figure, Meta, Report, 
 from causalkit.report.assessment import contrast_text
 from causalkit.report.basis import PriorLook, decision_basis
 from causalkit.report.intervals import finish
-from causalkit.spec.common import Role, Sequential
+from causalkit.spec.common import Metric, Role, Sequential
 from causalkit.stats.srm import srm_test
 
 if TYPE_CHECKING:
@@ -123,7 +137,13 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
               pairs=need.pairs, binary=need.binary, derived=need.derived, timestamp=ts,
               by_day=ts is not None, check_duplicates=spec.check_duplicates)
     require_binary(sc.nonbinary, source)
-    checks = [_srm_check(spec, sc), *_data_checks(spec, sc, source)]
+    counts = _label_counts(sc)
+    holdout = HOLDOUT if spec.assignment.holdout > 0 else None
+    match = match_arms(list(spec.variants), counts, holdout_label=holdout)
+    checks = [_srm_check(spec, sc, match), *_data_checks(spec, sc, source, counts, holdout)]
+    values, problems = value_checks(spec.metrics, sc.arms, sc.ranges,
+                                    order=list(spec.variants), overflow=sc.overflow)
+    checks += values
     control = spec.control
     arms = [a for a in spec.variants if a != control]
     usable = [a for a in arms if sc.arms.get(a) is not None and sc.arms[a].n >= 2]
@@ -131,19 +151,23 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
     if sc.arms.get(control) is not None and sc.arms[control].n >= 2:
         for metric in spec.metrics:
             for arm in usable:
-                contrasts.append(contrast(metric, sc.arms[control], sc.arms[arm], arm))
+                contrasts.append(_contrast(metric, sc, control, arm, problems))
     checks += _problem_checks(contrasts, control)
+    checks += _resolution_checks(contrasts)
     horizon = spec.decision.horizon_sample_per_arm
-    ests = build_estimates(contrasts, spec.analysis, control=control, horizon_per_arm=horizon,
-                           n_unit=N_UNIT)
+    with np.errstate(all="ignore"):  # a metric with extreme values is marked, not computed
+        ests = build_estimates(contrasts, spec.analysis, control=control,
+                               horizon_per_arm=horizon, n_unit=N_UNIT)
     lines: list[Timeline] = []
     if sc.by_day and contrasts:
-        primary = [m for m in spec.metrics if m.role is Role.PRIMARY]
-        lines = timelines(sc.by_day, primary, control=control, arms=usable,
-                          analysis=spec.analysis, horizon_per_arm=horizon)
-    counts = [sc.arms[a].n if a in sc.arms else 0 for a in spec.variants]
+        primary = [m for m in spec.metrics if m.role is Role.PRIMARY and m.name not in problems]
+        if primary:
+            with np.errstate(all="ignore"):  # other columns of the moments may overflow
+                lines = timelines(sc.by_day, primary, control=control, arms=usable,
+                                  analysis=spec.analysis, horizon_per_arm=horizon)
+    per_arm = [sc.arms[a].n if a in sc.arms else 0 for a in spec.variants]
     basis = decision_basis(
-        spec.decision, spec.analysis, min_n_per_arm=min(counts), n_unit=N_UNIT,
+        spec.decision, spec.analysis, min_n_per_arm=min(per_arm), n_unit=N_UNIT,
         start=spec.start,
         planned_horizon=spec.end - spec.start if spec.start and spec.end else None,
         first_exposure=sc.first_exposure, last_exposure=sc.last_exposure, now=now)
@@ -166,18 +190,32 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
     )
 
 
-def _srm_check(spec: ABSpec, sc: Scan) -> Check:
+def _label_counts(sc: Scan) -> dict[str | None, int]:
+    """Units per arm label in the data (``None``: rows without a label)."""
+    counts: dict[str | None, int] = {k: m.n for k, m in sc.arms.items()}
+    if sc.missing_variant:
+        counts[None] = sc.missing_variant
+    return counts
+
+
+def _srm_check(spec: ABSpec, sc: Scan, match: ArmMatch) -> Check:
     counts = [sc.arms[a].n if a in sc.arms else 0 for a in spec.variants]
-    r = srm_test(counts, list(spec.variants.values()))
-    status = Status.FAIL if r.p_value < SRM_FAIL else (
-        Status.WARN if r.p_value < SRM_WARN else Status.PASS)
     shares = ", ".join(f"{a} {n:,}" for a, n in zip(spec.variants, counts))
+    if match.mismatched:
+        other = f"; other labels: {labels_text(match.unknown)}" if match.unknown else ""
+        return Check("sample_ratio_mismatch", Status.FAIL,
+                     f"not tested: the arms in the data do not match the spec's ({shares}"
+                     f"{other}); see data_unknown_variants and data_empty_arm")
+    r = srm_test(counts, list(spec.variants.values()))
+    status = Status.FAIL if not r.p_value >= SRM_FAIL else (
+        Status.WARN if r.p_value < SRM_WARN else Status.PASS)
     return Check("sample_ratio_mismatch", status,
                  f"chi-square {r.statistic:.3g} (df {r.df}), p = {r.p_value:.3g}; {shares}",
                  value=r.p_value)
 
 
-def _data_checks(spec: ABSpec, sc: Scan, source: Source) -> list[Check]:
+def _data_checks(spec: ABSpec, sc: Scan, source: Source, counts: dict[str | None, int],
+                 holdout: str | None) -> list[Check]:
     out: list[Check] = []
     if sc.duplicate_rows > 0:
         cross, within, examples = duplicate_details(source, unit=spec.unit,
@@ -188,24 +226,36 @@ def _data_checks(spec: ABSpec, sc: Scan, source: Source) -> list[Check]:
             f"{cross:,} unit(s) in two or more arms, {within:,} repeated within an arm "
             f"(e.g. {', '.join(examples)}); keep one row per unit with its first arm",
             value=float(sc.duplicate_rows)))
-    unknown = {k: m.n for k, m in sc.arms.items() if k not in spec.variants}
-    held = unknown.pop("holdout", 0) if spec.assignment.holdout > 0 else 0
-    if unknown:
-        what = ", ".join(f"{k!r} ({n:,})" for k, n in sorted(unknown.items()))
-        out.append(Check("data_unknown_variants", Status.WARN,
-                         f"rows with arms not in the spec were left out: {what}",
-                         value=float(sum(unknown.values()))))
-    if held:
-        out.append(Check("holdout", Status.PASS, f"{held:,} held-out unit(s) left out"))
+    out += arm_checks(list(spec.variants), counts, variant_column=spec.variant_column,
+                      holdout_label=holdout)
     for arm in spec.variants:
-        n = sc.arms[arm].n if arm in sc.arms else 0
-        if n == 0:
-            out.append(Check("data_empty_arm", Status.FAIL,
-                             f"arm {arm!r} has no units in the data (check the "
-                             f"{spec.variant_column!r} labels)"))
-        elif n == 1:
+        if (sc.arms[arm].n if arm in sc.arms else 0) == 1:
             out.append(Check("data_small_arm", Status.FAIL,
                              f"arm {arm!r} has a single unit: no variance can be estimated"))
+    if spec.timestamp_column is not None:
+        missing = exposure_check(sc.missing_timestamps, sc.rows, spec.timestamp_column)
+        if missing is not None:
+            out.append(missing)
+    return out
+
+
+def _contrast(metric: Metric, sc: Scan, control: str, arm: str,
+              problems: dict[str, str]) -> Contrast:
+    """The metric's contrast, marked with a data problem found by the value checks."""
+    with np.errstate(all="ignore"):
+        k = contrast(metric, sc.arms[control], sc.arms[arm], arm)
+    problem = problems.get(metric.name)
+    return replace(k, problem=problem) if problem is not None else k
+
+
+def _resolution_checks(contrasts: list[Contrast]) -> list[Check]:
+    out = []
+    for k in contrasts:
+        if k.problem is None:
+            found = resolution_check(k.metric.name, k.arm, k.treatment.mean, k.control.mean,
+                                     float(np.sqrt(k.se2)))
+            if found is not None:
+                out.append(found)
     return out
 
 
@@ -214,7 +264,7 @@ def _problem_checks(contrasts: list[Contrast], control: str) -> list[Check]:
             "zero_denominator": "has a zero denominator mean in an arm"}
     out = []
     for k in contrasts:
-        if k.problem is not None:
+        if k.problem is not None and k.problem != "extreme_values":
             out.append(Check(f"data_{k.problem}", Status.FAIL,
                              f"metric {k.metric.name!r} "
                              f"{text.get(k.problem, 'has a data problem')} ({k.arm} vs {control})",
@@ -262,7 +312,7 @@ def _figures(ests: list[Estimate], lines: list[Timeline], control: str) -> list[
     from causalkit.report.svg import figure_to_svg
 
     out = []
-    if ests:
+    if any(e.finite for e in ests):
         out.append(Figure("forest", "Effects with intervals",
                           figure_to_svg(forest_plot(ests))))
     for t in lines:

@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 
 HOLDOUT = "holdout"
 """Label written for held-out units."""
+OUTPUT_COLUMN = "variant"
+"""Name of the arm column :func:`assign_file` writes next to the id column."""
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,9 @@ def assign_file(spec: ABSpec, units_path: str | Path, out_path: str | Path,
                 column: str | None = None) -> int:
     """Assign every unit of a CSV or Parquet file and write ``<unit>, variant`` atomically.
 
+    The id column may not itself be called ``variant`` (any case): the output would
+    hold two columns of that name.
+
     The output format follows the suffix of ``out_path`` (``.csv`` or
     ``.parquet``); the file appears whole or not at all. Ids in a CSV file are
     hashed as the text written in the file.
@@ -271,8 +276,8 @@ def assign_file(spec: ABSpec, units_path: str | Path, out_path: str | Path,
         The number of units written.
 
     Raises:
-        DataError: for a missing file or column, missing ids, or ids that are
-            neither integers nor strings.
+        DataError: for a missing file or column, missing ids, ids that are
+            neither integers nor strings, or an id column named ``variant``.
 
     Example:
         >>> import pathlib, tempfile
@@ -314,6 +319,12 @@ def assign_file(spec: ABSpec, units_path: str | Path, out_path: str | Path,
         if col not in schema:
             raise DataError("column is missing", column=col, source=str(src),
                             hint=f"columns are: {', '.join(schema)}; pick one with --column")
+        if col.casefold() == OUTPUT_COLUMN.casefold():
+            raise DataError(
+                f"the id column has the name of the output column {OUTPUT_COLUMN!r}",
+                column=col, source=str(src),
+                hint=f"the output holds the id column and {OUTPUT_COLUMN!r}; rename the id "
+                     "column in the units file")
         q = quote_ident(col)
         nulls = con.execute(f"SELECT COUNT(*) - COUNT({q}) FROM {rel}").fetchone()
         if nulls and nulls[0]:
@@ -325,7 +336,7 @@ def assign_file(spec: ABSpec, units_path: str | Path, out_path: str | Path,
         fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
         os.close(fd)
         try:
-            con.execute(f"COPY (SELECT {q}, {case} AS variant FROM {rel}) "
+            con.execute(f"COPY (SELECT {q}, {case} AS {quote_ident(OUTPUT_COLUMN)} FROM {rel}) "
                         f"TO {quote_literal(tmp)} {fmt}")
             os.replace(tmp, out)
         except BaseException:

@@ -14,6 +14,11 @@ that every unit appears once:
   columns), values outside {0, 1} of the columns of binary kinds and the first/last
   exposure time (NaN propagates through the sums and is then counted by a second
   query for the message);
+* per arm, for every moment column, its smallest and largest value (the data-quality
+  checks of :mod:`causalkit.ab.quality`: one unit's share of a column's variance,
+  values near the float64 limit), and for the exposure time the non-NULL count and the
+  first and last time as epoch microseconds (times outside :data:`EXPOSURE_RANGE` are
+  counted, so a sentinel such as 9999-12-31 is a clear error, not an overflow);
 * a virtual column that a metric kind declares (``derived``, e.g. ``y*y``) is the
   product ``CAST(a AS DOUBLE) * CAST(b AS DOUBLE)`` of its two data columns,
   computed in the same query; the data checks name the data columns;
@@ -44,17 +49,19 @@ Example:
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from causalkit.data import ColumnKind, Moments, Source, get_engine, quote_ident
 from causalkit.data.duckdb_engine import DuckDBEngine
-from causalkit.data.sql import double_literal
+from causalkit.data.sql import dialect_of, double_literal, epoch_us
 from causalkit.errors import DataError
+from causalkit.spec.common import Engine
 
 Derived = Mapping[str, tuple[str, str]]
 """Virtual column -> the two data columns whose product it is."""
@@ -65,20 +72,29 @@ BITMAP_MAX_RANGE = 1 << 30
 """Largest id range counted with a bitmap (128 MB of bits); wider ranges use COUNT(DISTINCT)."""
 
 
+EXPOSURE_RANGE = (datetime(1900, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+"""Exposure times must fall in ``[1900-01-01, 2200-01-01)`` UTC; others are sentinels."""
+
+
 @dataclass(frozen=True)
 class Scan:
     """The result of :func:`scan`.
 
     Attributes:
         arms: variant label (as text) -> moments of ``columns`` (pairs not asked
-            for are NaN).
-        by_day: ``{(variant, day): Moments}`` when a timestamp was given, else empty.
+            for are NaN). Rows without a label are not in an arm (``missing_variant``).
+        by_day: ``{(variant, day): Moments}`` when a timestamp was given, else empty
+            (rows without an exposure time are in no day).
         nonbinary: column -> rows whose value is not 0 or 1 (proportion columns).
         rows: total rows.
         units: distinct unit ids.
         duplicate_rows: ``rows - units`` (0 when every unit appears once).
         first_exposure: earliest timestamp (UTC) or None.
         last_exposure: latest timestamp (UTC) or None.
+        ranges: variant -> column -> ``(min, max)`` of the column's values in the arm.
+        overflow: columns whose sums overflow float64 (every value finite).
+        missing_timestamps: rows without an exposure time.
+        missing_variant: rows without an arm label (NULL).
     """
 
     arms: dict[str, Moments]
@@ -89,6 +105,24 @@ class Scan:
     duplicate_rows: int = 0
     first_exposure: datetime | None = None
     last_exposure: datetime | None = None
+    ranges: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    overflow: tuple[str, ...] = ()
+    missing_timestamps: int = 0
+    missing_variant: int = 0
+
+
+@dataclass
+class _Parsed:
+    """The parsed rows of one grouped query."""
+
+    moments: dict[tuple[Any, ...], Moments]
+    nonbinary: dict[str, int]
+    ranges: dict[tuple[Any, ...], dict[str, tuple[float, float]]]
+    overflow: tuple[str, ...] = ()
+    first_us: int | None = None
+    last_us: int | None = None
+    timestamps: int = 0
+    out_of_range: int = 0
 
 
 def _x(col: str) -> str:
@@ -124,29 +158,38 @@ def _shift_sql(exprs: Sequence[str]) -> str:
             f"(SELECT {inner} FROM src LIMIT {SHIFT_ROWS}) AS s) AS w")
 
 
-def _grouped_sql(keys: Sequence[str], exprs: Sequence[str], shifts: Sequence[float],
-                 pairs: Sequence[tuple[int, int]], counted: Sequence[str],
-                 binary: Sequence[str], timestamp: str | None) -> str:
+def _grouped_sql(keys: Sequence[str], plan: _Plan, shifts: Sequence[float],
+                 timestamp: str | None, dialect: Engine, *, ranges: bool) -> str:
+    exprs = plan.exprs
     dev = [f"({x} - {double_literal(v)})" for x, v in zip(exprs, shifts)]
     aggs = ["COUNT(*)"]
     aggs += [f"SUM({d})" for d in dev]
-    aggs += [f"SUM({dev[i]} * {dev[j]})" for i, j in pairs]
-    aggs += [f"COUNT({quote_ident(c)})" for c in counted]
-    aggs += [f"COUNT_IF({_x(c)} <> 0 AND {_x(c)} <> 1)" for c in binary]
+    aggs += [f"SUM({dev[i]} * {dev[j]})" for i, j in plan.pairs]
+    aggs += [f"COUNT({quote_ident(c)})" for c in plan.counted]
+    aggs += [f"COUNT_IF({_x(c)} <> 0 AND {_x(c)} <> 1)" for c in plan.binary]
+    if ranges:
+        aggs += [f"MIN({x})" for x in exprs]
+        aggs += [f"MAX({x})" for x in exprs]
     if timestamp is not None:
-        t = quote_ident(timestamp)
-        aggs += [f"MIN({t})", f"MAX({t})"]
+        us = epoch_us(quote_ident(timestamp), dialect)
+        lo, hi = (int(t.timestamp()) * 1_000_000 for t in EXPOSURE_RANGE)
+        inside = f"{us} >= {lo} AND {us} < {hi}"
+        aggs += [f"COUNT({quote_ident(timestamp)})", f"MIN(CASE WHEN {inside} THEN {us} END)",
+                 f"MAX(CASE WHEN {inside} THEN {us} END)", f"COUNT_IF(NOT ({inside}))"]
+    named = [f"{a} AS {quote_ident(f'__ck_a{i}')}" for i, a in enumerate(aggs)]
     group = ", ".join(str(i + 1) for i in range(len(keys)))
     tail = f" GROUP BY {group}" if keys else ""
-    return f"SELECT {', '.join([*keys, *aggs])} FROM src{tail}"
+    return f"SELECT {', '.join([*keys, *named])} FROM src{tail}"
 
 
-def _utc(value: Any) -> datetime | None:
-    if value is None:
+def _utc(us: int | None) -> datetime | None:
+    """Epoch microseconds -> an aware UTC datetime (None stays None)."""
+    if us is None:
         return None
-    if isinstance(value, datetime):
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return None
+    return EXPOSURE_RANGE[0] + timedelta(microseconds=int(us) - _US_1900)
+
+
+_US_1900 = int(EXPOSURE_RANGE[0].timestamp()) * 1_000_000
 
 
 def scan(
@@ -199,25 +242,38 @@ def scan(
                             hint="store exposure times as a timestamp column")
     shifts = plan.shifts(engine, source)
     key = f"CAST({quote_ident(variant)} AS STRING)"
-    arms, nonbinary, first, last = plan.run(engine, source, [key], shifts, timestamp)
+    main = plan.run(engine, source, [key], shifts, timestamp, ranges=True)
+    if main.out_of_range:
+        raise DataError(
+            f"{main.out_of_range:,} exposure time(s) outside {EXPOSURE_RANGE[0].year} to "
+            f"{EXPOSURE_RANGE[1].year - 1}", column=timestamp, source=source.describe(),
+            hint="sentinel times such as 0001-01-01 or 9999-12-31 stand for unknown ones: "
+                 "set them to NULL (counted in a check) or drop those rows")
     days: dict[tuple[str, Any], Moments] = {}
     if by_day and timestamp is not None:
         day = f"CAST({quote_ident(timestamp)} AS DATE)"
-        parsed = replace(plan, binary=()).run(engine, source, [key, day], shifts, None)[0]
-        days = {(str(k[0]), k[1]): m for k, m in parsed.items()}
-    rows = sum(m.n for m in arms.values())
+        parsed = replace(plan, binary=()).run(engine, source, [key, day], shifts, None,
+                                              ranges=False).moments
+        days = {(str(k[0]), k[1]): m for k, m in parsed.items()
+                if k[0] is not None and k[1] is not None}
+    labelled = {str(k[0]): m for k, m in main.moments.items() if k[0] is not None}
+    rows = sum(m.n for m in main.moments.values())
     units = rows
     if check_duplicates:
         units = _distinct_units(engine, source, unit, schema, rows)
     return Scan(
-        arms={str(k[0]): m for k, m in arms.items()},
+        arms=labelled,
         by_day=days,
-        nonbinary=nonbinary,
+        nonbinary=main.nonbinary,
         rows=rows,
         units=units,
         duplicate_rows=rows - units,
-        first_exposure=first,
-        last_exposure=last,
+        first_exposure=_utc(main.first_us),
+        last_exposure=_utc(main.last_us),
+        ranges={str(k[0]): r for k, r in main.ranges.items() if k[0] is not None},
+        overflow=main.overflow,
+        missing_timestamps=rows - main.timestamps if timestamp is not None else 0,
+        missing_variant=sum(m.n for k, m in main.moments.items() if k[0] is None),
     )
 
 
@@ -242,8 +298,11 @@ def moments(source: Source, *, columns: Sequence[str], pairs: Sequence[tuple[str
     engine = get_engine(source)
     plan = _Plan.of(columns, pairs, binary, derived)
     engine.require_columns(source, numeric=plan.counted)
-    out, nonbinary, _, _ = plan.run(engine, source, [], plan.shifts(engine, source), None)
-    return out.get((), Moments.empty(plan.columns)), nonbinary
+    got = plan.run(engine, source, [], plan.shifts(engine, source), None, ranges=False)
+    if got.overflow:
+        raise DataError("its sums overflow float64 (values too large)", column=got.overflow[0],
+                        source=source.describe(), hint="rescale the column")
+    return got.moments.get((), Moments.empty(plan.columns)), got.nonbinary
 
 
 @dataclass(frozen=True)
@@ -276,28 +335,23 @@ class _Plan:
         return shifts + [0.0] * (len(self.columns) - len(shifts))
 
     def run(self, engine: Any, source: Source, keys: Sequence[str], shifts: Sequence[float],
-            timestamp: str | None) -> tuple[dict[tuple[Any, ...], Moments], dict[str, int],
-                                            datetime | None, datetime | None]:
+            timestamp: str | None, *, ranges: bool) -> _Parsed:
         """The grouped query and its parsed rows."""
-        sql = _grouped_sql(keys, self.exprs, shifts, self.pairs, self.counted, self.binary,
-                           timestamp)
+        sql = _grouped_sql(keys, self, shifts, timestamp, dialect_of(engine), ranges=ranges)
         return _parse(engine.query(source, sql).to_pylist(), len(keys), self, shifts,
-                      timestamp, source)
+                      timestamp, source, ranges=ranges)
 
 
 def _parse(rows: list[dict[str, Any]], nkeys: int, plan: _Plan, shifts: Sequence[float],
-           timestamp: str | None, source: Source
-           ) -> tuple[dict[tuple[Any, ...], Moments], dict[str, int], datetime | None,
-                      datetime | None]:
+           timestamp: str | None, source: Source, *, ranges: bool) -> _Parsed:
     cols, pairs, binary = plan.columns, plan.pairs, plan.binary
     k, kc = len(cols), len(plan.counted)
     shift = np.asarray(shifts, dtype=np.float64)
-    out: dict[tuple[Any, ...], Moments] = {}
+    out = _Parsed({}, dict.fromkeys(binary, 0), {})
     missing = np.zeros(kc, dtype=np.int64)
     nonfinite = np.zeros(k, dtype=bool)
-    nonbinary = dict.fromkeys(binary, 0)
-    firsts: list[datetime] = []
-    lasts: list[datetime] = []
+    firsts: list[int] = []
+    lasts: list[int] = []
     for row in rows:
         vals = list(row.values())
         key = tuple(vals[:nkeys])
@@ -313,24 +367,32 @@ def _parse(rows: list[dict[str, Any]], nkeys: int, plan: _Plan, shifts: Sequence
         missing += n - counts
         pos += kc
         for c in binary:
-            nonbinary[c] += int(v[pos] or 0)
+            out.nonbinary[c] += int(v[pos] or 0)
             pos += 1
+        if ranges:
+            lo = [np.nan if x is None else float(x) for x in v[pos:pos + k]]
+            hi = [np.nan if x is None else float(x) for x in v[pos + k:pos + 2 * k]]
+            out.ranges[key] = {c: (a, b) for c, a, b in zip(cols, lo, hi)}
+            pos += 2 * k
         if timestamp is not None:
-            lo, hi = _utc(v[pos]), _utc(v[pos + 1])
-            if lo is not None and hi is not None:
-                firsts.append(lo)
-                lasts.append(hi)
+            out.timestamps += int(v[pos] or 0)
+            if v[pos + 1] is not None and v[pos + 2] is not None:
+                firsts.append(int(v[pos + 1]))
+                lasts.append(int(v[pos + 2]))
+            out.out_of_range += int(v[pos + 3] or 0)
         if n:
-            nonfinite |= ~np.isfinite(d)
-        out[key] = _moments(cols, n, shift, d, raw)
+            with np.errstate(invalid="ignore"):
+                nonfinite |= ~np.isfinite(d) | ~np.isfinite(np.diag(raw)) & \
+                    ~np.isnan(np.diag(raw))
+        out.moments[key] = _moments(cols, n, shift, d, raw)
     for c, count in zip(plan.counted, missing):
         if count:
             raise DataError(f"{int(count)} missing value(s)", column=c, source=source.describe(),
                             hint="fill or drop them before the analysis")
-    for c, bad in zip(cols, nonfinite):
-        if bad:
-            _raise_nonfinite(source, c, plan.derived)
-    return out, nonbinary, min(firsts, default=None), max(lasts, default=None)
+    out.overflow = tuple(c for c, bad in zip(cols, nonfinite)
+                         if bad and _overflows(source, c, plan.derived))
+    out.first_us, out.last_us = min(firsts, default=None), max(lasts, default=None)
+    return out
 
 
 def require_binary(nonbinary: Mapping[str, int], source: Source) -> None:
@@ -357,7 +419,7 @@ def _moments(cols: list[str], n: int, shift: np.ndarray, d: np.ndarray,
     k = len(cols)
     if n == 0:
         return Moments(tuple(cols), 0, np.full(k, np.nan), np.zeros((k, k)))
-    with np.errstate(invalid="ignore"):
+    with np.errstate(all="ignore"):
         com = raw - np.outer(d, d) / n
         diag = np.diag(raw).copy()
         tiny = np.diag(com) <= 1e-12 * diag
@@ -366,24 +428,25 @@ def _moments(cols: list[str], n: int, shift: np.ndarray, d: np.ndarray,
     return Moments(tuple(cols), n, shift + d / n, com)
 
 
-def _raise_nonfinite(source: Source, column: str, derived: Derived) -> None:
-    """Name the data column holding NaN or infinite values (a virtual column's factors)."""
+def _overflows(source: Source, column: str, derived: Derived) -> bool:
+    """True when a column's values are finite but its sums overflow float64.
+
+    Raises:
+        DataError: naming the data column that holds NaN or infinite values.
+    """
     for c in derived.get(column, (column,)):
         x = _x(c)
+        inf = double_literal(math.inf)
         row = get_engine(source).query(
-            source, f"SELECT COUNT_IF(ISNAN({x})) AS nan, COUNT_IF(ISINF({x})) AS inf FROM src"
-        ).to_pylist()[0]
+            source, f"SELECT COUNT_IF(ISNAN({x})) AS nan, COUNT_IF(ABS({x}) = {inf}) AS inf "
+                    "FROM src").to_pylist()[0]
         if row["nan"] or row["inf"]:
             what = (f"{row['nan']} NaN value(s)" if row["nan"] else "") + \
                 (" and " if row["nan"] and row["inf"] else "") + \
                 (f"{row['inf']} infinite value(s)" if row["inf"] else "")
             raise DataError(what, column=c, source=source.describe(),
                             hint="fill or drop them before the analysis")
-    what = "non-finite values" if column not in derived else \
-        f"the product of {' and '.join(derived[column])} overflows"
-    raise DataError(what, column=column, source=source.describe(),
-                    hint="fill or drop them before the analysis" if column not in derived
-                    else "rescale the column")
+    return True
 
 
 def _distinct_units(engine: Any, source: Source, unit: str, schema: dict[str, ColumnKind],

@@ -29,6 +29,7 @@ from causalkit.data import ColumnKind, Source, get_engine, quote_ident, quote_li
 from causalkit.data.engine import EngineProtocol
 from causalkit.data.sql import dialect_of, epoch_seconds, hash_number
 from causalkit.errors import DataError
+from causalkit.report import Check, Status
 from causalkit.spec.common import Engine
 
 DAY_SECONDS = 86_400
@@ -49,9 +50,16 @@ class Columns:
     signup: str = "signup_at"
 
 
+NULL_ROWS_WARN = 0.001
+"""Share of event rows without a timestamp or an event name above which a check warns."""
+
+
 @dataclass(frozen=True)
 class InputSummary:
     """Counts of users and events, and what was excluded and why.
+
+    ``null_timestamps`` and ``null_events`` count event rows without a time (in no
+    window: left out) and without an event name (never a searched action).
 
     Example:
         >>> InputSummary(100, 2, 18, 80, 5000, 0, 0, 0.0, False).excluded_users
@@ -67,6 +75,8 @@ class InputSummary:
     events_before_signup: int
     observed_until: float
     observed_until_given: bool
+    null_timestamps: int = 0
+    null_events: int = 0
 
     @property
     def excluded_users(self) -> int:
@@ -205,6 +215,18 @@ def plan_scan(
     engine = get_engine(events)
     engine.require_columns(events, present=[c.user, c.event, c.timestamp])
     engine.require_columns(users, present=[c.user, c.signup], numeric=list(covariates))
+    counts = _scalar(engine, events, f"SELECT COUNT(*) AS n, COUNT({quote_ident(c.timestamp)}) "
+                                     f"AS timed, COUNT({quote_ident(c.event)}) AS named FROM src")
+    if not counts.get("n"):
+        raise DataError("the event log is empty (no rows)", source=events.describe(),
+                        hint="check the events path, query or table")
+    if not counts.get("timed"):
+        raise DataError(f"no event has a time ({counts['n']:,} rows, every {c.timestamp!r} is "
+                        "NULL)", column=c.timestamp, source=events.describe(),
+                        hint="fill the event times")
+    if not _scalar(engine, users, "SELECT COUNT(*) AS n FROM src").get("n"):
+        raise DataError("the users table is empty (no rows)", source=users.describe(),
+                        hint="check the users path, query or table")
     ev_kind = _time_kind(engine, events, c.timestamp)
     su_kind = _time_kind(engine, users, c.signup)
     if {ev_kind, su_kind} == {"naive", "zoned"}:
@@ -223,12 +245,14 @@ def plan_scan(
     s_us = _epoch_sql(quote_ident(c.signup), su_kind, dialect_of(engine))
 
     ev = _scalar(engine, events, f"SELECT COUNT(*) AS n, MAX({t_ev}) AS last FROM src")
-    if not ev.get("n"):
-        raise DataError("the event log is empty", source=events.describe())
     if observed_until is not None:
         obs, given = observed_until.timestamp(), True
     else:
         obs, given = float(ev["last"]), False
+    if not math.isfinite(obs):
+        raise DataError(f"the last event time is not a finite time ({obs})",
+                        column=c.timestamp, source=events.describe(),
+                        hint="drop infinite or NaN epoch times")
     end = retention[1] * DAY_SECONDS
     us = _scalar(
         engine, events,
@@ -282,6 +306,8 @@ def plan_scan(
         events_unknown_user=int(orphans["unknown"] or 0),
         events_before_signup=int(orphans["early"] or 0),
         observed_until=obs, observed_until_given=given,
+        null_timestamps=int(counts["n"]) - int(counts["timed"]),
+        null_events=int(counts["n"]) - int(counts["named"]),
     )
     return ScanPlan(
         events=events, users=users, engine=engine, columns=c, covariates=tuple(covariates),
@@ -290,6 +316,30 @@ def plan_scan(
         holdout=holdout, salt=salt, summary=summary, max_window=max_window,
         extra={"signup_kind": su_kind, "event_kind": ev_kind, "frequencies": frequencies},
     )
+
+
+def input_checks(summary: InputSummary) -> list[Check]:
+    """``aha_missing_values``: event rows without a time or an event name, counted.
+
+    ``warn`` above :data:`NULL_ROWS_WARN` (0.1%) of the rows, ``pass`` (with the
+    counts) below; nothing when every row has both.
+
+    Example:
+        >>> s = InputSummary(10, 0, 0, 10, 5000, 0, 0, 0.0, False, null_timestamps=12)
+        >>> [(c.name, c.status.value) for c in input_checks(s)]
+        [('aha_missing_values', 'warn')]
+    """
+    missing = summary.null_timestamps + summary.null_events
+    if missing <= 0:
+        return []
+    share = missing / summary.events if summary.events else 1.0
+    status = Status.WARN if share > NULL_ROWS_WARN else Status.PASS
+    return [Check(
+        "aha_missing_values", status,
+        f"{summary.null_timestamps:,} event row(s) without a time (left out of every window) "
+        f"and {summary.null_events:,} without an event name (never a searched action), "
+        f"{share:.2%} of {summary.events:,} rows (warn above {NULL_ROWS_WARN:.1%})",
+        value=float(missing))]
 
 
 def action_frequencies(plan: ScanPlan) -> dict[str, int]:

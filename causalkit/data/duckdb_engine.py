@@ -33,6 +33,7 @@ from causalkit.data.engine import (
 )
 from causalkit.data.moments import Moments
 from causalkit.data.settings import duckdb_settings
+from causalkit.data.source import unreadable_column
 from causalkit.data.sql import MomentsQuery, where_clause
 from causalkit.errors import DataError
 from causalkit.spec.common import FileFormat
@@ -48,6 +49,8 @@ _counter = itertools.count()
 
 def _kind_of(type_name: str) -> ColumnKind:
     t = type_name.upper()
+    if "[" in t or t.startswith(("STRUCT", "MAP", "UNION", "LIST")):
+        return ColumnKind.OTHER  # DOUBLE[] is a list, not a number
     if t == "BOOLEAN":
         return ColumnKind.BOOLEAN
     if any(t.startswith(p) for p in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT",
@@ -59,6 +62,18 @@ def _kind_of(type_name: str) -> ColumnKind:
     if t.startswith(("TIMESTAMP", "DATE")):
         return ColumnKind.TIMESTAMP
     return ColumnKind.OTHER
+
+
+def _probe(frame: Any) -> None:
+    """Register a one-column frame on a scratch connection (raises if DuckDB cannot)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("probe", frame)
+        con.execute("SELECT * FROM probe LIMIT 0")
+    finally:
+        con.close()
 
 
 class DuckDBEngine:
@@ -145,7 +160,10 @@ class DuckDBEngine:
             name = self._frames.get(key)
             if name is None:
                 name = f"__ck_frame_{next(_counter)}"
-                self._con.register(name, source.frame)
+                try:
+                    self._con.register(name, source.frame)
+                except Exception:  # duckdb and pandas raise many types for unreadable columns
+                    raise unreadable_column(source.frame, _probe, source.describe()) from None
                 self._frames[key] = name
                 weakref.finalize(source, self._drop, key)
             return quote_ident(name)

@@ -52,7 +52,20 @@ class Source:
     def from_frame(cls, frame: pd.DataFrame | pa.Table, *, name: str = "<dataframe>",
                    truth: dict[str, Any] | None = None,
                    fingerprint_seed: str | None = None) -> Source:
-        """A source over an in-memory pandas DataFrame or Arrow table (not copied, not mutated)."""
+        """A source over an in-memory pandas DataFrame or Arrow table (not copied, not mutated).
+
+        Raises:
+            DataError: naming a pandas column of a type no engine reads (complex,
+                sparse, period, interval).
+
+        Example:
+            >>> import pandas as pd
+            >>> Source.from_frame(pd.DataFrame({"z": [1 + 2j]}))
+            Traceback (most recent call last):
+            ...
+            causalkit.errors.DataError: <dataframe>: column 'z': has pandas dtype complex128, which causalkit cannot read (complex numbers are not metric values: keep .real, .imag or abs())
+        """
+        check_frame(frame, name)
         return cls(kind="frame", frame=frame, name=name, truth=dict(truth or {}),
                    fingerprint_seed=fingerprint_seed)
 
@@ -101,16 +114,99 @@ class Source:
                 st = p.stat()
                 h.update(f"{p}|{st.st_size}|{st.st_mtime_ns}".encode())
         elif self.kind == "frame":
-            import pandas as pd
-
-            frame = self.frame
-            if not isinstance(frame, pd.DataFrame):
-                frame = frame.to_pandas()
-            h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-            h.update(",".join(map(str, frame.columns)).encode())
+            _hash_frame(h, self.frame)
         else:
             h.update((self.sql or self.table or "").encode())
         return "sha256:" + h.hexdigest()[:16]
+
+
+def _hash_frame(h: Any, frame: Any) -> None:
+    """Feed a frame's contents to a hash (pandas hashing; Arrow IPC bytes when it cannot)."""
+    import pandas as pd
+
+    try:
+        table = frame if isinstance(frame, pd.DataFrame) else frame.to_pandas()
+        h.update(pd.util.hash_pandas_object(table, index=False).to_numpy().tobytes())
+        h.update(",".join(map(str, table.columns)).encode())
+        return
+    except Exception:  # nested, map or union columns: pandas cannot hash or hold them
+        pass
+    import pyarrow as pa
+
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    h.update(sink.getvalue().to_pybytes())
+
+
+def _unreadable(dtype: Any) -> str | None:
+    """A hint for a pandas dtype that no engine reads, or None."""
+    import pandas as pd
+
+    if isinstance(dtype, pd.SparseDtype):
+        return "convert it with df[column].sparse.to_dense()"
+    if pd.api.types.is_complex_dtype(dtype):
+        return "complex numbers are not metric values: keep .real, .imag or abs()"
+    if isinstance(dtype, pd.PeriodDtype):
+        return "convert it with df[column].dt.to_timestamp()"
+    if isinstance(dtype, pd.IntervalDtype):
+        return "keep its bounds as two columns (.array.left, .array.right)"
+    return None
+
+
+def check_frame(frame: Any, name: str = "<dataframe>") -> None:
+    """Refuse a pandas frame with a column of a type no engine reads, naming the column.
+
+    Arrow tables and other frames pass (their types are checked by the engine).
+
+    Raises:
+        DataError: for a complex, sparse, period or interval column.
+
+    Example:
+        >>> import pandas as pd
+        >>> check_frame(pd.DataFrame({"y": [1.0]}))
+        >>> check_frame(pd.DataFrame({"y": pd.arrays.SparseArray([0.0, 1.0])}), "d")
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.DataError: d: column 'y': has pandas dtype Sparse[float64, nan], which causalkit cannot read (convert it with df[column].sparse.to_dense())
+    """
+    dtypes = getattr(frame, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):
+        return
+    for column, dtype in dtypes.items():
+        hint = _unreadable(dtype)
+        if hint is not None:
+            raise DataError(f"has pandas dtype {dtype}, which causalkit cannot read",
+                            column=str(column), source=name, hint=hint)
+
+
+def unreadable_column(frame: Any, probe: Any, name: str) -> DataError:
+    """The DataError for a frame an engine could not take: the first column ``probe`` fails on.
+
+    ``probe(one_column_frame)`` raises for a column the engine cannot read.
+
+    Example:
+        >>> import pandas as pd
+        >>> def probe(f):
+        ...     if "bad" in f.columns:
+        ...         raise TypeError("no")
+        >>> str(unreadable_column(pd.DataFrame({"ok": [1], "bad": [2]}), probe, "d"))
+        "d: column 'bad': has a type the engine cannot read (no) (cast it to numbers, text or timestamps, or drop it)"
+    """
+    arrow = hasattr(frame, "column_names") and hasattr(frame, "select")
+    names = list(frame.column_names) if arrow else list(getattr(frame, "columns", []))
+    for column in names:
+        try:
+            probe(frame.select([column]) if arrow else frame[[column]])
+        except Exception as exc:  # the engines raise many types for unreadable columns
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return DataError(f"has a type the engine cannot read ({text})", column=str(column),
+                             source=name, hint="cast it to numbers, text or timestamps, or "
+                                               "drop it")
+    return DataError("the engine cannot read the frame", source=name,
+                     hint="pass a pandas DataFrame or an Arrow table of numbers, text and "
+                          "timestamps")
 
 
 def _infer_format(path: str) -> FileFormat:

@@ -8,12 +8,16 @@ When no session is active, a local one is started (``local[2]``, few shuffle
 partitions, no UI, bound to 127.0.0.1).
 
 The texts that engines run are portable (see :mod:`causalkit.data.sql`): while it runs
-causalkit's own queries the engine switches the session to ANSI SQL with
-double-quoted identifiers, ``''`` as the escaped quote in strings, timestamps
-without time zone (``TIMESTAMP_NTZ``) and the UTC time zone, so ``"col"``, ``'it''s'`` and ``TIMESTAMP '...'``
-mean what they mean in DuckDB. (Backslashes in string literals still differ: use
-:func:`causalkit.data.sql.string_literal`, which spells them ``CHR(92)``.) The caller's settings are restored afterwards, and a
-user's own ``sql:`` source is parsed with the session's settings untouched.
+causalkit's own queries the engine switches the session to ANSI SQL, timestamps
+without time zone (``TIMESTAMP_NTZ``) and the UTC time zone, so ``TIMESTAMP '...'`` and
+the functions mean what they mean in DuckDB, and with variable substitution off, so a
+``${...}`` in a name or value is text. The texts are written in DuckDB's lexical
+grammar; before running one, the engine re-spells its quoted tokens for Spark
+(:func:`causalkit.data.sql.to_spark`): identifiers in backticks and values holding a
+quote, a backslash or a control character as UTF-8 hex, so no name or value from a spec
+or the data (a region, an event, a column) can end its quotes and change a query. The
+caller's settings are restored afterwards, and a user's own ``sql:`` source is parsed
+with the session's settings untouched.
 
 Example:
     >>> SparkEngine.dialect_settings()["spark.sql.ansi.doubleQuotedIdentifiers"]
@@ -35,7 +39,8 @@ from numpy.typing import NDArray
 from causalkit.data.engine import ColumnKind, arrays_from_arrow, check_columns, quote_ident
 from causalkit.data.moments import Moments
 from causalkit.data.settings import spark_master
-from causalkit.data.sql import MomentsQuery, where_clause
+from causalkit.data.source import unreadable_column
+from causalkit.data.sql import MomentsQuery, to_spark, where_clause
 from causalkit.errors import DataError
 from causalkit.spec.common import Engine, FileFormat
 
@@ -52,6 +57,7 @@ _DIALECT = {
     "spark.sql.parser.escapedStringLiterals": "false",
     "spark.sql.timestampType": "TIMESTAMP_NTZ",
     "spark.sql.session.timeZone": "UTC",
+    "spark.sql.variable.substitute": "false",  # ${x} in a name or value stays as written
 }
 
 _LOCAL_CONFIG = {
@@ -218,8 +224,13 @@ class SparkEngine:
                 return frame  # a Spark DataFrame
             import pyarrow as pa
 
-            table = frame if isinstance(frame, pa.Table) else \
-                pa.Table.from_pandas(frame, preserve_index=False)
+            try:
+                table = frame if isinstance(frame, pa.Table) else \
+                    pa.Table.from_pandas(frame, preserve_index=False)
+            except Exception:  # pyarrow raises many types for unreadable columns
+                raise unreadable_column(
+                    frame, lambda f: pa.Table.from_pandas(f, preserve_index=False),
+                    source.describe()) from None
             with self._portable():  # naive timestamps stay naive (TIMESTAMP_NTZ)
                 return spark.createDataFrame(table)
         raise DataError(f"unknown source kind {source.kind!r}")
@@ -270,7 +281,7 @@ class SparkEngine:
     def _sql(self, source: Source, body: str) -> Any:
         """A lazy DataFrame of ``WITH src AS (SELECT * FROM <view>) body``."""
         view, _ = self._view(source)
-        return self.spark.sql(f"WITH src AS (SELECT * FROM {quote_ident(view)}) {body}")
+        return self.spark.sql(to_spark(f"WITH src AS (SELECT * FROM {quote_ident(view)}) {body}"))
 
     def _collect(self, source: Source, body: str) -> pa.Table:
         with self._portable():

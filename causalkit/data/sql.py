@@ -10,7 +10,18 @@ spelling exists (epoch times, integer division) a helper takes the engine's dial
 
 Portable spellings to prefer: ``CAST(x AS STRING)`` (``VARCHAR`` is DuckDB only),
 ``CAST(x AS DOUBLE)`` (not ``x::DOUBLE``), ``COUNT_IF(cond)``, ``GROUP BY 1``,
-``IS NOT DISTINCT FROM``, ``'it''s'`` for a quote (:func:`string_literal` for backslashes).
+``IS NOT DISTINCT FROM``.
+
+Quoting: texts are written in DuckDB's lexical grammar, with every name and value
+from a spec or the data quoted by :func:`~causalkit.data.engine.quote_ident`
+(``"..."``, inner ``"`` doubled) and :func:`~causalkit.data.engine.quote_literal`
+(``'...'``, inner ``'`` doubled); DuckDB reads a backslash as itself. Spark reads a
+backslash in either kind of quotes as an escape, so the Spark engine re-spells every
+quoted token of a text before it runs it (:func:`to_spark`): identifiers in backticks
+(the only Spark quoting without escapes), and string values holding a quote, a
+backslash or a control character as ``CAST(X'<utf-8 hex>' AS STRING)``, which no
+value can break out of. A name such as ``K\\'R -- x`` thus reaches both engines as
+one name, whatever it holds.
 
 Grouped moments are computed in two passes so that both engines return the same
 numbers to about 1e-14 relative, whatever their summation order:
@@ -39,6 +50,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -53,6 +65,16 @@ from causalkit.spec.common import Engine
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+FLOAT_LIMIT = 1e300
+"""Magnitude from which a value is "near the float64 limit": its square overflows."""
+OUTCOME_LIMIT = 1e75
+"""Magnitude from which the fourth power of a value (or of a sum of values) overflows float64.
+
+Analyses that take powers of outcomes outside the engine (the switch-back estimators
+square period outcomes, their confidence sequences multiply squared effects by
+variances) refuse data values and period sums from this magnitude on; the A/B scan
+detects the overflow of its own sums and reports it as a check."""
 
 _ROW = '"__ck_r"'
 _SHIFT = '"__ck_m"'
@@ -92,6 +114,85 @@ def string_literal(value: str) -> str:
     """
     parts = ["'" + p.replace("'", "''") + "'" for p in value.split("\\")]
     return parts[0] if len(parts) == 1 else "(" + " || CHR(92) || ".join(parts) + ")"
+
+
+_TYPED = ("TIMESTAMP", "TIMESTAMP_NTZ", "TIMESTAMP_LTZ", "DATE", "INTERVAL", "TIME")
+_TOKENS = re.compile(r"""'[^']*(?:''[^']*)*'|"[^"]*(?:""[^"]*)*"|--[^\n]*|/\*.*?\*/|['"]""",
+                     re.S)
+_PLAIN = re.compile(r"[^'\\$\x00-\x1f\x7f]*")
+
+
+def literal(value: str, dialect: Engine) -> str:
+    r"""A string literal that reads back as ``value`` in the engine's dialect.
+
+    DuckDB: ``'...'`` with inner quotes doubled (a backslash is itself). Spark: plain
+    text in quotes; text with a quote, a backslash, a ``$`` (``${...}`` is a Spark
+    variable) or a control character as its UTF-8 bytes in hex
+    (``CAST(X'...' AS STRING)``), which holds no character a value could use to end it.
+
+    Example:
+        >>> literal("it's", Engine.DUCKDB), literal("K\\'R", Engine.SPARK)
+        ("'it''s'", "CAST(X'4B5C2752' AS STRING)")
+        >>> literal("KR", Engine.SPARK)
+        "'KR'"
+    """
+    if dialect is not Engine.SPARK:
+        return "'" + value.replace("'", "''") + "'"
+    if _PLAIN.fullmatch(value):
+        return f"'{value}'"
+    return f"CAST(X'{value.encode('utf-8', 'surrogatepass').hex().upper()}' AS STRING)"
+
+
+def identifier(name: str, dialect: Engine) -> str:
+    r"""A quoted identifier in the engine's dialect (DuckDB ``"..."``, Spark backticks).
+
+    Spark reads backslashes inside ``"..."`` as escapes even where it takes them as
+    identifiers; inside backticks only a doubled backtick is special.
+
+    Example:
+        >>> identifier('a"b', Engine.DUCKDB), identifier("a`b\\", Engine.SPARK)
+        ('"a""b"', '`a``b\\`')
+    """
+    if dialect is Engine.SPARK:
+        return "`" + name.replace("`", "``") + "`"
+    return '"' + name.replace('"', '""') + '"'
+
+
+def to_spark(sql: str) -> str:
+    r"""Re-spell a portable text (DuckDB's lexical grammar) for Spark: every quoted token.
+
+    Double-quoted identifiers become backticked ones and string literals become
+    :func:`literal` for Spark; comments and everything outside quotes are kept. A
+    literal right after a type keyword (``TIMESTAMP '...'``) keeps the quoted form,
+    with backslashes and quotes escaped as Spark reads them.
+
+    Raises:
+        DataError: for a text with an unterminated quote (never built by causalkit).
+
+    Example:
+        >>> print(to_spark('SELECT "a\\" FROM src WHERE "r" IN (\'K\\\'\'R\', \'JP\')'))
+        SELECT `a\` FROM src WHERE `r` IN (CAST(X'4B5C2752' AS STRING), 'JP')
+        >>> to_spark("SELECT TIMESTAMP '2026-01-01 00:00:00'")
+        "SELECT TIMESTAMP '2026-01-01 00:00:00'"
+    """
+
+    def one(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token in ("'", '"'):
+            raise DataError("a query text has an unterminated quote",
+                            hint="this is a bug in causalkit; please report it")
+        if token[0] == '"':
+            return identifier(token[1:-1].replace('""', '"'), Engine.SPARK)
+        if token[0] != "'":
+            return token
+        value = token[1:-1].replace("''", "'")
+        before = sql[max(0, match.start() - 32):match.start()].rstrip()
+        word = re.search(r"[A-Za-z_]+$", before)
+        if word is not None and word.group(0).upper() in _TYPED:
+            return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return literal(value, Engine.SPARK)
+
+    return _TOKENS.sub(one, sql)
 
 
 def dialect_of(engine: object) -> Engine:
@@ -184,12 +285,18 @@ def hash_number(expr: str, dialect: Engine) -> str:
 def count_bad(expr: str) -> str:
     """Number of NULL or NaN values of a numeric expression.
 
+    ``COALESCE``: in a group whose values are all NULL, ``COUNT_IF(ISNAN(...))`` is NULL
+    (DuckDB), which would hide the group's NULLs.
+
     Example:
         >>> count_bad('"y"')
-        'COUNT(*) - COUNT(CAST("y" AS DOUBLE)) + COUNT_IF(ISNAN(CAST("y" AS DOUBLE)))'
+        'COUNT(*) - COUNT(CAST("y" AS DOUBLE)) + COUNT_IF(COALESCE(ISNAN(CAST("y" AS DOUBLE)), FALSE))'
     """
-    x = as_double(expr)
-    return f"COUNT(*) - COUNT({x}) + COUNT_IF(ISNAN({x}))"
+    return _count_bad(as_double(expr))
+
+
+def _count_bad(x: str) -> str:
+    return f"COUNT(*) - COUNT({x}) + COUNT_IF(COALESCE(ISNAN({x}), FALSE))"
 
 
 def where_clause(where: str | None) -> str:
@@ -271,7 +378,7 @@ class MomentsQuery:
         aggs += [f"SUM({dev[i]} * {dev[j]})" for i, j in self.pairs]
         aggs += [f"MIN({x})" for x in xs]
         aggs += [f"MAX({x})" for x in xs]
-        aggs += [f"COUNT(*) - COUNT({x}) + COUNT_IF(ISNAN({x}))" for x in xs]
+        aggs += [_count_bad(x) for x in xs]
         if self.by:
             cond = " AND ".join(
                 f"{k} IS NOT DISTINCT FROM {_SHIFT}.{quote_ident(f'__ck_k{i}')}"
@@ -359,6 +466,8 @@ def _columns(result: pa.Table | Iterable[Sequence[object]], nb: int, width: int
 
 
 __all__ = [
+    "FLOAT_LIMIT",
+    "OUTCOME_LIMIT",
     "MomentsQuery",
     "as_double",
     "count_bad",
@@ -368,7 +477,10 @@ __all__ = [
     "epoch_seconds",
     "epoch_us",
     "hash_number",
+    "identifier",
     "int_div",
+    "literal",
     "string_literal",
+    "to_spark",
     "where_clause",
 ]

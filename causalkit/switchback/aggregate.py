@@ -31,18 +31,31 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from causalkit.data import ColumnKind, EngineProtocol, Source, quote_ident, quote_literal
-from causalkit.data.sql import dialect_of, epoch_ns, int_div
+from causalkit.data.sql import (
+    OUTCOME_LIMIT,
+    count_bad,
+    dialect_of,
+    double_literal,
+    epoch_ns,
+    int_div,
+)
 from causalkit.errors import DataError
 from causalkit.spec.common import Engine
 from causalkit.switchback.schedule import Schedule
 
 _UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
+TREATMENT_LABELS = ("treatment", "1", "true", "1.0")
+"""Logged arm labels (lower-cased) read as treatment."""
+CONTROL_LABELS = ("control", "0", "false", "0.0")
+"""Logged arm labels (lower-cased) read as control."""
+SHOWN_ARMS = 6
+"""Other arm labels kept in :attr:`PeriodData.other_arms`."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +72,9 @@ class PeriodData:
         outside_rows: rows outside the schedule's time window (known regions).
         unknown_rows: rows of regions the schedule does not hold.
         first_ns, last_ns: first and last timestamp inside the schedule (or None).
+        other_arm_rows: rows whose logged arm is neither a treatment nor a control label
+            (see :data:`TREATMENT_LABELS`, :data:`CONTROL_LABELS`; NULL is not counted).
+        other_arms: the most frequent of those labels, as logged, with their rows.
 
     Example:
         >>> import pandas as pd
@@ -87,6 +103,8 @@ class PeriodData:
     unknown_rows: int
     first_ns: int | None
     last_ns: int | None
+    other_arm_rows: int = 0
+    other_arms: dict[str, int] = field(default_factory=dict)
 
     def kept(self, rp: NDArray[np.bool_], level: int) -> NDArray[np.bool_]:
         """``(R, T, B)`` mask of buckets kept when burn-in level ``level`` (0 = none) is
@@ -178,6 +196,8 @@ def aggregate_periods(engine: EngineProtocol, source: Source, schedule: Schedule
         cases = " ".join(f"WHEN off < {b} THEN {j}" for j, b in enumerate(levels))
         bucket = f"CASE {cases} ELSE {len(levels)} END"
     regions = ", ".join(quote_literal(r) for r in schedule.regions)
+    treated = ", ".join(quote_literal(a) for a in TREATMENT_LABELS)
+    control = ", ".join(quote_literal(a) for a in CONTROL_LABELS)
     arm_sel = "CAST(NULL AS STRING) AS arm_v"
     if arm is not None:
         arm_sel = f"lower(CAST({quote_ident(arm)} AS STRING)) AS arm_v"
@@ -187,12 +207,15 @@ def aggregate_periods(engine: EngineProtocol, source: Source, schedule: Schedule
     for i in range(len(cols)):
         v = f"CAST(c{i} AS DOUBLE)"
         aggs += [f"SUM({v}) AS s{i}", f"COUNT(c{i}) AS n{i}",
-                 f"COUNT(*) - COUNT(c{i}) + COUNT_IF(isnan({v})) AS bad{i}"]
+                 f"{count_bad(f'c{i}')} AS bad{i}",
+                 f"COUNT_IF(ABS({v}) >= {double_literal(OUTCOME_LIMIT)}) AS big{i}"]
     agg_sql = (", " + ", ".join(aggs)) if aggs else ""
     sql = f"""
 SELECT r, k, b, COUNT(*) AS rows_n, MIN(ns) AS first_ns, MAX(ns) AS last_ns,
-       COUNT_IF(COALESCE(arm_v IN ('treatment', '1', 'true', '1.0'), false)) AS arm_t,
-       COUNT_IF(COALESCE(arm_v IN ('control', '0', 'false', '0.0'), false)) AS arm_c{agg_sql}
+       COUNT_IF(COALESCE(arm_v IN ({treated}), false)) AS arm_t,
+       COUNT_IF(COALESCE(arm_v IN ({control}), false)) AS arm_c,
+       COUNT_IF(arm_v IS NOT NULL AND NOT arm_v IN ({treated}) AND NOT arm_v IN ({control}))
+         AS arm_o{agg_sql}
 FROM (
   SELECT r, ns, arm_v{"".join(f", c{i}" for i in range(len(cols)))},
          CASE WHEN r IS NULL OR r NOT IN ({regions}) THEN -2
@@ -214,6 +237,8 @@ GROUP BY r, k, b
         if bad:
             raise DataError(f"{bad} missing or NaN value(s)", column=c, source=source.describe(),
                             hint="fill or drop them before the analysis")
+        _refuse_extremes(c, int(np.nansum(data[f"big{i}"].astype(np.float64))) if len(table)
+                         else 0, data[f"s{i}"] if len(table) else np.zeros(0), source)
     k = data["k"].astype(np.int64) if len(table) else np.zeros(0, np.int64)
     rows_n = data["rows_n"].astype(np.int64) if len(table) else np.zeros(0, np.int64)
     index = {r: i for i, r in enumerate(schedule.regions)}
@@ -237,13 +262,48 @@ GROUP BY r, k, b
         if len(table) else np.zeros((n_r, n_t), np.int64)
     first = data["first_ns"][inside] if len(table) else np.zeros(0)
     last = data["last_ns"][inside] if len(table) else np.zeros(0)
+    other_rows = int(np.nansum(data["arm_o"].astype(np.float64))) if len(table) else 0
+    other: dict[str, int] = {}
+    if other_rows and arm is not None:
+        other = _other_arms(engine, source, arm, treated, control)
     return PeriodData(
         burn_levels_ns=levels, rows=rows, sums=sums, counts=counts,
         treated_rows=arm_t, control_rows=arm_c,
         outside_rows=int(rows_n[k == -1].sum()), unknown_rows=int(rows_n[k == -2].sum()),
         first_ns=int(np.min(first)) if len(first) else None,
         last_ns=int(np.max(last)) if len(last) else None,
+        other_arm_rows=other_rows, other_arms=other,
     )
+
+
+def _refuse_extremes(column: str, big: int, sums: NDArray[np.generic], source: Source) -> None:
+    """A DataError for infinite values, values of magnitude 1e75 or more, or such sums.
+
+    The switch-back estimators square period outcomes and their confidence sequences
+    multiply squared effects by variances: from :data:`~causalkit.data.sql.OUTCOME_LIMIT`
+    on, float64 overflows.
+    """
+    hint = "drop them or fix the logging (a sentinel value?), or rescale the column"
+    if big:
+        raise DataError(f"{big} infinite value(s) or value(s) of magnitude "
+                        f"{OUTCOME_LIMIT:.0e} or more (their powers overflow float64)",
+                        column=column, source=source.describe(), hint=hint)
+    total = np.asarray(sums, dtype=np.float64)
+    total = total[~np.isnan(total)]
+    if total.size and not bool(np.all(np.abs(total) < OUTCOME_LIMIT)):
+        raise DataError(f"its sums per region-period reach {OUTCOME_LIMIT:.0e} or more "
+                        "(their powers overflow float64)", column=column,
+                        source=source.describe(), hint="rescale the column")
+
+
+def _other_arms(engine: EngineProtocol, source: Source, arm: str, treated: str,
+                control: str) -> dict[str, int]:
+    """The most frequent logged arm labels that are neither treatment nor control."""
+    label = f"CAST({quote_ident(arm)} AS STRING)"
+    sql = (f"SELECT {label} AS label, COUNT(*) AS n FROM src WHERE {label} IS NOT NULL "
+           f"AND NOT lower({label}) IN ({treated}) AND NOT lower({label}) IN ({control}) "
+           f"GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT {SHOWN_ARMS}")
+    return {str(r["label"]): int(r["n"]) for r in engine.query(source, sql).to_pylist()}
 
 
 def aggregate_grid(engine: EngineProtocol, source: Source, *, regions: Sequence[str],
@@ -273,8 +333,11 @@ def aggregate_grid(engine: EngineProtocol, source: Source, *, regions: Sequence[
     schema = engine.require_columns(source, numeric=cols, present=[region, time])
     ns = _time_expr(schema[time], time, time_unit, dialect_of(engine))
     names = ", ".join(quote_literal(r) for r in regions)
+    limit = double_literal(OUTCOME_LIMIT)
     aggs = "".join(f", SUM(CAST({quote_ident(c)} AS DOUBLE)) AS s{i}, "
-                   f"COUNT({quote_ident(c)}) AS n{i}" for i, c in enumerate(cols))
+                   f"COUNT({quote_ident(c)}) AS n{i}, "
+                   f"COUNT_IF(ABS(CAST({quote_ident(c)} AS DOUBLE)) >= {limit}) AS big{i}"
+                   for i, c in enumerate(cols))
     sql = f"""
 SELECT r, k, COUNT(*) AS rows_n{aggs}
 FROM (SELECT *, CAST({quote_ident(region)} AS STRING) AS r,
@@ -283,6 +346,10 @@ WHERE r IN ({names}) AND k IS NOT NULL
 GROUP BY r, k ORDER BY r, k
 """
     table = engine.query(source, sql)
+    for i, c in enumerate(cols):
+        big = table.column(f"big{i}").to_numpy(zero_copy_only=False).astype(np.float64)
+        _refuse_extremes(c, int(np.nansum(big)),
+                         table.column(f"s{i}").to_numpy(zero_copy_only=False), source)
     index = {r: i for i, r in enumerate(regions)}
     r_ix = np.array([index[str(x)] for x in table.column("r").to_pylist()], dtype=np.int64)
     k = table.column("k").to_numpy(zero_copy_only=False).astype(np.int64)

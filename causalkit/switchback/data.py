@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ from causalkit.data import Source, pick_source
 from causalkit.errors import SpecError
 from causalkit.metrics import kind_of
 from causalkit.registry import RunContext
+from causalkit.report import Check, Status
 from causalkit.spec.common import Metric
 from causalkit.spec.switchback import PeriodOutcome, SwitchbackSpec
 from causalkit.switchback.aggregate import PeriodData
@@ -78,6 +80,41 @@ def period_outcomes(agg: PeriodData, metric: Metric, keep: NDArray[np.bool_],
     return kind.period_outcome(metric, {c: agg.total(c, keep) for c in cols},
                                {c: agg.count(c, keep) for c in cols},
                                mode is PeriodOutcome.TOTAL)
+
+
+def arm_label_check(agg: PeriodData, arm_column: str | None) -> Check | None:
+    """``data_unknown_arms`` (``fail``): rows whose logged arm is neither treatment nor control.
+
+    The logged arm (``arm_column``) is read as treatment for ``treatment``, ``1``,
+    ``true`` (any case) and as control for ``control``, ``0``, ``false``; rows with
+    other labels (``A``/``B``, a typo) would otherwise be left out of the schedule
+    adherence check, which would then pass on no rows. NULL labels are not counted.
+
+    Example:
+        >>> agg = PeriodData((), np.ones((1, 1, 1), np.int64), {}, {}, np.zeros((1, 1), np.int64),
+        ...                  np.zeros((1, 1), np.int64), 0, 0, None, None,
+        ...                  other_arm_rows=10, other_arms={"A": 6, "B": 4})
+        >>> c = arm_label_check(agg, "arm")
+        >>> c.status.value, c.detail
+        ('fail', "10 row(s) log an arm in 'arm' that is neither treatment nor control: 'A' (6), 'B' (4) (log treatment/control, 1/0 or true/false)")
+        >>> arm_label_check(agg, None) is None
+        True
+    """
+    if arm_column is None or agg.other_arm_rows <= 0:
+        return None
+    labels = ", ".join(f"{k!r} ({n:,})" for k, n in agg.other_arms.items())
+    more = agg.other_arm_rows - sum(agg.other_arms.values())
+    if more > 0:
+        labels += f" and {more:,} more row(s)"
+    known = {"treatment": "treatment", "control": "control"}
+    close = [f"{k!r} for {known[m[0]]!r}" for k in agg.other_arms
+             for m in [difflib.get_close_matches(k.casefold(), list(known), n=1, cutoff=0.6)]
+             if m]
+    hint = (f"did you mean {', '.join(close)}?" if close
+            else "log treatment/control, 1/0 or true/false")
+    return Check("data_unknown_arms", Status.FAIL,
+                 f"{agg.other_arm_rows:,} row(s) log an arm in {arm_column!r} that is neither "
+                 f"treatment nor control: {labels} ({hint})", value=float(agg.other_arm_rows))
 
 
 def main_source(spec: SwitchbackSpec, ctx: RunContext) -> Source:

@@ -152,7 +152,7 @@ def test_empty_arm_and_unknown_labels() -> None:
     frame.loc[frame["variant"] == "treatment", "variant"] = "treatmnt"
     rep = _run(frame)
     assert _check(rep, "data_empty_arm").status is Status.FAIL
-    assert _check(rep, "data_unknown_variants").status is Status.WARN
+    assert _check(rep, "data_unknown_variants").status is Status.FAIL
     assert _check(rep, "sample_ratio_mismatch").status is Status.FAIL
     assert rep.estimates == ()
 
