@@ -37,11 +37,8 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +49,7 @@ from numpy.typing import NDArray
 
 from causalkit.data.engine import quote_ident, quote_literal
 from causalkit.errors import DataError, SpecError
+from causalkit.report.write import atomic_target
 
 if TYPE_CHECKING:
     from causalkit.spec.ab import ABSpec
@@ -332,17 +330,9 @@ def assign_file(spec: ABSpec, units_path: str | Path, out_path: str | Path,
                             hint="drop rows without an id")
         u, h = _hash_sql(_id_text(q, schema[col], str(src)), salt, layout.buckets)
         case = _case_sql(layout, u, h)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        os.close(fd)
-        try:
+        with atomic_target(out) as tmp:  # a regular file or a new path; umask respected
             con.execute(f"COPY (SELECT {q}, {case} AS {quote_ident(OUTPUT_COLUMN)} FROM {rel}) "
-                        f"TO {quote_literal(tmp)} {fmt}")
-            os.replace(tmp, out)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+                        f"TO {quote_literal(str(tmp))} {fmt}")
         row = con.execute(f"SELECT COUNT(*) FROM {rel}").fetchone()
     finally:
         con.close()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from causalkit.aha.inputs import input_checks
 from causalkit.aha.search import index_of, ranked
 from causalkit.report.model import (
     Check,
@@ -132,6 +133,8 @@ def _users_table(res: AhaResult) -> Table:
         ("events", s.events),
         ("events of users not in the users table (ignored)", s.events_unknown_user),
         ("events before signup (ignored)", s.events_before_signup),
+        ("events without a time (ignored)", s.null_timestamps),
+        ("events without an event name (ignored)", s.null_events),
     )
     return Table(name="aha_users", title="Users and events", columns=("what", "count"),
                  rows=rows)
@@ -200,6 +203,7 @@ def _checks(res: AhaResult) -> list[Check]:
             f"{s.events_unknown_user} events of users missing from the users table and "
             f"{s.events_before_signup} events before signup were ignored",
             value=float(s.events_unknown_user + s.events_before_signup)))
+    out.extend(input_checks(s))  # event rows without a time or a name: counted, not dropped
     n_acc = int(res.accepted.sum())
     n_test = int(np.isfinite(res.grid.discovery.p_value).sum())
     out.append(Check(

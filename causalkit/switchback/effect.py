@@ -208,11 +208,13 @@ def _fit(w: Windows, treated: NDArray[np.bool_], control: NDArray[np.bool_],
     if np.isfinite(mu0f) and mu0f != 0 and np.isfinite(est):
         rel = est / mu0f
         # delta method: (est - tau)/mu0 - tau (mu0_hat - mu0)/mu0^2, mu0_hat linearized
-        lin_c = (g_level - mu0f * size) * (est / mu0f ** 2)
+        lin_c = (g_level / mu0f - size) * (est / mu0f)  # no mu0**2: tiny levels underflow
         rt = yt / mu0f
         rc = yc / mu0f + lin_c
         rv = float(conservative_variance(w, pairs, treated, control, rt, rc, n))
         rel_se = float(np.sqrt(max(rv, 0.0)))
+        if not (np.isfinite(rel) and np.isfinite(rel_se)):
+            rel = rel_se = float("nan")
     n_t = int(np.sum(np.where(treated, w.size, 0)))
     n_c = int(np.sum(np.where(control, w.size, 0)))
     df = float("inf")

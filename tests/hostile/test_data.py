@@ -438,9 +438,6 @@ def test_generated_switchback_extremes_never_traceback(values: list[float],
         assert analyze_source(s, Source.from_frame(df), figures=False).estimates
 
 
-@pytest.mark.xfail(raises=ZeroDivisionError, strict=False,
-                   reason="switchback/effect.py squares the control level (mu0f ** 2 "
-                          "underflows to 0 for a subnormal level); not a data-layer fix")
 @pytest.mark.parametrize("value", [1e-300, 5e-324])
 def test_tiny_value_in_switchback_data(value: float) -> None:
     from causalkit.switchback.analysis import analyze_source
