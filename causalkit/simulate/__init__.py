@@ -53,6 +53,45 @@ def get_simulator(name: str) -> Callable[..., Simulated]:
     return fn
 
 
+SIZE_LIMITS: dict[str, dict[str, tuple[float, float]]] = {
+    Simulator.AB.value: {"n": (2, 50_000_000)},
+    Simulator.SCM.value: {"n": (10, 50_000_000)},
+    Simulator.MATCHING_MARKET.value: {
+        "days": (1 / 24, 366), "pre_days": (0, 366), "tick_seconds": (1, 86_400),
+        "bucket_seconds": (1, 86_400), "replications": (1, 1_000), "scale": (1e-3, 1e3)},
+}
+"""Simulator parameter -> its allowed range (the event-log simulator checks its own):
+made-up data must not exhaust the machine."""
+
+MAX_MARKET_TICKS = 20_000_000
+"""Largest ``(days + pre_days) * 86400 / tick_seconds`` of the matching market."""
+
+
+def _check_sizes(name: str, params: Mapping[str, Any]) -> None:
+    """Refuse simulator sizes outside :data:`SIZE_LIMITS` (a ``SpecError`` at ``data.params``).
+
+    Example:
+        >>> _check_sizes("ab", {"n": 10**15})
+        Traceback (most recent call last):
+        ...
+        causalkit.errors.SpecError: data.params: n must be a number from 2 to 50,000,000 (...)
+    """
+    for key, (low, high) in SIZE_LIMITS.get(name, {}).items():
+        if key not in params:
+            continue
+        value = params[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise SpecError(f"{key} must be a number from {low:,g} to {high:,}",
+                            field="data.params", hint=f"got {value!r}")
+    if name == Simulator.MATCHING_MARKET.value:
+        days = float(params.get("days", 14.0)) + float(params.get("pre_days", 7.0))
+        ticks = days * 86_400 / float(params.get("tick_seconds", 60.0))
+        if ticks > MAX_MARKET_TICKS:
+            raise SpecError(f"the market would simulate {ticks:,.0f} ticks per region, more than "
+                            f"{MAX_MARKET_TICKS:,}", field="data.params",
+                            hint="raise tick_seconds or shorten days / pre_days")
+
+
 def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
              seed: int | None = None, *, context: Mapping[str, Any] | None = None
              ) -> Simulated:
@@ -85,4 +124,5 @@ def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
                 f"simulator {key!r} has no parameter {p!r}",
                 field="data.params", hint=f"parameters: {', '.join(accepted)}",
             )
+    _check_sizes(key, params)
     return fn(seed=0 if seed is None else seed, **params, **context)

@@ -120,6 +120,34 @@ def _summary(e: Estimate) -> str:
     return "\n".join(lines)
 
 
+def uncalibrated_rows(report: Report) -> list[tuple[str, str, str]]:
+    """Table rows whose ``calibrated`` cell is false: ``(table, row label, note)``.
+
+    A table may carry model-based rows beside design-based ones (the switch-back
+    ``methods`` table); JUnit lists them as skipped cases marked uncalibrated.
+
+    Example:
+        >>> from causalkit.report import Experiment, Report, Table
+        >>> t = Table("methods", "m", ("metric", "method", "calibrated", "note"),
+        ...           (("y", "hajek", True, ""), ("y", "fe (HAC)", False, "model-based")))
+        >>> uncalibrated_rows(Report(experiment=Experiment(name="x", kind="switchback"),
+        ...                          tables=(t,)))
+        [('methods', 'y: fe (HAC)', 'model-based')]
+    """
+    out = []
+    for t in report.tables:
+        if "calibrated" not in t.columns:
+            continue
+        at = t.columns.index("calibrated")
+        note_at = t.columns.index("note") if "note" in t.columns else None
+        for row in t.rows:
+            if row[at] is False:
+                words = [str(v) for v in row[:2] if isinstance(v, str)]
+                note = str(row[note_at]) if note_at is not None and row[note_at] else ""
+                out.append((t.name, ": ".join(words) or t.name, note or "model-based"))
+    return out
+
+
 def _extra(key: str, value: object) -> str:
     if isinstance(value, str):
         return value
@@ -223,8 +251,16 @@ def junit_xml(report: Report, *, decision_case: bool = False,
         prop("spec_sha256", report.experiment.spec_sha256)
     uncalibrated = [label for e, label in zip(report.estimates, row_labels(report.estimates),
                                               strict=True) if not e.calibrated]
+    rows = uncalibrated_rows(report)
+    uncalibrated += [label for _, label, _ in rows]
     if uncalibrated:
         prop("uncalibrated", "; ".join(uncalibrated))
+    for table, label, note in rows:  # shown, never a failure: they decide nothing
+        case = ET.SubElement(suite, "testcase", classname=f"{name}.{xml_text(table)}",
+                             name=xml_text(label), time="0")
+        ET.SubElement(ET.SubElement(case, "properties"), "property", name="calibrated",
+                      value="false")
+        ET.SubElement(case, "skipped", message=xml_text(f"uncalibrated: {note}"))
 
     for e, label in zip(report.estimates, row_labels(report.estimates), strict=True):
         case = ET.SubElement(suite, "testcase", classname=f"{name}.estimates",
