@@ -16,7 +16,8 @@ def test_switchback_fixed_effects_rows_are_marked_in_every_format() -> None:
     methods = next(t for t in report.tables if t.name == "methods")
     at = methods.columns.index("calibrated")
     model_based = [r for r in methods.rows if r[at] is False]
-    assert model_based and all("fe_regression" in str(r[1]) for r in model_based)
+    assert model_based
+    assert all("fe_regression" in str(r[1]) for r in model_based)
     assert all(r[at] is True for r in methods.rows if "fe_regression" not in str(r[1]))
     assert len(uncalibrated_rows(report)) == len(model_based)
 
