@@ -27,7 +27,7 @@ import functools
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,6 +67,31 @@ def _quiet_broken_pipe() -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+@contextlib.contextmanager
+def expected_errors(ctx: click.Context | None) -> Iterator[None]:
+    """A ``CausalkitError`` ends in ``error: ...`` and exit 2 (re-raised under ``--debug``);
+    a closed standard output or Ctrl-C ends quietly with exit 130.
+
+    Example:
+        >>> with expected_errors(None):
+        ...     raise CausalkitError("bad input")
+        Traceback (most recent call last):
+        ...
+        SystemExit: 2
+    """
+    try:
+        yield
+    except CausalkitError as exc:
+        if _debug(ctx):
+            raise
+        _fail(str(exc))
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
 class GuardedGroup(click.Group):
     """The ``causalkit`` group: every error ends in ``error:``/exit 2 or ``internal error:``/exit 1.
 
@@ -88,19 +113,11 @@ class GuardedGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with expected_errors(ctx):
+                return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit,
                 click.exceptions.Abort):
             raise
-        except CausalkitError as exc:
-            if _debug(ctx):
-                raise
-            _fail(str(exc))
-        except BrokenPipeError:
-            _quiet_broken_pipe()
-            sys.exit(130)
-        except KeyboardInterrupt:
-            sys.exit(130)
         except Exception as exc:
             if _debug(ctx):
                 raise
@@ -155,19 +172,8 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        debug = bool(ctx.find_root().params.get("debug"))
-        try:
+        with expected_errors(click.get_current_context()):
             return fn(*args, **kwargs)
-        except CausalkitError as exc:
-            if debug:
-                raise
-            _fail(str(exc))
-        except BrokenPipeError:
-            _quiet_broken_pipe()
-            sys.exit(130)
-        except KeyboardInterrupt:
-            sys.exit(130)
 
     return wrapper  # type: ignore[return-value]
 
