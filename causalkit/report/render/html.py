@@ -64,7 +64,7 @@ CSS = """
 .ck-report h2{font-size:1.2em;margin:24px 0 8px;border-bottom:1px solid #d0d7de;padding-bottom:4px}
 .ck-report h3{font-size:1.05em;margin:16px 0 6px}
 .ck-report .ck-sub{color:#59636e;margin:0 0 8px}
-.ck-report table{border-collapse:collapse;margin:4px 0 12px;font-size:.92em}
+.ck-report table{border-collapse:collapse;margin:4px 0 12px;font-size:.92em;display:block;max-width:100%;overflow-x:auto}
 .ck-report th,.ck-report td{border:1px solid #d0d7de;padding:4px 8px;text-align:left;
  vertical-align:top}
 .ck-report th{background:#f6f8fa}
