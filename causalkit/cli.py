@@ -184,7 +184,7 @@ def _load(spec: Path) -> Any:
     return load_spec_file(spec)
 
 
-def emit_report(report: Any, fmt: str, out: Path | None) -> None:
+def emit_report(report: Any, fmt: str, out: Path | None, *, wide: bool = False) -> None:
     """Print a report to stdout (``text`` in colour on a terminal) or write it atomically.
 
     Example:
@@ -200,11 +200,11 @@ def emit_report(report: Any, fmt: str, out: Path | None) -> None:
 
     if out is None:
         if fmt == "text":
-            click.echo(render(report, "text", color=sys.stdout.isatty()), nl=False)
+            click.echo(render(report, "text", color=sys.stdout.isatty(), wide=wide), nl=False)
         else:
             click.echo(render(report, fmt), nl=False)
         return
-    write_atomic(out, render(report, fmt))
+    write_atomic(out, render(report, fmt, wide=wide))
     _say(f"wrote {out}", err=True)
 
 
@@ -299,9 +299,10 @@ def schema(out: Path | None) -> None:
               help="Seed for randomization tests and resampling (0 or more).")
 @click.option("--now", help="Analysis time for the decision, ISO 8601 with a zone "
                             "(default: now, never before the data's last exposure).")
+@click.option("--wide", is_flag=True, help="Text format: show every column, however wide.")
 @handle_errors
 def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
-        seed: int | None, now: str | None) -> None:
+        seed: int | None, now: str | None, wide: bool) -> None:
     """Analyse one or more specs and render their reports (with the decision, for gated kinds)."""
     from causalkit.api import analyze
 
@@ -312,7 +313,7 @@ def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
     for spec in specs:
         report = analyze(_load(spec), data, seed=seed, now=t_now,
                          progress=sys.stderr.isatty())
-        emit_report(report, fmt, _out_for(out, spec, fmt, len(specs) > 1))
+        emit_report(report, fmt, _out_for(out, spec, fmt, len(specs) > 1), wide=wide)
 
 
 @main.command()
@@ -320,14 +321,15 @@ def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
 @click.option("--data", type=click.Path(path_type=Path), help="Pre-period data (CSV or Parquet).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path))
+@click.option("--wide", is_flag=True, help="Text format: show every column, however wide.")
 @handle_errors
-def power(spec: Path, data: Path | None, fmt: str, out: Path | None) -> None:
+def power(spec: Path, data: Path | None, fmt: str, out: Path | None, wide: bool) -> None:
     """Sample size, MDE and duration (ab), or period length and power (switchback)."""
     from causalkit.entry import run_planner
 
     _check_out(out)
     report = run_planner(_load(spec), pre_data=data)
-    emit_report(report, fmt, out)
+    emit_report(report, fmt, out, wide=wide)
 
 
 @main.command()

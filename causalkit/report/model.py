@@ -555,11 +555,18 @@ class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[Scalar, ...], ...]
+    priority: tuple[int, ...] = ()
+    """Per column, how much it matters when space is short: 0 is a key column (always
+    shown), higher numbers are hidden first. Empty: all columns 0 except none hidden."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-ready form."""
-        return {"name": self.name, "title": self.title, "columns": list(self.columns),
-                "rows": [[_enc(v) for v in row] for row in self.rows]}
+        out: dict[str, Any] = {"name": self.name, "title": self.title,
+                               "columns": list(self.columns),
+                               "rows": [[_enc(v) for v in row] for row in self.rows]}
+        if self.priority:
+            out["priority"] = list(self.priority)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Table:
@@ -604,7 +611,8 @@ _KINDS: dict[type, tuple[dict[str, Decoder], dict[str, Any]]] = {
             "seed": _OPT_INT, "alpha": _OPT_NUMBER, "extra": _scalars_or_empty},
            {"causalkit_version": "", "created_at": ""}),
     Table: ({"name": _text, "title": _text_or_empty, "columns": _list_of(_text),
-             "rows": _list_of(_list_of(_scalar))}, {"title": ""}),
+             "rows": _list_of(_list_of(_scalar)), "priority": _list_of(_integer)},
+            {"title": "", "priority": ()}),
     Figure: ({"name": _text, "title": _text_or_empty, "svg": _text}, {"title": ""}),
 }
 """How each part of a report is decoded from JSON: field -> decoder, and defaults."""
@@ -634,6 +642,10 @@ class Report:
     tables: tuple[Table, ...] = ()
     figures: tuple[Figure, ...] = ()
     decision_basis: DecisionBasis | None = None
+    findings: tuple[str, ...] = ()
+    """The answer in sentences, for kinds without a decision (the Aha winner and its causal
+    verdict; the observational effect with its identification and sensitivity). Renderers
+    put them first, in the headline."""
     schema_version: int = SCHEMA_VERSION
 
     @property
@@ -660,6 +672,7 @@ class Report:
             "checks": [c.to_dict() for c in self.checks],
             "decision": self.decision.to_dict() if self.decision else None,
             "decision_basis": self.decision_basis.to_dict() if self.decision_basis else None,
+            "findings": list(self.findings),
             "meta": self.meta.to_dict(),
             "tables": [t.to_dict() for t in self.tables],
             "figures": [f.to_dict() for f in self.figures],
@@ -722,6 +735,7 @@ class Report:
             tables=tuple(_decode(Table, t, f"tables[{i}]") for i, t in enumerate(items("tables"))),
             figures=tuple(_decode(Figure, f, f"figures[{i}]")
                           for i, f in enumerate(items("figures"))),
+            findings=tuple(_text(f, f"findings[{i}]") for i, f in enumerate(items("findings"))),
         )
 
     @classmethod

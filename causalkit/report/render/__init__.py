@@ -31,15 +31,17 @@ FORMATS: tuple[str, ...] = ("text", "md", "html", "json", "junit")
 """The formats :func:`render` knows, in the order the CLI lists them."""
 
 
-def render(report: Report, fmt: str, *, color: bool = False, width: int | None = None) -> str:
+def render(report: Report, fmt: str, *, color: bool = False, width: int | None = None,
+           wide: bool = False) -> str:
     """Render ``report`` in format ``fmt`` (``text``, ``md``, ``html``, ``json``, ``junit``).
 
     Args:
         report: the report to render.
         fmt: the output format.
         color: ``text`` only: emit ANSI colours (set it when writing to a terminal).
-        width: ``text`` only: the line width (default: the terminal's when
-            ``color`` is set, else 132).
+        width: ``text`` only: the line width (default: ``COLUMNS``, else the
+            terminal's, else 132).
+        wide: ``text`` only: show every column (tables may exceed the width).
 
     Returns:
         The rendered document, ending with a newline.
@@ -59,7 +61,7 @@ def render(report: Report, fmt: str, *, color: bool = False, width: int | None =
     if fmt == "text":
         from causalkit.report.render.text import render_text
 
-        return render_text(report, color=color, width=width)
+        return render_text(report, color=color, width=width, wide=wide)
     if fmt == "md":
         from causalkit.report.render.markdown import render_markdown
 

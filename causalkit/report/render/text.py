@@ -210,7 +210,8 @@ def _visible(obj: Any) -> Any:
     return obj
 
 
-def render_text(report: Report, *, color: bool = False, width: int | None = None) -> str:
+def render_text(report: Report, *, color: bool = False, width: int | None = None,
+                wide: bool = False) -> str:
     """Render ``report`` for a terminal.
 
     Args:
