@@ -46,8 +46,9 @@ class _Settings:
     min_seconds: float = MIN_SECONDS
 
 
+_OFF = _Settings()
 _SETTINGS: contextvars.ContextVar[_Settings] = contextvars.ContextVar(
-    "causalkit_progress", default=_Settings())
+    "causalkit_progress", default=_OFF)
 
 
 @contextlib.contextmanager
