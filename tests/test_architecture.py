@@ -40,6 +40,7 @@ def test_contracts_are_kept() -> None:
     ("aha/search.py", "import causalkit.observational.graph", "layers"),
     ("gate/codes.py", "import causalkit.stats.srm", "the gate reads reports"),
     ("stats/effects.py", "import causalkit.errors", "the statistics core is pure numbers"),
+    ("progress.py", "import causalkit.report.model", "progress reporting stands alone"),
 ])
 def test_a_forbidden_import_breaks_a_contract(tmp_path: Path, module: str, line: str,
                                               contract: str) -> None:
