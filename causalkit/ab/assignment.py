@@ -16,12 +16,20 @@ The algorithm (``docs/assignment.md`` has test vectors):
    for ``k < K`` and ``b_K = buckets``; the unit gets the variant ``k`` with
    ``b_{k-1} <= bucket < b_k`` (``b_0 = 0``).
 
+6. Targeting (``targeting:`` in the spec, :mod:`causalkit.spec.targeting`): a unit whose
+   rule is not true gets ``ineligible`` instead of an arm. With a staged rollout, an
+   eligible unit is enrolled when ``r = uint64(digest[16:24], big-endian) % buckets`` is
+   below ``floor(buckets * share + 0.5)`` for the share of its segment; otherwise it gets
+   ``not_enrolled``. Eligibility is checked first, then enrolment, then the holdout.
+
 Because the holdout uses its own 64 bits, adding or growing a holdout only
 removes units from the arms (nobody switches arm); because variants own
 contiguous bucket ranges, changing weights moves only the units whose bucket
 lies between an old and a new boundary (moving traffic from ``control`` to
 ``treatment`` in a two-arm test moves exactly the share that changed, all of it
-from control to treatment).
+from control to treatment). The arm never depends on the targeting: widening a
+rule (``KR`` to ``KR`` and ``JP``) or growing a rollout share only enrols more units,
+and every unit already enrolled keeps its arm.
 
 Arrays are hashed inside DuckDB (vectorized, multi-threaded SHA-256): about
 0.7 s per million ids on two cores; :func:`variant_of` hashes one id with
@@ -48,8 +56,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from causalkit.data.engine import quote_ident, quote_literal
+from causalkit.data.targeting import eligible as rule_holds
+from causalkit.data.targeting import where_sql
 from causalkit.errors import DataError, SpecError
 from causalkit.report.write import atomic_target
+from causalkit.spec.targeting import INELIGIBLE, NOT_ENROLLED, Targeting
 
 if TYPE_CHECKING:
     from causalkit.spec.ab import ABSpec
@@ -129,6 +140,18 @@ def digest_values(unit_id: str | int, salt: str) -> tuple[int, int]:
     return int.from_bytes(d[:8], "big"), int.from_bytes(d[8:16], "big")
 
 
+def rollout_value(unit_id: str | int, salt: str) -> int:
+    """The 64-bit rollout value of one id (step 6; its bucket is ``value % buckets``).
+
+    Example:
+        >>> rollout_value(1, "exp") % 10_000 == int(buckets_of([1], "exp")[2][0])
+        True
+    """
+    text = str(int(unit_id)) if isinstance(unit_id, int | np.integer) else str(unit_id)
+    d = hashlib.sha256(f"{salt}:{text}".encode()).digest()
+    return int.from_bytes(d[16:24], "big")
+
+
 def variant_of(
     unit_id: str | int,
     weights: Mapping[str, float],
@@ -154,18 +177,46 @@ def variant_of(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _case_sql(layout: Layout, bucket: str, hold: str) -> str:
-    parts = [f"WHEN {hold} < {layout.holdout_buckets} THEN {quote_literal(HOLDOUT)}"]
+def share_buckets(share: float, buckets: int) -> int:
+    """Rollout buckets enrolled for a share: ``floor(buckets * share + 0.5)``.
+
+    Example:
+        >>> share_buckets(0.1, 10_000), share_buckets(1.0, 10_000)
+        (1000, 10000)
+    """
+    return math.floor(buckets * share + 0.5)
+
+
+def _targeting_sql(targeting: Targeting | None, roll: str, buckets: int) -> list[str]:
+    if targeting is None:
+        return []
+    parts = []
+    if targeting.rule is not None:
+        parts.append(f"WHEN NOT {where_sql(targeting.tree)} THEN {quote_literal(INELIGIBLE)}")
+    if targeting.rollout is not None:
+        ro = targeting.rollout
+        by = quote_ident(ro.by)
+        whens = " ".join(f"WHEN CAST({by} AS VARCHAR) = {quote_literal(k)} "
+                         f"THEN {share_buckets(v, buckets)}" for k, v in ro.shares.items())
+        share = (f"(CASE WHEN {by} IS NULL THEN 0 {whens} "
+                 f"ELSE {share_buckets(ro.default, buckets)} END)")
+        parts.append(f"WHEN {roll} >= {share} THEN {quote_literal(NOT_ENROLLED)}")
+    return parts
+
+
+def _case_sql(layout: Layout, bucket: str, hold: str, first: Sequence[str] = ()) -> str:
+    parts = [*first, f"WHEN {hold} < {layout.holdout_buckets} THEN {quote_literal(HOLDOUT)}"]
     for name, bound in zip(layout.variants[:-1], layout.boundaries[:-1]):
         parts.append(f"WHEN {bucket} < {bound} THEN {quote_literal(name)}")
     return f"CASE {' '.join(parts)} ELSE {quote_literal(layout.variants[-1])} END"
 
 
-def _hash_sql(id_text: str, salt: str, buckets: int) -> tuple[str, str]:
+def _hash_sql(id_text: str, salt: str, buckets: int) -> tuple[str, str, str]:
     h = f"sha256({quote_literal(salt + ':')} || {id_text})"
     u = f"(CAST('0x' || substr({h}, 1, 16) AS UBIGINT) % {buckets})"
     v = f"(CAST('0x' || substr({h}, 17, 16) AS UBIGINT) % {buckets})"
-    return u, v
+    r = f"(CAST('0x' || substr({h}, 33, 16) AS UBIGINT) % {buckets})"
+    return u, v, r
 
 
 def _id_text(col: str, type_name: str, where: str) -> str:
@@ -181,12 +232,12 @@ def _id_text(col: str, type_name: str, where: str) -> str:
     )
 
 
-def buckets_of(unit_ids: Sequence[Any] | NDArray[Any], salt: str,
-               buckets: int = 10_000) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Vectorized steps 1-3: ``(bucket, holdout_bucket)`` arrays of many ids.
+def buckets_of(unit_ids: Sequence[Any] | NDArray[Any], salt: str, buckets: int = 10_000
+               ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Vectorized steps 1-3 and 6: ``(bucket, holdout_bucket, rollout_bucket)`` of many ids.
 
     Example:
-        >>> b, h = buckets_of([1, 2, 3], "exp")
+        >>> b, h, r = buckets_of([1, 2, 3], "exp")
         >>> b.tolist()
         [4457, 8951, 6032]
     """
@@ -198,11 +249,12 @@ def buckets_of(unit_ids: Sequence[Any] | NDArray[Any], salt: str,
         con.register("ids", table)
         type_name = con.execute("SELECT typeof(id) FROM ids LIMIT 1").fetchone()
         text = _id_text('"id"', type_name[0] if type_name else "VARCHAR", "unit ids")
-        u, v = _hash_sql(text, salt, buckets)
-        res = con.execute(f"SELECT {u} AS b, {v} AS h FROM ids").fetchnumpy()
+        u, v, r = _hash_sql(text, salt, buckets)
+        res = con.execute(f"SELECT {u} AS b, {v} AS h, {r} AS r FROM ids").fetchnumpy()
     finally:
         con.close()
-    return np.asarray(res["b"], dtype=np.int64), np.asarray(res["h"], dtype=np.int64)
+    return (np.asarray(res["b"], dtype=np.int64), np.asarray(res["h"], dtype=np.int64),
+            np.asarray(res["r"], dtype=np.int64))
 
 
 def _id_table(unit_ids: Sequence[Any] | NDArray[Any]) -> Any:
@@ -232,28 +284,78 @@ def assign(
     salt: str,
     buckets: int = 10_000,
     holdout: float = 0.0,
+    targeting: Targeting | None = None,
+    attributes: Any = None,
 ) -> NDArray[np.str_]:
-    """Variants of many ids at once (``"holdout"`` for held-out units).
+    """Variants of many ids at once (``"holdout"``, ``"ineligible"``, ``"not_enrolled"``).
 
     Mixed integer and string ids are all hashed as text (integers in decimal).
+
+    Args:
+        targeting: who is eligible and enrolled (step 6); needs ``attributes``.
+        attributes: the units' attribute columns (a DataFrame or a mapping of
+            sequences, in the order of ``unit_ids``) that the targeting reads.
 
     Example:
         >>> assign(np.arange(15, 20), {"a": 1, "b": 1}, salt="s", holdout=0.2).tolist()
         ['holdout', 'holdout', 'a', 'b', 'holdout']
+        >>> t = Targeting.model_validate('country == "KR"')
+        >>> assign([1, 2, 3], {"a": 1, "b": 1}, salt="s", targeting=t,
+        ...        attributes={"country": ["KR", "JP", None]}).tolist()
+        ['b', 'ineligible', 'ineligible']
     """
     layout = Layout.from_weights(weights, buckets, holdout)
-    b, h = buckets_of(unit_ids, salt, layout.buckets)
+    b, h, r = buckets_of(unit_ids, salt, layout.buckets)
     idx = np.searchsorted(np.asarray(layout.boundaries), b, side="right")
-    names = np.asarray([*layout.variants, HOLDOUT])
+    names = np.asarray([*layout.variants, HOLDOUT, INELIGIBLE, NOT_ENROLLED])
     idx = np.where(h < layout.holdout_buckets, len(layout.variants), idx)
+    if targeting is not None:
+        if attributes is None:
+            raise DataError("targeting needs the units' attributes",
+                            hint=f"pass the columns {sorted(targeting.columns)}")
+        import pandas as pd
+
+        frame = attributes if isinstance(attributes, pd.DataFrame) else pd.DataFrame(
+            dict(attributes))
+        if len(frame) != len(b):
+            raise DataError(f"{len(frame)} attribute rows for {len(b)} unit ids")
+        if targeting.rollout is not None:
+            ro = targeting.rollout
+            if ro.by not in frame:
+                raise DataError("column is missing", column=ro.by,
+                                hint="the rollout's `by` names a unit attribute")
+            col = frame[ro.by]
+            text = [None if v is None or (isinstance(v, float) and v != v) else str(v)
+                    for v in col.tolist()]
+            limit = np.asarray([0 if t is None else share_buckets(ro.share(t), layout.buckets)
+                                for t in text], dtype=np.int64)
+            idx = np.where(r >= limit, len(layout.variants) + 2, idx)
+        if targeting.rule is not None:
+            ok = rule_holds(targeting.tree, frame)
+            idx = np.where(~ok, len(layout.variants) + 1, idx)
     return names[idx]
 
 
-def _read_sql(path: Path) -> str:
+def _check_targeting(targeting: Targeting, schema: Mapping[str, str], where: str) -> None:
+    from causalkit.data.targeting import check_types
+
+    if targeting.rule is not None:
+        check_types(targeting.tree, schema, source=where)  # type: ignore[arg-type]
+    if targeting.rollout is not None and targeting.rollout.by not in schema:
+        raise DataError("column is missing", column=targeting.rollout.by, source=where,
+                        hint="targeting.rollout.by names a unit attribute column")
+
+
+def _read_sql(path: Path, typed_except: str | None = None) -> str:
+    """The file as a relation; CSV columns as text (ids are hashed as written), or with
+    their sniffed types except the id column ``typed_except`` (targeting compares numbers)."""
     lower = path.name.lower()
     if lower.endswith((".parquet", ".pq")):
         return f"read_parquet({quote_literal(str(path))})"
     if lower.endswith((".csv", ".csv.gz")):
+        if typed_except is not None:
+            return (f"read_csv({quote_literal(str(path))}, header = true, "
+                    f"types = {{{quote_literal(typed_except)}: 'VARCHAR'}})")
         return f"read_csv({quote_literal(str(path))}, header = true, all_varchar = true)"
     raise DataError("cannot tell the file format from the name", source=str(path),
                     hint="use a .csv or .parquet file")
@@ -305,7 +407,8 @@ def assign_file(spec: ABSpec, units_path: str | Path, out_path: str | Path,
                         hint="use a .csv or .parquet suffix for --out")
     col = column or spec.unit
     layout, salt = layout_for(spec)
-    rel = _read_sql(src)
+    targeting: Targeting | None = getattr(spec, "targeting", None)
+    rel = _read_sql(src, typed_except=col if targeting is not None else None)
     con = duckdb.connect()
     try:
         try:
@@ -328,8 +431,10 @@ def assign_file(spec: ABSpec, units_path: str | Path, out_path: str | Path,
         if nulls and nulls[0]:
             raise DataError(f"{nulls[0]} missing unit id(s)", column=col, source=str(src),
                             hint="drop rows without an id")
-        u, h = _hash_sql(_id_text(q, schema[col], str(src)), salt, layout.buckets)
-        case = _case_sql(layout, u, h)
+        u, h, r = _hash_sql(_id_text(q, schema[col], str(src)), salt, layout.buckets)
+        if targeting is not None:
+            _check_targeting(targeting, schema, str(src))
+        case = _case_sql(layout, u, h, _targeting_sql(targeting, r, layout.buckets))
         with atomic_target(out) as tmp:  # a regular file or a new path; umask respected
             con.execute(f"COPY (SELECT {q}, {case} AS {quote_ident(OUTPUT_COLUMN)} FROM {rel}) "
                         f"TO {quote_literal(str(tmp))} {fmt}")

@@ -38,8 +38,13 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
 
 from causalkit.errors import SpecError
+from causalkit.spec.common import StrictModel
+from causalkit.spec.types import Float, Text
 
 Value = str | int | float | bool
 OPS = ("==", "!=", "<=", ">=", "<", ">")
@@ -410,3 +415,90 @@ def comparisons(rule: Rule) -> Iterator[Compare | InList]:
 
 __all__ = ["MAX_DEPTH", "MAX_LIST", "MAX_RULE_LENGTH", "OPS", "And", "Compare", "InList", "Not",
            "Or", "Rule", "TargetingError", "columns", "comparisons", "parse"]
+
+
+# --- the spec fields -------------------------------------------------------------------------
+
+INELIGIBLE = "ineligible"
+"""What ``causalkit assign`` writes for a unit the targeting rule leaves out."""
+NOT_ENROLLED = "not_enrolled"
+"""What ``causalkit assign`` writes for an eligible unit beyond its segment's rollout share."""
+
+
+class Rollout(StrictModel):
+    """Staged rollout: the share of eligible units enrolled, per value of one column.
+
+    A unit is enrolled when its rollout bucket (64 bits of its hash that neither the
+    arm nor the holdout uses) lies below ``share × buckets``, so growing a share only
+    adds units: nobody enrolled leaves, and nobody changes arm.
+
+    Example:
+        >>> Rollout(by="country", shares={"KR": 0.1, "JP": 0.5}).share("JP")
+        0.5
+    """
+
+    by: Text = Field(min_length=1, description="unit attribute column whose values have shares")
+    shares: dict[Text, Float] = Field(min_length=1, max_length=MAX_LIST,
+                                      description="value -> share of eligible units enrolled")
+    default: Float = Field(0.0, ge=0.0, le=1.0,
+                           description="share for values not listed (0: not enrolled)")
+
+    @field_validator("shares")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, s in v.items() if not 0.0 <= s <= 1.0]
+        if bad:
+            raise ValueError(f"share of {bad[0]!r} must lie in [0, 1]")
+        return v
+
+    def share(self, value: object) -> float:
+        """The share for one value of ``by`` (``default`` when not listed)."""
+        return self.shares.get(str(value), self.default) if value is not None else 0.0
+
+
+class Targeting(StrictModel):
+    """Who is eligible (``rule``) and how much of them is enrolled (``rollout``).
+
+    In a spec, ``targeting:`` is either the rule as text or a mapping with ``rule``
+    and ``rollout``.
+
+    Example:
+        >>> t = Targeting.model_validate('country in ["KR", "JP"] and platform == "ios"')
+        >>> sorted(t.columns)
+        ['country', 'platform']
+        >>> Targeting.model_validate({"rule": "age >= 7",
+        ...                           "rollout": {"by": "country", "shares": {"KR": 0.1}}}).columns
+        frozenset({'age', 'country'})
+    """
+
+    rule: Text | None = Field(None, description="targeting rule (docs/segments.md has the grammar)")
+    rollout: Rollout | None = Field(None, description="staged rollout shares per segment")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: Any) -> Any:
+        return {"rule": data} if isinstance(data, str) else data
+
+    @field_validator("rule")
+    @classmethod
+    def _parse(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                parse(v)
+            except TargetingError as exc:
+                raise ValueError(str(exc).removeprefix("targeting: ")) from None
+        return v
+
+    @property
+    def tree(self) -> Rule | None:
+        """The parsed rule (``None``: everyone is eligible)."""
+        return None if self.rule is None else parse(self.rule)
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """Every unit attribute the targeting reads (the rule's and the rollout's column)."""
+        cols = columns(self.tree) if self.rule is not None else frozenset()
+        return cols | ({self.rollout.by} if self.rollout is not None else frozenset())
+
+
+__all__ += ["INELIGIBLE", "NOT_ENROLLED", "Rollout", "Targeting"]

@@ -83,7 +83,7 @@ def test_vectorized_equals_hashlib_reference() -> None:
     ints = rng.integers(-(2**62), 2**62, 2000)
     strs = np.array([f"user-{i}-é" for i in rng.integers(0, 10**9, 500)])
     for ids, salt in ((ints, "s1"), (strs, "s2")):
-        b, h = buckets_of(ids, salt, 1000)
+        b, h, _ = buckets_of(ids, salt, 1000)
         ref = np.array([[x % 1000 for x in digest_values(v, salt)] for v in ids.tolist()])
         np.testing.assert_array_equal(b, ref[:, 0])
         np.testing.assert_array_equal(h, ref[:, 1])
@@ -109,8 +109,8 @@ N = 1_000_000
 @pytest.fixture(scope="module")
 def million() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ids = np.arange(N, dtype=np.int64)
-    b1, h1 = buckets_of(ids, "salt-one")
-    b2, _ = buckets_of(ids, "salt-two")
+    b1, h1, _ = buckets_of(ids, "salt-one")
+    b2, _, _ = buckets_of(ids, "salt-two")
     return b1, h1, b2
 
 
@@ -145,7 +145,7 @@ def test_weight_change_moves_only_the_changed_share() -> None:
     moved = before != after
     assert set(zip(before[moved], after[moved])) == {("control", "treatment")}
     assert abs(moved.mean() - 0.1) < 0.005
-    b, _ = buckets_of(ids, "ramp")
+    b, _, _ = buckets_of(ids, "ramp")
     np.testing.assert_array_equal(moved, (b >= 4000) & (b < 5000))
 
 
