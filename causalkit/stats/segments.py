@@ -2,8 +2,8 @@
 
 Pure functions on per-segment numbers (no data access):
 
-* :func:`adjust` -- Benjamini–Hochberg (false discovery rate) or Holm (family-wise error)
-  adjusted p-values for the family of segment tests (statsmodels' ``multipletests``);
+* the family correction of segment tests is :func:`causalkit.stats.multiplicity.adjust_pvalues`
+  (Benjamini–Hochberg or Holm) with :func:`~causalkit.stats.multiplicity.interval_levels`;
 * :func:`cochran_q` -- Cochran's Q test that the segment effects are equal, with I²;
   for independent segments it is the Wald test of the arm × segment interactions
   (with segment-specific covariate slopes for CUPED), so one function serves both;
@@ -19,8 +19,6 @@ Example:
     >>> q = cochran_q([0.10, 0.12, 0.50], [0.05, 0.05, 0.05])
     >>> round(q.q, 3), q.df, q.p_value < 0.001
     (40.64, 2, True)
-    >>> adjust([0.01, 0.04, 0.03, 0.5], "bh").round(3).tolist()
-    [0.04, 0.053, 0.053, 0.5]
 """
 
 from __future__ import annotations
@@ -33,29 +31,6 @@ from numpy.typing import ArrayLike, NDArray
 
 OTHER = "other"
 """Name of the pooled small segments."""
-METHODS = {"bh": "fdr_bh", "holm": "holm"}
-"""Family corrections by their spec name -> statsmodels' name."""
-
-
-def adjust(p_values: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
-    """Adjusted p-values of a family (``bh``: false discovery rate; ``holm``: family-wise).
-
-    Missing p-values (NaN) stay missing and do not count in the family.
-
-    Example:
-        >>> adjust([0.01, 0.02, float("nan")], "holm").tolist()
-        [0.02, 0.02, nan]
-    """
-    from statsmodels.stats.multitest import multipletests
-
-    if method not in METHODS:
-        raise ValueError(f"unknown correction {method!r} (use bh or holm)")
-    p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.isfinite(p)
-    if ok.any():
-        out[ok] = multipletests(np.clip(p[ok], 0.0, 1.0), method=METHODS[method])[1]
-    return out
 
 
 @dataclass(frozen=True)
@@ -224,5 +199,4 @@ def segment_srm(counts: Sequence[Sequence[float]], weights: Sequence[float]
     return out
 
 
-__all__ = ["METHODS", "OTHER", "Heterogeneity", "MixShift", "PostStratified", "adjust",
-           "cochran_q", "mix_shift", "pool_small", "post_stratified", "segment_srm"]
+__all__ = ["OTHER", "Heterogeneity", "MixShift", "PostStratified", "cochran_q", "mix_shift", "pool_small", "post_stratified", "segment_srm"]

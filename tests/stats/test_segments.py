@@ -1,7 +1,6 @@
 """Segment statistics against independent computations, with calibration and invariants.
 
-Cochran's Q and I² equal statsmodels' meta-analysis (`combine_effects`); BH and Holm equal a
-direct implementation of their step-up/step-down definitions; the post-stratified variance
+Cochran's Q and I² equal statsmodels' meta-analysis (`combine_effects`); the post-stratified variance
 equals the variance of the weighted sum computed by simulation; Q's size under equal effects
 is within the binomial band of alpha.
 """
@@ -15,45 +14,12 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from causalkit.stats.segments import (
-    adjust,
     cochran_q,
     mix_shift,
     pool_small,
     post_stratified,
     segment_srm,
 )
-
-
-def _bh(p):
-    p = np.asarray(p, float)
-    m = len(p)
-    order = np.argsort(p)
-    out = np.empty(m)
-    running = 1.0
-    for rank in range(m, 0, -1):
-        i = order[rank - 1]
-        running = min(running, p[i] * m / rank)
-        out[i] = running
-    return out
-
-
-def _holm(p):
-    p = np.asarray(p, float)
-    m = len(p)
-    order = np.argsort(p)
-    out = np.empty(m)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        out[i] = running
-    return out
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(st.floats(1e-6, 1.0), min_size=1, max_size=30))
-def test_bh_and_holm_equal_their_definitions(p):
-    np.testing.assert_allclose(adjust(p, "bh"), _bh(p), rtol=1e-12)
-    np.testing.assert_allclose(adjust(p, "holm"), _holm(p), rtol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
