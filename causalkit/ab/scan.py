@@ -95,6 +95,8 @@ class Scan:
         overflow: columns whose sums overflow float64 (every value finite).
         missing_timestamps: rows without an exposure time.
         missing_variant: rows without an arm label (NULL).
+        cells: with ``segments``: ``(arm, value per segment column) -> Moments`` (values
+            as text, ``None`` when missing); ``arms`` are their sums. Else empty.
     """
 
     arms: dict[str, Moments]
@@ -109,6 +111,7 @@ class Scan:
     overflow: tuple[str, ...] = ()
     missing_timestamps: int = 0
     missing_variant: int = 0
+    cells: dict[tuple[Any, ...], Moments] = field(default_factory=dict)
 
 
 @dataclass
@@ -204,6 +207,7 @@ def scan(
     timestamp: str | None = None,
     by_day: bool = False,
     check_duplicates: bool = True,
+    segments: Sequence[str] = (),
 ) -> Scan:
     """Scan the data once for per-arm sufficient statistics and data-quality counts.
 
@@ -219,6 +223,9 @@ def scan(
         by_day: also return moments per arm and calendar day (UTC) of ``timestamp``.
         check_duplicates: count distinct units (skip only when uniqueness is
             guaranteed upstream).
+        segments: unit attribute columns: the same query groups by arm and every
+            segment column (``Scan.cells``); the arms' moments are the cells' sums
+            (moments add exactly), so a segment breakdown costs no second scan.
 
     Raises:
         DataError: for missing or non-numeric columns, NULL/NaN metric values,
@@ -240,9 +247,16 @@ def scan(
             raise DataError(f"holds {schema[timestamp].value} values, not timestamps",
                             column=timestamp, source=source.describe(),
                             hint="store exposure times as a timestamp column")
+    if segments:
+        engine.require_columns(source, present=list(segments))
     shifts = plan.shifts(engine, source)
     key = f"CAST({quote_ident(variant)} AS STRING)"
-    main = plan.run(engine, source, [key], shifts, timestamp, ranges=True)
+    seg_keys = [f"CAST({quote_ident(c)} AS STRING)" for c in segments]
+    main = plan.run(engine, source, [key, *seg_keys], shifts, timestamp, ranges=True)
+    cells: dict[tuple[Any, ...], Moments] = {}
+    if segments:
+        cells = {k: m for k, m in main.moments.items() if k[0] is not None}
+        main = _collapse(main)
     if main.out_of_range:
         raise DataError(
             f"{main.out_of_range:,} exposure time(s) outside {EXPOSURE_RANGE[0].year} to "
@@ -274,7 +288,22 @@ def scan(
         overflow=main.overflow,
         missing_timestamps=rows - main.timestamps if timestamp is not None else 0,
         missing_variant=sum(m.n for k, m in main.moments.items() if k[0] is None),
+        cells=cells,
     )
+
+
+def _collapse(parsed: _Parsed) -> _Parsed:
+    """Cells keyed ``(arm, segments...)`` summed into arms keyed ``(arm,)``."""
+    moments: dict[tuple[Any, ...], Moments] = {}
+    ranges: dict[tuple[Any, ...], dict[str, tuple[float, float]]] = {}
+    for key, m in parsed.moments.items():
+        arm = (key[0],)
+        moments[arm] = moments[arm] + m if arm in moments else m
+        for col, (lo, hi) in parsed.ranges.get(key, {}).items():
+            have = ranges.setdefault(arm, {}).get(col)
+            ranges[arm][col] = (lo, hi) if have is None else (
+                float(np.fmin(have[0], lo)), float(np.fmax(have[1], hi)))
+    return replace(parsed, moments=moments, ranges=ranges)
 
 
 def moments(source: Source, *, columns: Sequence[str], pairs: Sequence[tuple[str, str]],
