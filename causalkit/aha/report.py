@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,6 +56,12 @@ def condition_row_columns() -> tuple[str, ...]:
             "holdout_p_value")
 
 
+CONDITION_PRIORITY = (1, 0, 4, 4, 4, 3, 4, 0, 0, 3, 3, 2, 1, 2, 3, 1, 2, 2, 3, 3, 3)
+"""Column priorities of the ranked-conditions table (0 = always shown; higher numbers are
+hidden first on a narrow terminal): condition, precision and recall first, then lift and
+the q-value, then the holdout columns and the rest."""
+
+
 def _conditions_table(res: AhaResult, rows: int) -> Table:
     g, d, h = res.grid, res.grid.discovery, res.grid.holdout
     out = []
@@ -69,7 +76,8 @@ def _conditions_table(res: AhaResult, rows: int) -> Table:
     n_cond = int(np.prod(g.shape))
     return Table(name="aha_conditions",
                  title=f"Conditions ranked by phi on discovery users (top {len(out)} of {n_cond})",
-                 columns=condition_row_columns(), rows=tuple(out))
+                 columns=condition_row_columns(), rows=tuple(out),
+                 priority=CONDITION_PRIORITY)
 
 
 def _funnel_table(res: AhaResult) -> Table:
@@ -84,7 +92,7 @@ def _funnel_table(res: AhaResult) -> Table:
                  title="Funnel: accepted conditions on the precision-recall front, "
                        "from high recall to high precision",
                  columns=("step", "condition", "coverage", "precision", "recall", "lift", "phi"),
-                 rows=tuple(rows))
+                 rows=tuple(rows), priority=(1, 0, 1, 0, 0, 1, 2))
 
 
 def _recheck_table(res: AhaResult) -> Table:
@@ -103,7 +111,7 @@ def _recheck_table(res: AhaResult) -> Table:
                        "AND/OR combinations",
                  columns=("condition", "kind", "precision", "recall", "lift", "phi", "p_value",
                           "q_value"),
-                 rows=tuple(rows))
+                 rows=tuple(rows), priority=(0, 2, 0, 0, 1, 2, 3, 1))
 
 
 def _combination_table(res: AhaResult) -> Table:
@@ -118,7 +126,7 @@ def _combination_table(res: AhaResult) -> Table:
                  title="AND/OR combinations of the best condition of each top action",
                  columns=("condition", "op", "coverage", "precision", "recall", "phi",
                           "holdout_precision", "holdout_phi", "holdout_q_value"),
-                 rows=tuple(rows))
+                 rows=tuple(rows), priority=(0, 2, 2, 0, 0, 1, 1, 2, 1))
 
 
 def _users_table(res: AhaResult) -> Table:
@@ -137,7 +145,7 @@ def _users_table(res: AhaResult) -> Table:
         ("events without an event name (ignored)", s.null_events),
     )
     return Table(name="aha_users", title="Users and events", columns=("what", "count"),
-                 rows=rows)
+                 rows=rows, priority=(0, 0))
 
 
 def _k(k: float) -> Scalar:
@@ -159,11 +167,95 @@ def _causal_table(res: AhaResult) -> Table:
                  columns=("condition", "reached", "not_reached", "raw_difference", "effect",
                           "ci_low", "ci_high", "verdict", "robust_k", "benchmark", "rv_alpha",
                           "e_value", "e_value_ci", "fragile", "engine"),
-                 rows=tuple(rows))
+                 rows=tuple(rows), priority=(0, 3, 3, 2, 0, 1, 1, 0, 1, 2, 3, 2, 3, 2, 4))
+
+
+def _winner_sentence(res: AhaResult) -> str:
+    """What predicts retention: the winner with its precision, recall and lift."""
+    assert res.winner is not None
+    g, d = res.grid, res.grid.discovery
+    i = index_of(g, res.winner)
+    assert i is not None
+    text = (f"{res.winner.label} predicts retention ({res.outcome}) best: precision "
+            f"{float(d.precision[i]):.3f}, recall {float(d.recall[i]):.3f}, lift "
+            f"{float(d.lift[i]):.2f} on {res.n_discovery:,} discovery users")
+    if res.winner in res.rechecked and res.n_holdout > 0:
+        j = res.rechecked.index(res.winner)
+        m = res.recheck
+        q = float(res.recheck_q[j])
+        ok = np.isfinite(q) and q <= res.alpha and float(m.phi[j]) > 0
+        text += (f"; on {res.n_holdout:,} holdout users precision {float(m.precision[j]):.3f}, "
+                 f"lift {float(m.lift[j]):.2f} "
+                 + ("(it replicates)" if ok else "(it does not replicate)"))
+    return text
+
+
+_NOT_DIAGNOSTICS = ("causal_sensitivity", "causal_identification")
+"""Causal checks that are not diagnostics of the estimate (the verdict says the first; the
+second states the formula)."""
+
+
+def _trust(checks: tuple[Check, ...]) -> str:
+    """Words on the winner's causal diagnostics that failed or warned ('' when all pass)."""
+    def names(status: Status) -> list[str]:
+        return [c.name.removeprefix("causal_").replace("_", " ") for c in checks
+                if c.status is status and c.name not in _NOT_DIAGNOSTICS]
+
+    failed, warned = names(Status.FAIL), names(Status.WARN)
+    if failed:
+        return (f"; but its {', '.join(failed)} "
+                + ("diagnostics fail" if len(failed) > 1 else "diagnostic fails")
+                + ", so this estimate is not trustworthy")
+    if warned:
+        return (f" (the {', '.join(warned)} "
+                + ("diagnostics warn)" if len(warned) > 1 else "diagnostic warns)"))
+    return ""
+
+
+def _causal_sentence(res: AhaResult) -> str:
+    """The graded causal verdict on the winner (or why there is none)."""
+    assert res.winner is not None
+    if res.experiment is not None:
+        est, _ = res.experiment
+        lo = "?" if est.ci_low is None else f"{est.ci_low:+.4g}"
+        hi = "?" if est.ci_high is None else f"{est.ci_high:+.4g}"
+        return (f"Causal evidence: the randomized experiment {est.extra.get('experiment')!s} "
+                f"estimates {est.metric} {est.estimate:+.4g} [{lo}, {hi}]")
+    main = next((c for c in res.causal if c.key == res.winner), None)
+    if main is None:
+        failed = any(c.metric == res.winner.label for c in res.notes)
+        return ("No causal check " + ("could run" if failed else "ran") + " on it: only a "
+                "randomized test settles whether it causes retention")
+    method = next((e.method for e in main.estimates if e.estimate == main.effect
+                   and e.ci_low == main.ci_low), "")
+    return (f"Causal verdict on observational data: effect {main.effect:+.3f} "
+            f"[{main.ci_low:+.3f}, {main.ci_high:+.3f}]"
+            + (f" ({method})" if method else "")
+            + f", {main.verdict_words}{_trust(main.checks)}. Only a randomized test settles "
+              f"whether it causes retention (nudge {res.winner.action} in an A/B test and "
+              "point experiment: at its report)")
+
+
+def findings(res: AhaResult) -> tuple[str, ...]:
+    """The answer in sentences: the winner (precision, recall, lift) and its causal verdict.
+
+    Without a winner, one sentence saying that no condition survives the false-discovery
+    correction.
+
+    Example:
+        >>> findings.__name__  # see build_report: Report.findings
+        'findings'
+    """
+    if res.winner is None:
+        n_test = int(np.isfinite(res.grid.discovery.p_value).sum())
+        return (f"No condition predicts retention ({res.outcome}): none of {n_test} testable "
+                f"conditions raises it and survives the false-discovery correction at "
+                f"q <= {res.alpha}",)
+    return (_winner_sentence(res), _causal_sentence(res))
 
 
 def headline(res: AhaResult) -> str | None:
-    """One sentence on the winner: what predicts retention and what the causal check can say.
+    """One paragraph on the winner: the findings joined (None without a winner).
 
     Example:
         >>> headline.__name__  # see build_report: meta.extra["headline"]
@@ -171,20 +263,19 @@ def headline(res: AhaResult) -> str | None:
     """
     if res.winner is None:
         return None
-    if res.experiment is not None:
-        est, _ = res.experiment
-        return (f"{res.winner.label} predicts retention; the randomized experiment "
-                f"{est.extra.get('experiment')!s} estimates {est.metric} "
-                f"{est.estimate:+.4g} [{est.ci_low}, {est.ci_high}]: that is the causal "
-                "evidence")
-    main = next((c for c in res.causal if c.key == res.winner), None)
-    if main is None:
-        return (f"{res.winner.label} predicts retention; no causal check ran on it: only a "
-                "randomized test settles whether it causes retention")
-    return (f"{res.winner.label} predicts retention; on observational data its effect is "
-            f"{main.effect:+.3f} [{main.ci_low:+.3f}, {main.ci_high:+.3f}], "
-            f"{main.verdict_words}. Only a randomized test settles whether it causes "
-            "retention (point experiment: at an A/B test that nudges it)")
+    return ". ".join(findings(res))
+
+
+NO_HARM_NOTE = ("an Aha report decides nothing and shows no harm, so a diagnostic that fails "
+                "warns here: ")
+"""The prefix of a causal diagnostic that would fail in an observational report."""
+
+
+def _no_harm(check: Check) -> Check:
+    """A failed check as a warning: an Aha report has no harm (a JUnit failure means harm)."""
+    if check.status is not Status.FAIL:
+        return check
+    return replace(check, status=Status.WARN, detail=NO_HARM_NOTE + check.detail)
 
 
 def _checks(res: AhaResult) -> list[Check]:
@@ -233,7 +324,7 @@ def _checks(res: AhaResult) -> list[Check]:
     out.extend(res.notes)
     if res.experiment is not None:
         out.append(res.experiment[1])
-    return out
+    return [_no_harm(c) for c in out]
 
 
 def _figures(res: AhaResult, spec: AhaSpec) -> list[Figure]:
@@ -288,5 +379,5 @@ def build_report(res: AhaResult, spec: AhaSpec, *, spec_sha256: str | None = Non
                               data_fingerprint=fingerprint, hypothesis=spec.hypothesis),
         estimates=tuple(estimates), checks=tuple(_checks(res)),
         meta=Meta(seed=res.seed, alpha=res.alpha, extra=extra), tables=tuple(tables),
-        figures=tuple(_figures(res, spec)),
+        figures=tuple(_figures(res, spec)), findings=findings(res),
     )

@@ -7,8 +7,14 @@ independence. Continuous ones are tested by partial correlation (Fisher's z),
 computed from one scan of sufficient statistics (the covariance matrix); ones
 among discrete columns (at most 10 levels each) by the likelihood-ratio G-test
 over the strata of ``S``, from one grouped count query. p-values are Holm
-corrected. A rejection warns (the data contradict the graph); a rejection with
-a partial correlation above 0.1 (or a Cramér's V above 0.1) fails.
+corrected across the implications, so a correct graph is flagged with
+probability at most α however many implications it has (the family-wise rate;
+``tests/observational/test_findings.py`` measures it). A rejection whose effect
+(partial correlation or Cramér's V) is at least :data:`NEGLIGIBLE` in size warns
+(the data contradict the graph); one above :data:`MATERIAL` fails. A rejection
+smaller than :data:`NEGLIGIBLE` is named in the check's detail but does not
+warn: on large data the tests detect dependences far too small to change an
+adjustment (|r| < 0.05 shares less than 0.25% of the variance).
 
 Example:
     >>> from causalkit.observational.graph import build_graph
@@ -166,6 +172,43 @@ def g_test(counts: Sequence[tuple[object, object, tuple[object, ...], int]],
     return TestResult(ind, "G-test (likelihood ratio)", g_stat, df, p, v)
 
 
+NEGLIGIBLE = 0.05
+"""A rejected implication whose effect size (|partial correlation| or Cramér's V) is below
+this is reported but does not warn."""
+MATERIAL = 0.1
+"""A rejected implication whose effect size is above this fails."""
+
+
+def grade_rejections(results: Sequence[TestResult], p_holm: Sequence[float], alpha: float
+                     ) -> tuple[Status, list[tuple[TestResult, float]],
+                                list[tuple[TestResult, float]]]:
+    """The status of the implications check, the rejections that count and the negligible ones.
+
+    A rejection (Holm p < ``alpha``) counts when its effect size is at least
+    :data:`NEGLIGIBLE`: it warns, or fails above :data:`MATERIAL`.
+
+    Example:
+        >>> ind = Independence("a", "b", ())
+        >>> tiny = TestResult(ind, "partial correlation (Fisher z)", 3.1, 19997.0, 0.002, -0.022)
+        >>> big = TestResult(ind, "partial correlation (Fisher z)", 9.0, 997.0, 1e-9, 0.28)
+        >>> grade_rejections([tiny], [0.04], 0.05)[0].value
+        'pass'
+        >>> grade_rejections([tiny, big], [0.04, 1e-8], 0.05)[0].value
+        'fail'
+    """
+    rejected = [(r, float(p)) for r, p in zip(results, p_holm) if p < alpha]
+    counted = [(r, p) for r, p in rejected if abs(r.effect) >= NEGLIGIBLE]
+    negligible = [(r, p) for r, p in rejected if abs(r.effect) < NEGLIGIBLE]
+    if any(abs(r.effect) > MATERIAL for r, _ in counted):
+        return Status.FAIL, counted, negligible
+    return (Status.WARN if counted else Status.PASS), counted, negligible
+
+
+def _listed(items: list[tuple[TestResult, float]]) -> str:
+    return ", ".join(f"{r.independence} (Holm p = {p:.2g}, effect {r.effect:.2g})"
+                     for r, p in sorted(items, key=lambda rp: rp[1])[:3])
+
+
 def holm(p_values: Sequence[float]) -> np.ndarray:
     """Holm-adjusted p-values.
 
@@ -250,15 +293,17 @@ def implication_checks(graph: CausalGraph, source: Source, spec: ObservationalSp
         return []
     adj = holm([r.p_value for r in results])
     alpha = spec.analysis.alpha
-    rejected = [(r, p) for r, p in zip(results, adj) if p < alpha]
-    material = [r for r, _ in rejected if abs(r.effect) > 0.1]
-    status = Status.FAIL if material else Status.WARN if rejected else Status.PASS
+    status, rejected, negligible = grade_rejections(results, adj.tolist(), alpha)
     if rejected:
-        worst = ", ".join(f"{r.independence} (Holm p = {p:.2g}, effect {r.effect:.2g})"
-                          for r, p in sorted(rejected, key=lambda rp: rp[1])[:3])
         detail = (f"{len(rejected)} of {len(results)} implied independences are rejected at "
-                  f"α = {alpha} after Holm correction: {worst}; the data contradict the graph "
-                  f"there — revisit those edges")
+                  f"α = {alpha} after Holm correction: {_listed(rejected)}; the data contradict "
+                  f"the graph there — revisit those edges")
+    elif negligible:
+        detail = (f"no implied independence is contradicted by more than a negligible "
+                  f"dependence: {len(negligible)} of {len(results)} "
+                  f"{'is' if len(negligible) == 1 else 'are'} rejected at α = {alpha} "
+                  f"after Holm correction, each with |effect| below {NEGLIGIBLE} "
+                  f"({_listed(negligible)}), too small to change the adjustment")
     else:
         detail = (f"all {len(results)} implied conditional independences tested are consistent "
                   f"with the data (Holm-corrected at α = {alpha})")
@@ -267,8 +312,19 @@ def implication_checks(graph: CausalGraph, source: Source, spec: ObservationalSp
         status = Status.WARN
     checks.append(Check("testable_implications", status, detail, value=float(min(adj))))
     tables.append(Table(
-        "implications", "Testable implications of the graph",
-        ("independence", "test", "statistic", "df", "effect", "p_value", "p_holm"),
-        tuple((str(r.independence), r.test, r.statistic, r.df, r.effect, r.p_value, float(p))
-              for r, p in zip(results, adj))))
+        "implications", f"Testable implications of the graph (Holm-corrected across all "
+                        f"{len(results)}; |effect| below {NEGLIGIBLE} is negligible)",
+        ("independence", "test", "statistic", "df", "effect", "p_value", "p_holm", "result"),
+        tuple((str(r.independence), r.test, r.statistic, r.df, r.effect, r.p_value, float(p),
+               _result(r, float(p), alpha)) for r, p in zip(results, adj)),
+        priority=(0, 3, 2, 3, 0, 2, 1, 0)))
     return results
+
+
+def _result(r: TestResult, p_holm: float, alpha: float) -> str:
+    """One implication's outcome in words (the ``result`` column)."""
+    if not p_holm < alpha:
+        return "consistent"
+    if abs(r.effect) < NEGLIGIBLE:
+        return "rejected, negligible"
+    return "rejected, material" if abs(r.effect) > MATERIAL else "rejected"

@@ -19,8 +19,9 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -244,8 +245,114 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
                               data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
         estimates=tuple(parts.estimates), checks=tuple(parts.checks),
         meta=Meta(seed=seed_, alpha=alpha, extra=meta_extra),
-        tables=tuple(parts.tables), figures=tuple(parts.figures),
+        tables=tuple(with_priority(t) for t in parts.tables), figures=tuple(parts.figures),
+        findings=findings(spec, ident, parts.estimates, parts.extra),
     )
+
+
+def _braces(names: Sequence[str]) -> str:
+    return "{" + ", ".join(names) + "}"
+
+
+def _identified_by(ident: Identification) -> str:
+    """How the effect is identified, in a few words."""
+    if ident.strategy is Strategy.BACKDOOR:
+        adj = ident.adjustment_set or ()
+        return f"backdoor adjustment on {_braces(adj)}" if adj else \
+            "no adjustment needed: no backdoor path"
+    if ident.strategy is Strategy.FRONTDOOR:
+        return f"front-door adjustment through {_braces(ident.frontdoor_set or ())}"
+    if ident.strategy is Strategy.IV:
+        covs = ident.instrument_covariates
+        return (f"instrumental variables {_braces(ident.instruments)}"
+                + (f" given {_braces(covs)}" if covs else ""))
+    return f"{ident.strategy.value} identification"
+
+
+def _sensitivity_words(extra: dict[str, Any]) -> str:
+    """What an unmeasured confounder would need to explain the effect away."""
+    rv, rv_alpha = extra.get("rv"), extra.get("rv_alpha")
+    if rv is not None and np.isfinite(rv):
+        text = (f"an unmeasured confounder would need partial R² ≥ {rv:.3g} with both the "
+                "treatment and the outcome to explain it away")
+        if rv_alpha is not None and np.isfinite(rv_alpha):
+            text += (f" (≥ {rv_alpha:.3g} to make it insignificant)" if rv_alpha > 0 else
+                     " (it is not significant even without one)")
+        return text
+    ev = extra.get("e_value")
+    if ev is not None and np.isfinite(ev):
+        return (f"an unmeasured confounder would need a risk ratio ≥ {ev:.2f} with both the "
+                "treatment and the outcome to explain it away (E-value)")
+    return "no sensitivity analysis ran (add sensitivity to refuters:)"
+
+
+def findings(spec: ObservationalSpec, ident: Identification, estimates: Sequence[Estimate],
+             extra: dict[str, Any]) -> tuple[str, ...]:
+    """The answer in one sentence: the effect, its identification and its sensitivity.
+
+    ``extra`` holds the sensitivity numbers of the run (``rv``, ``rv_alpha``,
+    ``e_value``); without them the sentence says that no sensitivity analysis ran.
+
+    Example:
+        >>> from causalkit.observational.graph import build_graph
+        >>> spec = ObservationalSpec(name="x", kind="observational",
+        ...     graph="digraph { z -> t -> y; z -> y }", treatment="t", outcome="y")
+        >>> ident = identify(build_graph(spec.graph), "t", "y")
+        >>> e = Estimate(metric="y", arm="t=1", reference="t=0", method="aipw", estimate=3.4,
+        ...              ci_low=2.1, ci_high=4.7, role="primary")
+        >>> findings(spec, ident, [e], {"rv": 0.12, "rv_alpha": 0.08})[0]  # doctest: +ELLIPSIS
+        'Estimated ATE of t on y: 3.4 [2.1, 4.7] (aipw; backdoor adjustment on {z}; an unmeasured confounder would need partial R² ≥ 0.12 with both ... to explain it away (≥ 0.08 to make it insignificant))'
+    """
+    main = next((e for e in estimates if e.role is Role.PRIMARY), None)
+    if main is None:
+        if ident.strategy in (Strategy.BACKDOOR, Strategy.FRONTDOOR, Strategy.IV):
+            return ()
+        return (f"The effect of {spec.treatment} on {spec.outcome} is identifiable only "
+                f"through the ID algorithm's formula; causalkit reports no estimate of it",)
+    binary = main.arm.endswith("=1")
+    what = spec.estimand.value.upper() if binary else "effect per unit"
+    if ident.strategy is Strategy.IV:
+        what = "effect (IV: among compliers, if effects vary)" if binary else what
+    if main.ci_low is None or main.ci_high is None:
+        value = f"{main.estimate:.4g}"
+    else:
+        half = (main.ci_high - main.ci_low) / 2
+        places = min(max(1 - math.floor(math.log10(half)), 0), 8) if half > 0 else 4
+        value = (f"{main.estimate:.{places}f} [{main.ci_low:.{places}f}, "
+                 f"{main.ci_high:.{places}f}]")
+    return (f"Estimated {what} of {spec.treatment} on {spec.outcome}: {value} "
+            f"({main.method}; {_identified_by(ident)}; "
+            f"{_sensitivity_words(extra)})",)
+
+
+TABLE_PRIORITY: dict[str, dict[str, int]] = {
+    "identification": {"item": 0, "value": 0},
+    "overlap": {"arm": 0, "rows": 1, "effective_sample_size": 0, "weights": 2},
+    "balance": {"covariate": 0, "mean_treated": 2, "mean_control": 2, "smd_before": 1,
+                "smd_after": 0},
+    "refutation": {"refuter": 0, "simulations": 2, "reference": 2, "mean": 1, "sd": 1,
+                   "p_value": 0, "status": 0},
+    "dowhy_cross_check": {"estimator": 0, "dowhy_method": 2, "causalkit_estimate": 0,
+                         "dowhy_estimate": 0, "difference": 1, "difference_se": 1,
+                         "identified_set": 3, "seconds": 3},
+    "heterogeneity": {"modifier": 0, "coefficient": 0, "importance": 0, "ci_low": 1,
+                      "ci_high": 1},
+}
+"""Column priorities of the observational tables (0 = always shown; higher is hidden first
+on a narrow terminal); a column not named here gets 1."""
+
+
+def with_priority(table: Table) -> Table:
+    """``table`` with its column priorities (:data:`TABLE_PRIORITY`) unless it has its own.
+
+    Example:
+        >>> with_priority(Table("overlap", "ESS", ("arm", "rows", "weights"), ())).priority
+        (0, 1, 2)
+    """
+    if table.priority:
+        return table
+    known = TABLE_PRIORITY.get(table.name, {})
+    return replace(table, priority=tuple(known.get(c, 1) for c in table.columns))
 
 
 def _estimate(spec: ObservationalSpec, ident: Identification, arrays: dict[str, Any], t: Array,
@@ -484,6 +591,7 @@ def _diagnostics(spec: ObservationalSpec, t: Array, y: Array, x: Array, names: t
                 baseline = float(y[t == 0].mean())
         ev = e_value(main.estimate, main.ci_low, main.ci_high,
                      outcome_sd=float(y.std()), baseline=baseline)
+        parts.extra["e_value"] = ev.e_value
         parts.checks.append(Check(
             "e_value", Status.PASS if ev.e_value_ci > 1 else Status.WARN,
             f"E-value {ev.e_value:.2f} (confidence limit {ev.e_value_ci:.2f}): an unmeasured "
@@ -493,6 +601,7 @@ def _diagnostics(spec: ObservationalSpec, t: Array, y: Array, x: Array, names: t
             f"zero ({ev.scale}; VanderWeele & Ding 2017)", value=ev.e_value))
     if RefuterName.SENSITIVITY in wants:
         omv = omitted_variable(t, y, x, names, alpha=alpha)
+        parts.extra["rv"], parts.extra["rv_alpha"] = omv.rv, omv.rv_alpha
         strongest = max((b[1] * b[2] for b in omv.benchmarks), default=0.0)
         status = Status.PASS if omv.rv_alpha > 0 else Status.WARN
         bench = "; ".join(f"{b[0]}: R²dz={b[1]:.3f}, R²yz={b[2]:.3f}" for b in omv.benchmarks)

@@ -97,7 +97,21 @@ SEQUENTIAL_NONE_NOTE = (
 """The decision basis' note for a switch-back spec with ``analysis.sequential: none``."""
 
 N_UNIT = "region-periods"
-"""What a switch-back estimate's ``n`` and ``n_reference`` count."""
+"""What a switch-back estimate's ``n`` and ``n_reference`` count (with several regions)."""
+
+
+def n_unit(spec: SwitchbackSpec) -> str:
+    """What ``n`` counts: ``periods`` with one region, else :data:`N_UNIT` (``region-periods``).
+
+    Example:
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> sch = {"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z", "period": "1h"}
+        >>> m = [{"name": "x", "type": "mean", "column": "x"}]
+        >>> n_unit(SwitchbackSpec(name="a", kind="switchback", regions=["KR"], schedule=sch,
+        ...                       metrics=m))
+        'periods'
+    """
+    return "periods" if len(spec.regions) == 1 else N_UNIT
 
 
 def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
@@ -118,12 +132,12 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
         ...              "params": {"pre_days": 0.25, "tick_seconds": 600}},
         ...     "analysis": {"draws": 100}})
         >>> est = rep.estimates[0]
-        >>> est.metric, est.method, est.contrast, est.n_unit
-        ('matches', 'hajek', 'treatment - control', 'region-periods')
+        >>> est.metric, est.method, est.contrast, est.n_unit  # one region: n counts periods
+        ('matches', 'hajek', 'treatment - control', 'periods')
         >>> [t.name for t in rep.tables][-1], [f.name for f in rep.figures]
         ('simulation_truth', ['schedule_heatmap', 'effect_over_time_matches'])
         >>> rep.decision_basis.n_unit, rep.decision_basis.start
-        ('region-periods', '2026-01-01T00:00:00Z')
+        ('periods', '2026-01-01T00:00:00Z')
     """
     spec: SwitchbackSpec = loaded.spec
     return analyze_source(spec, main_source(spec, ctx), pre=pre_source(spec, ctx),
@@ -320,7 +334,8 @@ def _basis(spec: SwitchbackSpec, rows: list[_Row], agg: PeriodData,
     n_min = min(min(r.res.n_treated, r.res.n_control) for r in rows)
     sch = spec.schedule
     basis = decision_basis(spec.decision, spec.analysis, min_n_per_arm=int(n_min),
-                           n_unit=N_UNIT, start=sch.start, planned_horizon=sch.end - sch.start,
+                           n_unit=n_unit(spec), start=sch.start,
+                           planned_horizon=sch.end - sch.start,
                            first_exposure=_time(agg.first_ns),
                            last_exposure=_time(agg.last_ns), now=now)
     if spec.analysis.sequential is Sequential.NONE:
@@ -372,7 +387,7 @@ def _estimates(spec: SwitchbackSpec, rows: list[_Row], m_periods: int) -> list[E
             estimate=float(res.estimate), ci_low=_fin(lo), ci_high=_fin(hi),
             p_value=_fin(float(p_adj[i])), relative=_fin(res.relative),
             relative_ci_low=_fin(rlo), relative_ci_high=_fin(rhi),
-            n=int(res.n_treated), n_reference=int(res.n_control), n_unit=N_UNIT,
+            n=int(res.n_treated), n_reference=int(res.n_control), n_unit=n_unit(spec),
             level=_fin(res.mu1), level_reference=_fin(res.mu0),
             role=m.role, direction=m.direction, se=df_adjusted_se(res.se, res.df, level),
             margin=margin,
@@ -523,7 +538,8 @@ def _balance_table(schedule: Schedule) -> Table:
     rows = tuple((r, tz, int(schedule.arms[i].sum()), float(share[i]), float(z[i]))
                  for i, (r, tz) in enumerate(zip(schedule.regions, schedule.tzs)))
     return Table("schedule_balance", "Treated periods per region",
-                 ("region", "tz", "treated_periods", "treated_share", "z"), rows)
+                 ("region", "tz", "treated_periods", "treated_share", "z"), rows,
+                 priority=(0, 2, 1, 0, 1))
 
 
 FE_NOTE = "model-based: not calibrated"
@@ -576,7 +592,7 @@ def _methods_table(rows: list[_Row], alpha: float) -> Table:
                  "Student's t degrees of freedom, empty = normal)",
                  ("metric", "method", "estimate", "se", "df", "ci_low", "ci_high", "p_value",
                   "calibrated", "note"),
-                 tuple(out))
+                 tuple(out), priority=(0, 0, 0, 2, 3, 1, 1, 1, 2, 3))
 
 
 def _lag_table(rows: list[_Row], alpha: float) -> Table:
@@ -589,14 +605,15 @@ def _lag_table(rows: list[_Row], alpha: float) -> Table:
     return Table("carryover", "Carryover diagnostic: the estimate at several lags and burn-ins",
                  ("metric", "lag", "burn_in_minutes", "estimate", "se", "df", "ci_low",
                   "ci_high"),
-                 tuple(out))
+                 tuple(out), priority=(0, 0, 0, 0, 2, 3, 1, 1))
 
 
 def _order_table(rows: list[_Row]) -> Table:
     out = tuple((r.metric.name, f"order <= {t.lag}", t.difference, t.se, t.z, t.p_value)
                 for r in rows for t in r.res.order_tests)
     return Table("carryover_order", "Carryover order tests: lag p+1 minus lag p",
-                 ("metric", "null", "difference", "se", "z", "p_value"), out)
+                 ("metric", "null", "difference", "se", "z", "p_value"), out,
+                 priority=(0, 0, 1, 2, 2, 0))
 
 
 def _truth_table(spec: SwitchbackSpec, schedule: Schedule, simulated: dict[str, Source],
@@ -629,4 +646,5 @@ def _truth_table(spec: SwitchbackSpec, schedule: Schedule, simulated: dict[str, 
     return Table("simulation_truth",
                  "Simulated market: ground-truth global effect (all-treatment minus "
                  "all-control) vs the switch-back estimate",
-                 ("metric", "truth", "estimate", "ci_low", "ci_high", "covered"), tuple(out))
+                 ("metric", "truth", "estimate", "ci_low", "ci_high", "covered"), tuple(out),
+                 priority=(0, 0, 0, 1, 1, 0))

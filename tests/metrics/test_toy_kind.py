@@ -122,8 +122,10 @@ def test_ab_analysis(mean_square: MetricKind, frame: pd.DataFrame) -> None:
     assert (e.level, e.level_reference) == pytest.approx((t.mean(), c.mean()), abs=1e-9)
     assert (e.n, e.n_reference) == (len(t), len(c))
     assert e.extra["df"] == pytest.approx(_welch_df(c, t), rel=1e-9)
-    levels = {r[1]: r for r in next(tb for tb in rep.tables if tb.name == "levels").rows}
-    assert levels["control"][5] == pytest.approx(c.std(ddof=1), rel=1e-9)
+    table = next(tb for tb in rep.tables if tb.name == "levels")
+    levels = {r[1]: r for r in table.rows}
+    sd = table.columns.index("sd per unit")
+    assert levels["control"][sd] == pytest.approx(c.std(ddof=1), rel=1e-9)
     assert rep.decision is not None
 
 
