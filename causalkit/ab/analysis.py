@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from causalkit.ab.assignment import HOLDOUT
+from causalkit.ab.complier import complier_needs, complier_results
 from causalkit.ab.inference import estimates as build_estimates
 from causalkit.ab.metrics import Contrast, contrast, needs
 from causalkit.ab.quality import (
@@ -131,7 +132,7 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
         >>> round(e.estimate, 6), (e.n, e.n_reference), rep.checks[0].status.value
         (1.333333, (3, 3), 'pass')
     """
-    need = needs(spec.metrics)
+    need = complier_needs(needs(spec.metrics), spec.metrics)
     ts = spec.timestamp_column
     sc = scan(source, unit=spec.unit, variant=spec.variant_column, columns=need.columns,
               pairs=need.pairs, binary=need.binary, derived=need.derived, timestamp=ts,
@@ -154,6 +155,10 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
                 contrasts.append(_contrast(metric, sc, control, arm, problems))
     checks += _problem_checks(contrasts, control)
     checks += _resolution_checks(contrasts)
+    cx = complier_results(spec.metrics, sc.arms, sc.ranges, control=control,  # received:
+                          treatments=usable if contrasts else [], problems=problems,
+                          alpha=spec.analysis.alpha, n_unit=N_UNIT)
+    checks += cx.checks
     horizon = spec.decision.horizon_sample_per_arm
     with np.errstate(all="ignore"):  # a metric with extreme values is marked, not computed
         ests = build_estimates(contrasts, spec.analysis, control=control,
@@ -174,6 +179,7 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
     if spec.analysis.sequential is Sequential.NONE:
         basis = replace(basis, notes=(*basis.notes, SEQUENTIAL_NONE_NOTE))
     ests, basis = finish(ests, checks, basis, history=history)
+    ests = [*ests, *cx.estimates]  # first stage and CACE: secondary, never deciding
     extra: dict[str, str | int | float | bool | None] = {
         "correction": spec.analysis.correction.value,
         "sequential": spec.analysis.sequential.value,
@@ -184,7 +190,8 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
         estimates=tuple(ests),
         checks=tuple(checks),
         meta=Meta(seed=seed, alpha=spec.analysis.alpha, extra=extra),
-        tables=(_arm_table(spec, sc), _level_table(contrasts, control), *_timeline_tables(lines)),
+        tables=(_arm_table(spec, sc), _level_table(contrasts, control), *_timeline_tables(lines),
+                *cx.tables),
         figures=tuple(_figures(ests, lines, control)) if figures else (),
         decision_basis=basis,
     )
@@ -279,21 +286,31 @@ def _arm_table(spec: ABSpec, sc: Scan) -> Table:
         (a, sc.arms[a].n if a in sc.arms else 0, round(w / total_w, 6),
          round((sc.arms[a].n if a in sc.arms else 0) / total_n, 6))
         for a, w in spec.variants.items())
-    return Table("arms", "Units per arm", ("arm", "units", "planned share", "observed share"), rows)
+    return Table("arms", "Units per arm", ("arm", "units", "planned share", "observed share"), rows,
+                 priority=(0, 0, 1, 1))
 
 
 def _level_table(contrasts: list[Contrast], control: str) -> Table:
-    rows = []
+    """Each metric's level in each arm (the arms as the spec names them); an ``adjusted
+    level`` column, and CUPED in the title, only when CUPED ran on some metric."""
+    cuped = any(k.theta is not None for k in contrasts)
+    rows: list[tuple[str | int | float | None, ...]] = []
     seen: set[tuple[str, str]] = set()
     for k in contrasts:
         for arm, lv in ((control, k.control), (k.arm, k.treatment)):
             if (k.metric.name, arm) in seen:
                 continue
             seen.add((k.metric.name, arm))
-            rows.append((k.metric.name, arm, lv.n, lv.raw, lv.mean, lv.var ** 0.5))
-    return Table("levels", "Metric levels per arm (adjusted = CUPED)",
-                 ("metric", "arm", "units", "level", "adjusted level", "sd per unit"),
-                 tuple(rows))
+            adjusted = (lv.mean if k.theta is not None else None,) if cuped else ()
+            rows.append((k.metric.name, arm, lv.n, lv.raw, *adjusted, lv.var ** 0.5))
+    if cuped:
+        return Table("levels", "Metric levels per arm (adjusted level: CUPED, for metrics "
+                               "with a covariate)",
+                     ("metric", "arm", "units", "level", "adjusted level", "sd per unit"),
+                     tuple(rows), priority=(0, 0, 1, 0, 0, 2))
+    return Table("levels", "Metric levels per arm", ("metric", "arm", "units", "level",
+                                                     "sd per unit"),
+                 tuple(rows), priority=(0, 0, 1, 0, 2))
 
 
 def _timeline_tables(lines: list[Timeline]) -> tuple[Table, ...]:
@@ -304,7 +321,7 @@ def _timeline_tables(lines: list[Timeline]) -> tuple[Table, ...]:
                  for d, e, lo, hi, p in zip(t.days, t.estimate, t.ci_low, t.ci_high, t.p_value))
     return (Table("confidence_sequence", "Daily looks: always-valid confidence sequence",
                   ("metric", "arm", "day", "estimate", "cs low", "cs high", "always-valid p"),
-                  rows),)
+                  rows, priority=(0, 1, 0, 0, 1, 1, 2)),)
 
 
 def _figures(ests: list[Estimate], lines: list[Timeline], control: str) -> list[Figure]:

@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 from collections import Counter
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -21,10 +21,12 @@ from causalkit.spec.common import (
     DecisionRules,
     MarginKind,
     Metric,
+    MetricFields,
     Role,
     StrictModel,
 )
 from causalkit.spec.limits import MAX_ARMS, MAX_COUNT, MAX_METRICS
+from causalkit.spec.targeting import Targeting
 from causalkit.spec.types import Bool, FieldError, Float, Int, Text, Timestamp
 
 
@@ -56,6 +58,64 @@ class PowerPlan(StrictModel):
     )
 
 
+class ABMetric(Metric):
+    """One A/B metric; ``received`` makes it a complier-effect (encouragement) metric.
+
+    With ``received: <column>`` (the treatment each unit actually received: 0/1, or
+    a dose) the arms are encouragements: the report adds, per treatment arm, the first
+    stage (the arm's effect on ``received``, with its F statistic) and the complier
+    average causal effect (2SLS with the CUPED covariate as an exogenous regressor,
+    a robust interval and an Anderson-Rubin set); see ``docs/encouragement.md``. The
+    metric's own estimate is the intent-to-treat effect and keeps the metric's role;
+    the first stage and the complier effect are secondary (never deciding).
+
+    Example:
+        >>> m = ABMetric(name="retained", type="proportion", column="retained_d28",
+        ...              received="reached_condition")
+        >>> m.received, m.columns
+        ('reached_condition', ('retained_d28',))
+        >>> ABMetric(name="r", type="mean", column="y", received="y")
+        Traceback (most recent call last):
+        ...
+        pydantic_core._pydantic_core.ValidationError: 1 validation error for ABMetric
+          Value error, received names the outcome column 'y' itself: give the column of the treatment each unit received (0/1 or a dose) [...]
+        ...
+    """
+
+    received: Text | None = Field(
+        None, min_length=1,
+        description="column of the treatment each unit received (0/1 or a dose): the arms "
+                    "are encouragements and the report adds the first stage and the complier "
+                    "average causal effect (CACE)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_metric(cls, data: Any) -> Any:
+        """Accept a plain :class:`Metric` (built in code) as an A/B metric."""
+        if isinstance(data, Metric) and not isinstance(data, ABMetric):
+            return data.model_dump(exclude_unset=True)
+        return data
+
+    @model_validator(mode="after")
+    def _check_received(self) -> Self:
+        d = self.received
+        if d is None:
+            return self
+        if self.fields is not MetricFields.COLUMN:
+            raise ValueError(
+                f"received works with mean and proportion metrics, not {self.type}: the "
+                "complier effect of a ratio is not defined here; use a per-unit column")
+        if d == self.column:
+            raise ValueError(
+                f"received names the outcome column {d!r} itself: give the column of the "
+                "treatment each unit received (0/1 or a dose)")
+        if d == self.covariate:
+            raise ValueError(
+                f"received names the CUPED covariate {d!r}: the covariate is measured "
+                "before the experiment, the received treatment during it; use two columns")
+        return self
+
+
 class ABSpec(StrictModel):
     """A user-randomized A/B test with one control and one or more treatment arms."""
 
@@ -75,7 +135,10 @@ class ABSpec(StrictModel):
     )
     control: Text = Field("control", description="name of the control arm")
     assignment: Assignment = Field(default_factory=Assignment)
-    metrics: list[Metric] = Field(min_length=1, max_length=MAX_METRICS)
+    targeting: Targeting | None = Field(
+        None, description="who is eligible (a rule over unit attributes) and the staged "
+        "rollout shares per segment; ineligible units get no arm")
+    metrics: list[ABMetric] = Field(min_length=1, max_length=MAX_METRICS)
     analysis: Analysis = Field(default_factory=Analysis)
     decision: DecisionRules = Field(default_factory=DecisionRules)
     start: Timestamp | None = Field(None, description="when exposure started")

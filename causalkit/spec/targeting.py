@@ -466,9 +466,9 @@ class Targeting(StrictModel):
         >>> t = Targeting.model_validate('country in ["KR", "JP"] and platform == "ios"')
         >>> sorted(t.columns)
         ['country', 'platform']
-        >>> Targeting.model_validate({"rule": "age >= 7",
-        ...                           "rollout": {"by": "country", "shares": {"KR": 0.1}}}).columns
-        frozenset({'age', 'country'})
+        >>> sorted(Targeting.model_validate({"rule": "age >= 7", "rollout": {
+        ...     "by": "country", "shares": {"KR": 0.1}}}).columns)
+        ['age', 'country']
     """
 
     rule: Text | None = Field(None, description="targeting rule (docs/segments.md has the grammar)")

@@ -270,7 +270,8 @@ def test_constant_within_one_arm() -> None:
     frame.loc[frame["variant"] == "control", "chat_minutes"] = 0.1
     rep = _run(frame)
     lv = next(t for t in rep.tables if t.name == "levels")
-    control_sd = next(r[5] for r in lv.rows if r[0] == "chat" and r[1] == "control")
+    sd = lv.columns.index("sd per unit")
+    control_sd = next(r[sd] for r in lv.rows if r[0] == "chat" and r[1] == "control")
     assert control_sd == 0.0
     assert all(c.name != "data_zero_variance" for c in rep.checks)
 
