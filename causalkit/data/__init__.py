@@ -36,7 +36,7 @@ def get_engine(source: Source | None = None, kind: Engine | None = None) -> Engi
 
             raise DataError(
                 f"engine: spark needs the spark extra ({exc})",
-                hint="pip install 'causalkit[spark]' and a Java runtime",
+                hint="pip install -e '.[spark]' in a causalkit checkout, and a Java runtime",
             ) from None
         if which not in _ENGINES:
             _ENGINES[which] = SparkEngine()

@@ -72,7 +72,7 @@ DOWHY_DEFAULT_CLIP = (0.05, 0.95)
 COMPARED = ("regression", "ipw", "plm")
 """causalkit estimators with a DoWhy counterpart."""
 
-INSTALL = "pip install 'causalkit[causal]'"
+INSTALL = "pip install -e '.[causal]' in a causalkit checkout"
 
 _METHODS = {"regression": "backdoor.linear_regression",
             "ipw": "backdoor.propensity_score_weighting",

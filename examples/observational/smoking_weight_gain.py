@@ -5,14 +5,25 @@ Reads the NHEFS data shipped in the ``causaldata`` package, draws the diagram
 estimand, the IPW / standardization / AIPW estimates and the diagnostics.
 Published: IPW 3.4 kg (95% CI 2.4 to 4.5); standardization 3.5 kg (2.6 to 4.5).
 
+Needs the optional package ``causaldata`` (the data), which the plain install does not
+bring: ``pip install -e '.[examples]'`` (or ``pip install causaldata``).
+
 Run: python examples/observational/smoking_weight_gain.py
 """
 
 from __future__ import annotations
 
-from causaldata import nhefs
+import sys
 
 import causalkit
+
+NEEDS = ("this example needs the optional package causaldata (the NHEFS data): "
+         "pip install -e '.[examples]' (or pip install causaldata)")
+
+try:
+    from causaldata import nhefs
+except ImportError:
+    sys.exit(NEEDS)
 
 COVARIATES = ["sex", "race", "age", "education", "smokeintensity", "smokeyrs", "exercise",
               "active", "wt71"]

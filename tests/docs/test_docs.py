@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import pkgutil
 import re
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -122,3 +124,68 @@ def test_every_public_function_has_a_docstring_example() -> None:
                 continue
         missing.append(qual)
     assert not missing, f"public objects without a docstring example: {missing}"
+
+
+# -- sample outputs: generated from the code by scripts/docs_outputs.py --------------------------
+
+def _docs_outputs() -> Any:
+    path = ROOT / "scripts" / "docs_outputs.py"
+    spec = importlib.util.spec_from_file_location("docs_outputs", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["docs_outputs"] = module   # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_sample_outputs_are_what_the_code_prints() -> None:
+    """Every marked sample output (``<!-- output: CMD -->`` + a fenced block) matches a run of
+    CMD now, up to times, durations and versions. Each command runs once, two at a time."""
+    docs_outputs = _docs_outputs()
+    drifted = docs_outputs.check(docs_outputs.pages())
+    assert not drifted, ("sample outputs drifted from the code; regenerate them with "
+                         "`python scripts/docs_outputs.py`:\n"
+                         + "\n\n".join(d.diff() for d in drifted))
+
+
+def test_every_console_block_is_generated() -> None:
+    """A ```console block in the manual is a sample output: it must carry its command's mark."""
+    docs_outputs = _docs_outputs()
+    fence = re.compile(r"^([ \t]*)```console[ \t]*$", re.M)
+    unmarked = []
+    for page in docs_outputs.pages():
+        text = page.read_text()
+        marked = {b.line + 1 for b in docs_outputs.blocks(page, text)}
+        for m in fence.finditer(text):
+            line = text.count("\n", 0, m.start()) + 1
+            if line not in marked:
+                unmarked.append(f"{page.relative_to(ROOT)}:{line}")
+    assert not unmarked, f"```console blocks without an <!-- output: ... --> mark: {unmarked}"
+
+
+def test_a_drifted_sample_output_is_caught_and_regenerated(tmp_path: Path) -> None:
+    docs_outputs = _docs_outputs()
+    page = tmp_path / "page.md"
+    page.write_text("Intro.\n\n- item\n\n  <!-- output: causalkit validate "
+                    "designs/ab_match_filter.yaml -->\n  ```console\n  $ causalkit validate "
+                    "designs/ab_match_filter.yaml\n  ok: designs/old.yaml\n  ```\n\nEnd.\n")
+    runner = docs_outputs.Runner()
+    drifted = docs_outputs.check([page], runner)
+    assert len(drifted) == 1
+    assert "+ok: designs/ab_match_filter.yaml (ab: match-filter-v2)" in drifted[0].diff()
+    assert docs_outputs.update([page], runner) == [page]
+    assert page.read_text().endswith(
+        "  ok: designs/ab_match_filter.yaml (ab: match-filter-v2)\n  ```\n\nEnd.\n")
+    assert docs_outputs.check([page], runner) == []
+    # a mark without its block is an error, not a silently ignored line
+    page.write_text("<!-- output: causalkit schema -->\n\ntext\n")
+    with pytest.raises(docs_outputs.DocsOutputError, match="not followed by a fenced block"):
+        docs_outputs.blocks(page)
+
+
+def test_normalization_ignores_only_what_changes_between_runs() -> None:
+    normalize = _docs_outputs().normalize
+    assert normalize("now 2026-11-30T16:31:08Z done in 2.3 s") == \
+        normalize("now 2027-01-02T00:00:00Z done in 11 s")
+    assert normalize("+0.3393 [+0.2524, +0.4263]") != normalize("+0.3392 [+0.2524, +0.4263]")

@@ -1,9 +1,8 @@
-"""The CI example: the workflow parses, its commands are valid causalkit commands that run,
-and the decision script maps every exit code."""
+"""The CI example: the workflow parses and its commands are valid causalkit commands; the
+daily-rollout demo runs. (The workflow's shell steps run in tests/examples/test_ci_workflow.py.)"""
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
@@ -11,11 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from causalkit.cli import main
-from causalkit.gate.codes import EXIT_CODES
 
 ROOT = Path(__file__).parents[2]
 CI = ROOT / "examples" / "ci"
@@ -58,11 +55,11 @@ def test_workflow_parses_and_is_complete():
     assert wf["concurrency"]["cancel-in-progress"] is False
     gate = next(s for s in steps if s.get("id") == "gate")
     assert "set +e" in gate["run"]
-    assert 'echo "code=$?" >> "$GITHUB_OUTPUT"' in gate["run"]
-    act = next(s for s in steps if "act_on_decision.sh" in s.get("run", ""))
-    assert "steps.gate.outputs.code" in act["run"]
-    assert (CI / "act_on_decision.sh").exists()
+    assert 'echo "code=$code" >> "$GITHUB_OUTPUT"' in gate["run"]
+    act = next(s for s in steps if s.get("name") == "Act on the decision")
+    assert act["env"]["CODE"] == "${{ steps.gate.outputs.code }}"
     assert (ROOT / wf["env"]["SPEC"]).exists()
+    # the steps themselves run in tests/examples/test_ci_workflow.py
 
 
 def test_workflow_commands_are_valid_causalkit_commands():
@@ -77,42 +74,9 @@ def test_workflow_commands_are_valid_causalkit_commands():
     assert {"--state", "--json", "--junit", "--markdown"} <= set(gate)
 
 
-def test_workflow_gate_command_runs(tmp_path):
-    """The gate step, run as written (the spec resolved against the repository)."""
-    args = next(c for c in commands() if c[0] == "gate")
-    args = [str(ROOT / a) if a.endswith(".yaml") else a for a in args]
-    summary = tmp_path / "summary.md"
-    env = {**os.environ, "GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary)}
-    proc = subprocess.run([sys.executable, "-m", "causalkit.cli", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert proc.returncode in EXIT_CODES.values(), proc.stderr
-    assert proc.returncode != 2, proc.stderr
-    report = json.loads((tmp_path / "gate.json").read_text())
-    assert EXIT_CODES[report["decision"]["state"]] == proc.returncode
-    assert (tmp_path / "gate.xml").exists()
-    assert (tmp_path / "gate.md").read_text() == summary.read_text()
-    assert json.loads((tmp_path / "gate-state.json").read_text())["looks"][0]["index"] == 1
-    assert any(line.startswith("::") for line in proc.stdout.splitlines())
-    # the decision script on the real report
-    act = subprocess.run(["bash", str(CI / "act_on_decision.sh"), str(proc.returncode),
-                          str(tmp_path / "gate.json")], capture_output=True, text=True)
-    assert act.stdout.startswith(report["decision"]["state"] + ":")
-
-
-@pytest.mark.parametrize(("code", "word", "status"), [
-    (0, "ship", 0), (10, "hold", 0), (11, "inconclusive", 0), (20, "rollback", 1),
-    (30, "invalid", 1), (2, "error", 2), (1, "causalkit crashed", 1),
-])
-def test_decision_script_maps_every_exit_code(tmp_path, code, word, status):
-    proc = subprocess.run(["bash", str(CI / "act_on_decision.sh"), str(code),
-                           str(tmp_path / "none.json")], capture_output=True, text=True)
-    assert proc.returncode == status
-    assert proc.stdout.startswith(word)
-
-
 def test_readme_names_the_files():
     text = (CI / "README.md").read_text()
-    for name in ("gate-rollout.yml", "act_on_decision.sh", "daily_rollout.py", "--fail-on"):
+    for name in ("gate-rollout.yml", "daily_rollout.py", "--fail-on", "unrelated project"):
         assert name in text
 
 

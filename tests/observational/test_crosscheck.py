@@ -143,7 +143,7 @@ def test_missing_dowhy_gives_a_warning_not_a_crash(sim, monkeypatch):
     crossed = [c for c in rep.checks if c.name == "dowhy_cross_check"]
     assert len(crossed) == 1
     assert crossed[0].status is Status.WARN
-    assert "pip install 'causalkit[causal]'" in crossed[0].detail
+    assert "pip install -e '.[causal]'" in crossed[0].detail
     assert [e.method for e in rep.estimates] == ["regression", "ipw"]
     assert not any(t.name == "dowhy_cross_check" for t in rep.tables)
 

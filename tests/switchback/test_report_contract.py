@@ -35,7 +35,7 @@ VERDICT_KEYS = ("better", "worse", "significant", "noninferior", "worse_than_mar
 
 def _design(**update: Any) -> dict[str, Any]:
     spec = yaml.safe_load(SPEC.read_text())
-    spec["analysis"] = {**spec["analysis"], "draws": 1000}
+    spec["analysis"] = {**spec["analysis"], "draws": 1000, "sequential": "none"}
     spec.update(update)
     return spec
 
