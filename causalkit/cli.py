@@ -308,12 +308,15 @@ def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
 
     if data is not None and len(specs) > 1:
         raise CausalkitError("--data goes with a single spec")
+    from causalkit import progress
+
     _check_run_outputs(out, specs, fmt)
     t_now = parse_now(now)
-    for spec in specs:
-        report = analyze(_load(spec), data, seed=seed, now=t_now,
-                         progress=sys.stderr.isatty())
-        emit_report(report, fmt, _out_for(out, spec, fmt, len(specs) > 1), wide=wide)
+    with progress.configure("auto"):
+        for spec in specs:
+            report = analyze(_load(spec), data, seed=seed, now=t_now,
+                             progress=sys.stderr.isatty())
+            emit_report(report, fmt, _out_for(out, spec, fmt, len(specs) > 1), wide=wide)
 
 
 @main.command()
@@ -325,11 +328,48 @@ def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
 @handle_errors
 def power(spec: Path, data: Path | None, fmt: str, out: Path | None, wide: bool) -> None:
     """Sample size, MDE and duration (ab), or period length and power (switchback)."""
+    from causalkit import progress
     from causalkit.entry import run_planner
 
     _check_out(out)
-    report = run_planner(_load(spec), pre_data=data)
-    emit_report(report, fmt, out, wide=wide)
+    with progress.configure("auto"):
+        report = run_planner(_load(spec), pre_data=data)
+        emit_report(report, fmt, out, wide=wide)
+
+
+@main.command()
+@click.argument("kind", type=click.Choice(["ab", "switchback", "observational", "aha"]))
+@click.option("--data", required=True, type=click.Path(path_type=Path),
+              help="The CSV or Parquet file (for aha: the event log).")
+@click.option("--users", type=click.Path(path_type=Path),
+              help="aha: the users file (user id, signup time, covariates).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Write the spec here (default: print it).")
+@click.option("--force", is_flag=True, help="Overwrite an existing --out file.")
+@handle_errors
+def init(kind: str, data: Path, users: Path | None, out: Path | None, force: bool) -> None:
+    """Write a starter spec from a data file: its columns guessed, the guesses in comments.
+
+    KIND is ab, switchback, observational or aha. The spec validates as written; the
+    lines marked EDIT are guesses to check before `causalkit run SPEC`.
+    """
+    from causalkit.starter import starter_spec
+
+    if out is not None:
+        if out.exists() and not force:
+            raise CausalkitError(f"{out} exists", hint="pass --force to overwrite it, or "
+                                                       "choose another --out")
+        _check_out(out)
+    base = out.absolute().parent if out is not None else Path.cwd()
+    text = starter_spec(kind, data, users=users, base=base)
+    if out is None:
+        click.echo(text, nl=False)  # every user string in it is escaped (starter.yaml_text)
+        return
+    from causalkit.report.write import write_atomic
+
+    write_atomic(out, text)
+    _say(f"wrote {out} ({kind} starter spec: check the lines marked EDIT, then "
+         f"causalkit validate {out})", err=True)
 
 
 @main.command()

@@ -97,18 +97,19 @@ def test_every_command_runs_under_the_guard(monkeypatch, tmp_path: Path) -> None
     monkeypatch.setattr(cli_module, "_load", boom)
     monkeypatch.setattr("causalkit.spec.load_spec_file", boom)
     monkeypatch.setattr("causalkit.gate.command.load_spec", boom)
+    monkeypatch.setattr("causalkit.starter.starter_spec", boom)
     spec = tmp_path / "s.yaml"
     spec.write_text("name: x\n")
     for args in (["validate", str(spec)], ["run", str(spec)], ["power", str(spec)],
                  ["assign", str(spec), "--units", "u.csv", "--out", str(tmp_path / "a.csv")],
                  ["schedule", str(spec), "--out", str(tmp_path / "s.csv")],
-                 ["gate", str(spec)]):
+                 ["gate", str(spec)], ["init", "ab", "--data", str(spec)]):
         res = CliRunner().invoke(main, args)
         assert res.exit_code == 1, (args, res.output)
         assert "internal error: KeyError: 'bug' (this is a bug; rerun with --debug" \
             in res.output, args
     assert set(main.commands) == {"validate", "schema", "run", "power", "assign",
-                                          "schedule", "gate"}
+                                  "schedule", "gate", "init"}
 
 
 def test_validate_shows_names_escaped(tmp_path: Path) -> None:
@@ -147,3 +148,34 @@ def test_warnings_are_one_visible_line() -> None:
     with contextlib.redirect_stderr(buf):
         _show_warning(UserWarning("col\n::error::x\x1b[2J"), UserWarning, "f.py", 1)
     assert buf.getvalue() == "warning: UserWarning: col\\n:\\x3aerror:\\x3ax\\x1b[2J\n"
+
+
+def test_python_m_causalkit_is_the_command(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "causalkit", "--version"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"causalkit {__version__}"
+    proc = subprocess.run([sys.executable, "-m", "causalkit", "init", "nope", "--data", "x"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ")
+    assert "Traceback" not in proc.stderr
+
+
+def test_schedule_needs_no_data(tmp_path: Path) -> None:
+    """A switch-back design makes its schedule before any data exist."""
+    spec = tmp_path / "design.yaml"
+    spec.write_text("name: d\nkind: switchback\nregions: [A, B]\n"
+                    "schedule: {start: 2026-03-02T00:00Z, end: 2026-03-03T00:00Z, period: 2h, "
+                    "seed: 4}\nmetrics:\n  - {name: y, type: mean, column: y, role: primary}\n")
+    out = tmp_path / "s.csv"
+    res = CliRunner().invoke(main, ["schedule", str(spec), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = out.read_text().splitlines()
+    assert len(rows) == 1 + 2 * 12
+    assert {r.split(",")[4] for r in rows[1:]} <= {"treatment", "control"}
+    # run still needs data (or a simulator), and says so cleanly
+    res = CliRunner().invoke(main, ["run", str(spec)])
+    assert res.exit_code == 2
+    assert res.output.startswith("error: ")
+    assert "data" in res.output
