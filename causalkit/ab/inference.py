@@ -52,7 +52,7 @@ import numpy as np
 
 from causalkit.ab.metrics import Contrast
 from causalkit.report import Estimate
-from causalkit.report.assessment import IntervalKind
+from causalkit.report.assessment import IntervalKind, noninferiority_p
 from causalkit.spec.common import Analysis, MarginKind, Role, Sequential
 from causalkit.stats.effects import compare, two_sided_p
 from causalkit.stats.multiplicity import adjust_pvalues, interval_levels
@@ -244,8 +244,18 @@ def _estimate(k: Contrast, level: float, p_adj: float, p_raw: float, tau2: float
         direction=k.metric.direction,
         se=se,
         margin=margin_abs(k),
+        p_noninferiority=_noninferiority_p(k, est, se, tau2) if always_valid else None,
         practical_threshold=k.metric.practical_threshold,
         alpha=level,
         interval_kind=IntervalKind.ALWAYS_VALID if always_valid else IntervalKind.FIXED,
         extra=extra,
     )
+
+
+def _noninferiority_p(k: Contrast, est: float, se: float, tau2: float) -> float | None:
+    """The always-valid non-inferiority p-value (read against alpha like the mSPRT interval)."""
+    margin = margin_abs(k)
+    if margin is None or k.problem is not None or not se > 0:
+        return None
+    return noninferiority_p(estimate=est, se=se, margin=margin, direction=k.metric.direction,
+                            tau2=tau2)

@@ -101,7 +101,7 @@ WORDS = {
     Assessment.BETTER: "better",
     Assessment.BETTER_BELOW_THRESHOLD: "better, below the practical threshold",
     Assessment.WORSE: "worse",
-    Assessment.NOT_SIGNIFICANT: "not significant",
+    Assessment.NOT_SIGNIFICANT: "significance not shown",
     Assessment.NON_INFERIOR: "non-inferior",
     Assessment.WORSE_WITHIN_MARGIN: "worse, within margin",
     Assessment.NOT_SHOWN_NON_INFERIOR: "non-inferiority not shown",
@@ -109,7 +109,15 @@ WORDS = {
     Assessment.SIGNIFICANT: "significant",
     Assessment.NOT_COMPUTABLE: "not computable",
 }
-"""Words for an assessment in tables and reasons (never wraps into a misleading phrase)."""
+"""Words for an assessment in tables and reasons.
+
+They are chosen so that a verdict wrapped at any space still reads right line by line: a
+claim that was not shown is written *claim* ``not shown``, the negation last
+(``non-inferiority not shown``, ``significance not shown``), so no line of a wrapped verdict
+is the words of another verdict (``not shown / non-inferior`` read as non-inferior; ``not /
+significant`` as significant). A first line that reads alone (``worse,`` of ``worse, within
+margin``; ``better,`` of ``better, below the practical threshold``) is true of the whole verdict.
+"""
 
 
 def assess(*, estimate: float, low: float | None, high: float | None,
@@ -159,6 +167,58 @@ def assess(*, estimate: float, low: float | None, high: float | None,
     if g_low > -m:
         return Assessment.WORSE_WITHIN_MARGIN if g_high < 0 else Assessment.NON_INFERIOR
     return Assessment.NOT_SHOWN_NON_INFERIOR
+
+
+def noninferiority_p(*, estimate: float, se: float | None, margin: float | None,
+                     direction: Direction | None, df: float | None = None,
+                     tau2: float | None = None) -> float | None:
+    """The p-value of the non-inferiority test, read against ``alpha`` like the interval.
+
+    On the "good is positive" scale (``g = estimate``, negated for ``direction: decrease``)
+    the null hypothesis is "the harm reaches the margin", ``g <= -margin``. The p-value is
+    the smallest ``a`` at which the estimate's two-sided ``1 - a`` interval lies wholly on
+    the safe side of the margin, so **p < alpha exactly when the reported 1 - alpha
+    interval excludes the margin** (its harmful end, ``g_low``, is above ``-margin``: the
+    one-sided test at ``alpha / 2``, what the assessment reads). With ``t = (g + margin) /
+    se`` that is ``min(1, 2 P(T >= t))``, ``T`` standard normal, or Student t with ``df``
+    degrees of freedom when ``df`` is a finite positive number; with ``tau2`` (an mSPRT
+    mixture variance) it is the always-valid p-value of the normal-mixture confidence
+    sequence at the margin (1 when ``g <= -margin``).
+
+    ``None`` without a margin, a direction or a positive finite standard error.
+
+    Example:
+        >>> round(noninferiority_p(estimate=-0.001, se=0.001, margin=0.003,
+        ...                        direction=Direction.INCREASE), 4)
+        0.0455
+        >>> round(noninferiority_p(estimate=0.001, se=0.001, margin=0.003,
+        ...                        direction=Direction.DECREASE, df=10), 4)
+        0.0734
+        >>> noninferiority_p(estimate=-0.005, se=0.001, margin=0.003,
+        ...                  direction=Direction.INCREASE, tau2=1e-5)
+        1.0
+        >>> noninferiority_p(estimate=0.1, se=0.1, margin=None, direction=Direction.INCREASE)
+    """
+    if margin is None or direction is None or se is None:
+        return None
+    if not (math.isfinite(se) and se > 0 and math.isfinite(estimate) and math.isfinite(margin)):
+        return None
+    g = estimate if direction is Direction.INCREASE else -estimate
+    d = g + abs(margin)
+    if d <= 0:
+        return 1.0
+    if tau2 is not None:
+        if not (math.isfinite(tau2) and tau2 > 0):
+            return None
+        v = se * se
+        log_lr = 0.5 * math.log(v / (v + tau2)) + tau2 * d * d / (2.0 * v * (v + tau2))
+        return math.exp(min(0.0, -log_lr))
+    t = d / se
+    if df is not None and math.isfinite(df) and df > 0:
+        from scipy import stats
+
+        return min(1.0, 2.0 * float(stats.t.sf(t, df)))
+    return min(1.0, math.erfc(t / math.sqrt(2.0)))
 
 
 def is_harm(assessment: Assessment, role: Role) -> bool:

@@ -31,6 +31,7 @@ from causalkit.report.assessment import (
     assess,
     contrast_text,
     is_harm,
+    noninferiority_p,
 )
 from causalkit.spec.common import DecisionState, Direction, Role, Sequential
 
@@ -217,6 +218,18 @@ class Estimate:
     gate never decides from it). ``extra`` carries method-specific numbers
     (scalars only); nothing decides from it.
 
+    ``segment`` names the segment of a per-segment estimate (``country=KR``), whose
+    ``p_value`` is adjusted over the family of all segment tests of the report and whose
+    interval is at the family-adjusted level ``alpha``; ``None`` for the overall estimates.
+
+    ``p_noninferiority`` is the p-value of the non-inferiority test (the harm reaches the
+    ``margin``), for estimates with a margin and a direction, read against ``alpha`` like
+    the interval (below ``alpha`` exactly when the interval excludes the margin); when not
+    given it is computed by :func:`causalkit.report.assessment.noninferiority_p` from
+    ``estimate``, ``se``, ``margin`` and ``direction`` (Student t with ``extra["df"]`` when
+    the estimate has a finite one, else normal). Renderers show it instead of ``p_value``
+    for guardrails.
+
     Example:
         >>> e = Estimate(metric="m", arm="treatment", reference="control", method="welch",
         ...              estimate=0.4, ci_low=0.1, ci_high=0.7, role="primary",
@@ -233,6 +246,7 @@ class Estimate:
     ci_low: float | None = None
     ci_high: float | None = None
     p_value: float | None = None
+    p_noninferiority: float | None = None
     relative: float | None = None
     relative_ci_low: float | None = None
     relative_ci_high: float | None = None
@@ -252,6 +266,7 @@ class Estimate:
     decision_ci_high: float | None = None
     assessment: Assessment = None  # type: ignore[assignment]
     calibrated: bool = True
+    segment: str | None = None
     extra: Mapping[str, Scalar] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -263,6 +278,13 @@ class Estimate:
         if self.decision_ci_low is None and self.decision_ci_high is None:
             set_(self, "decision_ci_low", self.ci_low)
             set_(self, "decision_ci_high", self.ci_high)
+        if self.p_noninferiority is None and self.margin is not None:
+            df = self.extra.get("df") if self.extra else None
+            set_(self, "p_noninferiority", noninferiority_p(
+                estimate=self.estimate, se=self.se, margin=self.margin,
+                direction=self.direction,
+                df=float(df) if isinstance(df, int | float) and not isinstance(df, bool)
+                else None))
         if self.assessment is None:
             set_(self, "assessment", assess(
                 estimate=self.estimate, low=self.decision_ci_low, high=self.decision_ci_high,
@@ -296,12 +318,17 @@ class Estimate:
             >>> Estimate(metric="m", arm="b", reference="a", method="welch", estimate=1.0).label
             'm: b - a (welch)'
         """
-        return f"{self.metric}: {self.contrast} ({self.method})"
+        where = f" [{self.segment}]" if self.segment else ""
+        return f"{self.metric}{where}: {self.contrast} ({self.method})"
 
     @property
     def harm(self) -> bool:
-        """Whether this estimate shows harm on a deciding metric (gate rollback, JUnit failure)."""
-        return is_harm(self.assessment, self.role)
+        """Whether this estimate shows harm on a deciding metric (gate rollback, JUnit failure).
+
+        Segment estimates (``segment`` set) are never harm: a segment is read through its
+        family correction, and only the opt-in ``segment_guardrails`` gate rule acts on it.
+        """
+        return self.segment is None and is_harm(self.assessment, self.role)
 
     @property
     def deciding(self) -> bool:
@@ -337,8 +364,8 @@ class Estimate:
         return _decode(cls, data, "estimate")
 
 
-_FLOATS = frozenset({"estimate", "ci_low", "ci_high", "p_value", "relative", "relative_ci_low",
-                     "relative_ci_high", "se", "level", "level_reference", "margin",
+_FLOATS = frozenset({"estimate", "ci_low", "ci_high", "p_value", "p_noninferiority", "relative",
+                     "relative_ci_low", "relative_ci_high", "se", "level", "level_reference", "margin",
                      "practical_threshold", "alpha", "decision_ci_low", "decision_ci_high"})
 
 _ESTIMATE_KINDS: dict[str, Decoder] = {
@@ -348,7 +375,7 @@ _ESTIMATE_KINDS: dict[str, Decoder] = {
     "n": _OPT_INT, "n_reference": _OPT_INT,
     "role": _choice(Role), "direction": _optional(_choice(Direction)),
     "interval_kind": _choice(IntervalKind), "assessment": _optional(_choice(Assessment)),
-    "calibrated": _flag, "extra": _scalars,
+    "calibrated": _flag, "extra": _scalars, "segment": _OPT_TEXT,
 }
 
 

@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from causalkit.report.assessment import TONE, WORDS, Assessment, IntervalKind
-from causalkit.report.model import DecisionBasis, Estimate, Report, Scalar
-from causalkit.spec.common import Sequential
+from causalkit.report.headline import Headline
+from causalkit.report.model import Check, DecisionBasis, Estimate, Report, Scalar
+from causalkit.spec.common import Role, Sequential
 
 MISSING = "—"
 
@@ -181,25 +182,54 @@ def fmt_relative(e: Estimate) -> str:
 
 
 def _unit(e: Estimate) -> str:
-    return "" if e.n_unit in ("", "units") else f" {e.n_unit}"
+    return f" {e.n_unit}" if e.n_unit else ""
 
 
 def fmt_n(e: Estimate, sep: str = " · ") -> str:
-    """Units in the reference and in the arm, e.g. ``control 3,407 · treatment 3,461 users``.
+    """Units in the reference and in the arm, each count named, e.g. ``control 138 periods``.
 
-    The unit (``n_unit``) is named unless it is the generic ``units``; a count that is
-    not known is left out.
+    Every count carries its unit (``n_unit``: ``users``, ``region-periods``, ``rows``,
+    ``units``), so a cell wrapped between the arms never shows a bare number; a count
+    that is not known is left out.
 
     Example:
         >>> fmt_n(Estimate(metric="m", arm="treatment", reference="control", method="welch",
-        ...                estimate=1.0, n=3461, n_reference=3407, n_unit="users"))
-        'control 3,407 · treatment 3,461 users'
+        ...                estimate=1.0, n=144, n_reference=138, n_unit="region-periods"))
+        'control 138 region-periods · treatment 144 region-periods'
         >>> fmt_n(Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0))
         '—'
     """
-    parts = [f"{name} {fmt_int(count)}" for name, count in
+    parts = [f"{name} {fmt_int(count)}{_unit(e)}" for name, count in
              ((e.reference, e.n_reference), (e.arm, e.n)) if count is not None]
-    return sep.join(parts) + _unit(e) if parts else MISSING
+    return sep.join(parts) if parts else MISSING
+
+
+def fmt_n_short(e: Estimate) -> str:
+    """The counts alone, arm first, named once: ``144 / 138 region-periods`` (for headlines).
+
+    Example:
+        >>> fmt_n_short(Estimate(metric="m", arm="t", reference="c", method="welch",
+        ...                      estimate=1.0, n=3461, n_reference=3407, n_unit="users"))
+        '3,461 / 3,407 users'
+        >>> fmt_n_short(Estimate(metric="m", arm="t", reference="c", method="welch",
+        ...                      estimate=1.0, n=12, n_unit="rows"))
+        '12 rows'
+    """
+    counts = [fmt_int(c) for c in (e.n, e.n_reference) if c is not None]
+    return " / ".join(counts) + _unit(e) if counts else MISSING
+
+
+def n_label(estimates: Sequence[Estimate]) -> str:
+    """The header of a count column: ``n (region-periods)`` when the estimates share a unit.
+
+    Example:
+        >>> e = Estimate(metric="m", arm="t", reference="c", method="welch", estimate=1.0,
+        ...              n_unit="region-periods")
+        >>> n_label([e, e]), n_label([])
+        ('n (region-periods)', 'n')
+    """
+    units = {e.n_unit for e in estimates if e.n_unit}
+    return f"n ({units.pop()})" if len(units) == 1 else "n"
 
 
 def fmt_levels(e: Estimate, sep: str = " · ") -> str:
@@ -327,6 +357,85 @@ def _assessment_words(e: Estimate) -> str:
     if e.assessment is Assessment.BETTER_BELOW_THRESHOLD and e.practical_threshold is not None:
         return f"better, below the practical threshold {fmt_num(e.practical_threshold)}"
     return words
+
+
+P_NONINFERIORITY = "p (non-inf.)"
+"""The label of a non-inferiority p-value (column header, headline)."""
+
+P_MARK = "†"
+"""Marks a non-inferiority p-value in a column that also holds superiority p-values."""
+
+P_MARK_NOTE = (f"{P_MARK} guardrail with a margin: the non-inferiority p-value (below alpha "
+               "exactly when the interval excludes the margin), not the superiority p-value")
+"""The note under a table whose p-value column mixes both kinds (see :func:`p_column`)."""
+
+
+def shows_noninferiority_p(e: Estimate) -> bool:
+    """Whether an estimate's p-value cell is its non-inferiority p-value.
+
+    That is a guardrail (or secondary) metric with a ``margin`` and a ``direction``: its
+    assessment reads the interval against the margin, so the p-value beside it is the one of
+    the non-inferiority test (``p_noninferiority``), not the superiority ``p_value``.
+
+    Example:
+        >>> g = Estimate(metric="g", arm="t", reference="c", method="z", estimate=-0.001,
+        ...              ci_low=-0.00296, ci_high=0.00096, se=0.001, p_value=0.32,
+        ...              role="guardrail", direction="increase", margin=0.003)
+        >>> shows_noninferiority_p(g), round(g.p_noninferiority, 4)
+        (True, 0.0455)
+    """
+    return (e.margin is not None and e.direction is not None
+            and e.role is not Role.PRIMARY)
+
+
+def fmt_p_for(e: Estimate, *, mark: bool = False) -> str:
+    """The p-value cell of an estimate: the non-inferiority p for guardrails with a margin.
+
+    ``mark`` appends :data:`P_MARK` to a non-inferiority p-value (for a column that mixes
+    both kinds; :func:`p_column` says when).
+
+    Example:
+        >>> g = Estimate(metric="g", arm="t", reference="c", method="z", estimate=-0.001,
+        ...              ci_low=-0.00296, ci_high=0.00096, se=0.001, p_value=0.32,
+        ...              role="guardrail", direction="increase", margin=0.003)
+        >>> fmt_p_for(g), fmt_p_for(g, mark=True)
+        ('0.0455', '0.0455†')
+        >>> fmt_p_for(Estimate(metric="m", arm="t", reference="c", method="z", estimate=1.0,
+        ...                    p_value=0.0202))
+        '0.0202'
+    """
+    if not shows_noninferiority_p(e):
+        return fmt_p(e.p_value)
+    text = fmt_p(e.p_noninferiority)
+    return f"{text}{P_MARK}" if mark and text != MISSING else text
+
+
+def p_column(estimates: Sequence[Estimate]) -> tuple[str, bool, str | None]:
+    """How to head a p-value column: ``(label, mark, note)``.
+
+    All rows superiority p-values: ``("p-value", False, None)``; all non-inferiority:
+    ``("p (non-inf.)", False, None)``; mixed: ``("p-value", True, P_MARK_NOTE)`` (pass
+    ``mark`` to :func:`fmt_p_for`, print the note under the table). Rows without a
+    p-value to show count as neither.
+
+    Example:
+        >>> m = Estimate(metric="m", arm="t", reference="c", method="z", estimate=1.0,
+        ...              p_value=0.02)
+        >>> g = Estimate(metric="g", arm="t", reference="c", method="z", estimate=-0.001,
+        ...              se=0.001, role="guardrail", direction="increase", margin=0.003)
+        >>> p_column([m]), p_column([g])
+        (('p-value', False, None), ('p (non-inf.)', False, None))
+        >>> p_column([m, g])[:2]
+        ('p-value', True)
+    """
+    kinds = {ni for e in estimates
+             if ((e.p_noninferiority if (ni := shows_noninferiority_p(e)) else e.p_value)
+                 is not None)}  # a row showing no p-value ("—") is either kind
+    if kinds == {True}:
+        return P_NONINFERIORITY, False, None
+    if kinds == {True, False}:
+        return "p-value", True, P_MARK_NOTE
+    return "p-value", False, None
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -534,3 +643,80 @@ def basis_items(basis: DecisionBasis) -> list[tuple[str, str]]:
     items.append(("fails CI on", ", ".join(s.value for s in b.fail_on) or MISSING))
     items += [("note", note) for note in b.notes]
     return items
+
+
+# -- the headline (the answer first), as every renderer shows it ---------------------------
+
+
+def answer_word(h: Headline) -> str:
+    """The headline's answer as a heading word: ``SHIP``, ``FINDING``, ``NOT MADE``, ...
+
+    Example:
+        >>> from causalkit.report import Decision, Experiment, Report
+        >>> from causalkit.report.headline import headline
+        >>> answer_word(headline(Report(experiment=Experiment(name="x", kind="ab"),
+        ...                             decision=Decision("rollback"))))
+        'ROLLBACK'
+    """
+    return h.answer.upper()
+
+
+def headline_estimate_line(e: Estimate) -> str:
+    """One primary estimate for a headline: label, effect, interval, relative, p, n, verdict.
+
+    The p-value is the non-inferiority one for a guardrail with a margin (labelled so),
+    the counts are named (``n 144 / 138 region-periods``), and the verdict comes last.
+
+    Example:
+        >>> print(headline_estimate_line(Estimate(metric="conversion", arm="treatment",
+        ...     reference="control", method="welch", estimate=0.0042, ci_low=0.0011,
+        ...     ci_high=0.0073, relative=0.034, p_value=0.008, n=3461, n_reference=3407,
+        ...     n_unit="users", role="primary", direction="increase")))
+        conversion: treatment - control (welch): +0.0042 [0.0011, 0.0073], +3.4%, p 0.008, n 3,461 / 3,407 users — better
+        >>> print(headline_estimate_line(Estimate(metric="refunds", arm="b", reference="a",
+        ...     method="z", estimate=-0.001, ci_low=-0.00296, ci_high=0.00096, se=0.001,
+        ...     p_value=0.32, role="guardrail", direction="increase", margin=0.003)))
+        refunds: b - a (z): -0.001 [-0.00296, 0.00096], p (non-inf.) 0.0455 — non-inferior (margin 0.003)
+    """
+    sign = "+" if math.isfinite(e.estimate) and e.estimate > 0 else ""
+    parts = [f"{sign}{fmt_num(e.estimate)}"]
+    ci = fmt_ci(e.ci_low, e.ci_high)
+    if ci != MISSING:
+        parts[0] += f" {ci}"
+    if e.relative is not None:
+        parts.append(fmt_pct(e.relative))
+    p_name = P_NONINFERIORITY if shows_noninferiority_p(e) else "p"
+    p_text = fmt_p_for(e)
+    if p_text != MISSING:
+        parts.append(f"{p_name} {p_text}")
+    if e.n is not None or e.n_reference is not None:
+        parts.append(f"n {fmt_n_short(e)}")
+    return f"{e.label}: {', '.join(parts)} — {fmt_assessment(e)}"
+
+
+def alert_line(c: Check) -> str:
+    """A failed or warned check for a headline: ``FAIL srm [metric]: detail``.
+
+    Example:
+        >>> from causalkit.report import Status
+        >>> alert_line(Check("sample_ratio_mismatch", Status.FAIL, "p = 1e-6")), alert_line(
+        ...     Check("outliers", Status.WARN, metric="revenue"))
+        ('FAIL sample_ratio_mismatch: p = 1e-6', 'WARN outliers [revenue]')
+    """
+    name = c.name if c.metric is None else f"{c.name} [{c.metric}]"
+    return f"{c.status.value.upper()} {name}" + (f": {c.detail}" if c.detail else "")
+
+
+def headline_sentence(h: Headline) -> str:
+    """The headline in one line (JUnit, logs): the answer, then its sentences.
+
+    Example:
+        >>> from causalkit.report import Decision, Experiment, Report
+        >>> from causalkit.report.headline import headline
+        >>> headline_sentence(headline(Report(experiment=Experiment(name="x", kind="ab"),
+        ...     decision=Decision("ship", ("primary m is better", "guardrails hold")))))
+        'ship: primary m is better; guardrails hold'
+        >>> headline_sentence(headline(Report(experiment=Experiment(name="x", kind="aha"))))
+        'none'
+    """
+    return h.answer + (f": {'; '.join(h.sentences)}" if h.sentences else "")

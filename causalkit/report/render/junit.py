@@ -12,7 +12,11 @@ of the suite. Characters XML cannot hold (control characters) are replaced by
 U+FFFD so the file always parses; C1 controls, bidirectional overrides, line
 separators and the ``:`` of ``::`` and the ``[`` of ``##[`` are written as
 character references, so the file printed to a CI log issues no workflow
-command. An uncalibrated estimate (``calibrated=False``: a model-based interval
+command. The answer comes first (:func:`causalkit.report.headline.headline`): the
+suite's first properties are ``headline`` (the answer and its sentences in one line),
+``headline.answer``, ``headline.primary.N`` (each primary estimate with its verdict)
+and ``headline.alert.N`` (failed, then warned checks), and the suite's
+``<system-out>`` holds the same lines. An uncalibrated estimate (``calibrated=False``: a model-based interval
 whose coverage was not shown) has a ``calibrated=false`` property on its test
 case, says so in its summary and assessment, and is listed in the suite's
 ``uncalibrated`` property.
@@ -38,8 +42,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from typing import Literal
 
+from causalkit.report.headline import headline
 from causalkit.report.model import Estimate, Report, Status
 from causalkit.report.render._format import (
+    P_NONINFERIORITY,
+    alert_line,
     basis_items,
     decision_word,
     fmt_assessment,
@@ -50,9 +57,12 @@ from causalkit.report.render._format import (
     fmt_num,
     fmt_p,
     fmt_relative,
+    headline_estimate_line,
+    headline_sentence,
     is_error,
     is_p_column,
     row_labels,
+    shows_noninferiority_p,
 )
 from causalkit.spec.common import DecisionState
 
@@ -104,6 +114,8 @@ def _summary(e: Estimate) -> str:
         f"assessment: {e.assessment.value} ({fmt_assessment(e)})",
         f"relative: {fmt_relative(e)}",
         f"p-value: {fmt_p(e.p_value)}",
+        *([f"{P_NONINFERIORITY}: {fmt_p(e.p_noninferiority)}"]
+          if shows_noninferiority_p(e) else []),
         f"n: {fmt_n(e)}",
         f"level: {fmt_levels(e)}",
     ]
@@ -233,6 +245,15 @@ def junit_xml(report: Report, *, decision_case: bool = False,
     def prop(key: str, value: object) -> None:
         ET.SubElement(props, "property", name=key, value=xml_text(value))
 
+    h = headline(report)
+    lines = [headline_sentence(h), *(headline_estimate_line(e) for e in h.primary),
+             *(alert_line(c) for c in h.alerts)]
+    prop("headline", lines[0])
+    prop("headline.answer", h.answer)
+    for i, e in enumerate(h.primary, start=1):
+        prop(f"headline.primary.{i}", headline_estimate_line(e))
+    for i, c in enumerate(h.alerts, start=1):
+        prop(f"headline.alert.{i}", alert_line(c))
     dec = report.decision
     prop("decision", decision_word(report))
     if dec is not None:
@@ -294,6 +315,7 @@ def junit_xml(report: Report, *, decision_case: bool = False,
             ET.SubElement(case, "system-out").text = xml_text(f"{c.status.value}: {c.detail}{value}")
     if decision_case:
         _decision_case(suite, report, fail_on)
+    ET.SubElement(suite, "system-out").text = xml_text("\n".join(lines) + "\n")
     cases = suite.findall("testcase")
     counts = {"tests": str(len(cases)),
               "failures": str(sum(c.find("failure") is not None for c in cases)),

@@ -1,7 +1,11 @@
 """GitHub-flavoured Markdown, sized for a CI job summary (``$GITHUB_STEP_SUMMARY``).
 
-Layout: a heading with the experiment name, a decision line with a plain status
-word and its reasons, the decision basis (for gated reports), the hypothesis, an
+Layout: the answer first (:func:`causalkit.report.headline.headline`): a heading
+with the experiment name, a decision line with a plain status word and its reasons
+(for a kind without decision rules, a ``**Finding**`` line with the report's
+findings, then ``**Decision: NONE**``), the decision basis (for gated reports), the
+primary estimates as a list (effect, interval, p-value, counts, verdict) and the
+failed or warned checks; then the detail: the hypothesis, an
 estimates table with exactly one row per estimate (labelled metric, contrast and
 method; a "decision interval" column when some decision interval differs from the
 reported one), a checks table, the report's extra tables and a list of figures. Every string
@@ -17,6 +21,8 @@ Example:
     ...     Estimate(metric="a|b", arm="t", reference="c", method="welch", estimate=1.0),))
     >>> [ln for ln in render_markdown(rep).splitlines() if ln.startswith("| a")]
     ['| a\\\\|b: t - c (welch) | 1 | — | — | — | — | — | secondary | not computable |']
+    >>> print(render_markdown(rep).splitlines()[2])
+    **Decision: NONE** — no decision rules apply to this report
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from causalkit.report.headline import FINDING, headline
 from causalkit.report.model import Report, Table
 from causalkit.report.render._format import (
     MISSING,
+    alert_line,
     basis_items,
     decision_differs,
     decision_lines,
@@ -38,9 +46,11 @@ from causalkit.report.render._format import (
     fmt_levels,
     fmt_n,
     fmt_num,
-    fmt_p,
+    fmt_p_for,
     fmt_relative,
+    headline_estimate_line,
     numeric_columns,
+    p_column,
     row_labels,
 )
 from causalkit.report.render.terminal import UNSAFE, escape_char
@@ -98,16 +108,48 @@ def _user_table(t: Table) -> list[str]:
 def _estimates(report: Report) -> list[str]:
     ests = report.estimates
     decision = any(decision_differs(e) for e in ests)
+    p_label, mark, note = p_column(ests)
     header = ["estimate", "effect", "CI", *(["decision interval"] if decision else []),
-              "relative [CI]", "p-value", "n", "level", "role", "assessment"]
+              "relative [CI]", p_label, "n", "level", "role", "assessment"]
     align = ["---", "---:", "---", *(["---"] if decision else []),
              "---", "---:", "---", "---", "---", "---"]
     rows = [[escape_md(label), fmt_num(e.estimate), fmt_ci(e.ci_low, e.ci_high),
-             *([fmt_decision_ci(e)] if decision else []), fmt_relative(e), fmt_p(e.p_value),
+             *([fmt_decision_ci(e)] if decision else []), fmt_relative(e),
+             fmt_p_for(e, mark=mark),
              escape_md(fmt_n(e)), escape_md(fmt_levels(e)), e.role.value,
              escape_md(fmt_assessment(e))]
             for e, label in zip(ests, row_labels(ests), strict=True)]
-    return _table(header, rows, align)
+    return [*_table(header, rows, align), *(["", f"_{escape_md(note)}_"] if note else [])]
+
+
+def _headline(report: Report) -> list[str]:
+    """The answer first: the answer line, the basis, primary estimates and alerts."""
+    h = headline(report)
+    if report.decision is None and h.answer == FINDING:
+        said = {*h.sentences, report.meta.extra.get("headline")}
+        rest = "; ".join(escape_md(r) for r in decision_lines(report) if r not in said)
+        lines = [f"**Finding** — {'; '.join(escape_md(s) for s in h.sentences)}", "",
+                 f"**Decision: {escape_md(decision_word(report).upper())}**"
+                 + (f" — {rest}" if rest else ""), ""]
+    else:
+        word = escape_md(h.answer.upper())
+        reasons = decision_lines(report) + list(report.findings)
+        why = "; ".join(escape_md(r) for r in reasons)
+        lines = [f"**Decision: {word}**" + (f" — {why}" if why else ""), ""]
+    if report.decision_basis is not None:
+        items = " · ".join(f"{escape_md(k)}: {escape_md(v)}"
+                           for k, v in basis_items(report.decision_basis))
+        lines += [f"**Decision basis** — {items}", ""]
+    if h.primary:
+        title = ("Primary estimates" if any(e.role.value == "primary" for e in h.primary)
+                 else "Main estimates")
+        lines += [f"**{title}**", "",
+                  *(f"- {escape_md(headline_estimate_line(e))}" for e in h.primary), ""]
+    if h.alerts:
+        title = "Failed and warned checks" if h.failed and h.warned else (
+            "Failed checks" if h.failed else "Warned checks")
+        lines += [f"**{title}**", "", *(f"- {escape_md(alert_line(c))}" for c in h.alerts), ""]
+    return lines
 
 
 def render_markdown(report: Report) -> str:
@@ -121,14 +163,7 @@ def render_markdown(report: Report) -> str:
         **Decision: SHIP** — primary metric improved
     """
     exp = report.experiment
-    lines = [f"# {escape_md(exp.name)}", ""]
-    word = escape_md(decision_word(report).upper())
-    why = "; ".join(escape_md(r) for r in decision_lines(report))
-    lines += [f"**Decision: {word}**" + (f" — {why}" if why else ""), ""]
-    if report.decision_basis is not None:
-        items = " · ".join(f"{escape_md(k)}: {escape_md(v)}"
-                           for k, v in basis_items(report.decision_basis))
-        lines += [f"**Decision basis** — {items}", ""]
+    lines = [f"# {escape_md(exp.name)}", "", *_headline(report)]
     info = [f"kind {escape_md(exp.kind)}"]
     if report.meta.alpha is not None:
         info.append(f"alpha {fmt_num(report.meta.alpha)}")
