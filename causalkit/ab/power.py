@@ -45,6 +45,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from causalkit.ab.encouragement_power import encouragement_needs, encouragement_plan, itt_effect
 from causalkit.ab.metrics import needs
 from causalkit.ab.scan import moments, require_binary
 from causalkit.data import ColumnKind, Moments, Source, get_engine, pick_source, quote_ident
@@ -118,7 +119,7 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
                         hint="pass --data PRE.parquet or set pre_data in the spec")
     source = pick_source(ctx.sources, spec.pre_data, "pre_data", "main")
     schema = get_engine(source).schema(source)
-    need = needs(spec.metrics, available=set(schema))
+    need = encouragement_needs(needs(spec.metrics, available=set(schema)), spec.metrics)
     mom, nonbinary = moments(source, columns=need.columns, pairs=need.pairs,
                              binary=need.binary, derived=need.derived)
     require_binary(nonbinary, source)
@@ -144,29 +145,38 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
         a = alpha / fam[m.role] if m.role is not Role.SECONDARY else alpha
         mde_abs = float(mde(var_adj, var_adj, n_total_plan, alpha=a, power=power,
                             share_c=share_c, share_t=share_t))
-        effect = math.nan
-        n_arm = n_total = run_days = pw = math.nan
+        effect: float | None = None
+        n_arm: int | None = None
+        n_total: int | None = None
+        run_days: float | None = None
+        pw: float | None = None
         if spec.plan.mde is not None:
             effect = (spec.plan.mde * abs(level) if spec.plan.mde_kind is MarginKind.RELATIVE
                       else spec.plan.mde)
+            effect = itt_effect(m, spec, effect)  # a received: metric's mde is its CACE
+            assert effect is not None
             var_t = kind.planning_variance(level, var_adj, effect)
-            n_total = inflation * float(required_total(var_adj, var_t, effect, alpha=a,
-                                                       power=power, share_c=share_c,
-                                                       share_t=share_t))
-            n_arm = math.ceil(n_total * share_c)
-            n_total = math.ceil(n_total)
-            run_days = n_total / per_day if per_day else math.nan
+            total = inflation * float(required_total(var_adj, var_t, effect, alpha=a,
+                                                     power=power, share_c=share_c,
+                                                     share_t=share_t))
+            n_arm = math.ceil(total * share_c)
+            n_total = math.ceil(total)
+            run_days = n_total / per_day if per_day else None
             pw = float(power_at(effect, var_adj, var_t, n_total_plan, alpha=a,
                                 share_c=share_c, share_t=share_t))
         rows.append((m.name, str(m.type), m.role.value, level, math.sqrt(var), rho2, a, effect,
                      n_arm, n_total, run_days, n_plan, mde_abs,
-                     mde_abs / abs(level) if level else math.nan, pw))
+                     mde_abs / abs(level) if level else None, pw))
     table = Table(
         "power_plan", "Sample size, MDE and duration per metric",
         ("metric", "type", "role", "level", "sd per unit", "cuped variance reduction",
          "alpha", "effect to detect", "units per arm", "units in total", "days",
          "planned units per arm", "mde", "mde relative", "power at planned units"),
-        tuple(rows))
+        tuple(rows), priority=PLAN_PRIORITY if spec.plan.mde is not None else NO_MDE_PRIORITY)
+    enc_tables, enc_said = encouragement_plan(
+        spec, mom, per_day=per_day, inflation=inflation,
+        alphas={m.name: alpha / fam[m.role] if m.role is not Role.SECONDARY else alpha
+                for m in spec.metrics})
     detail = (f"pre-period: {mom.n:,} units"
               + (f" over {days:.1f} days" if days else "")
               + (f"; {per_day:,.0f} units per day" if per_day else "")
@@ -177,14 +187,84 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
               + (f"; units inflated x{inflation:.3f} for {spec.analysis.sequential.value} "
                  f"over {looks} equally spaced looks (exact sequential power)"
                  if inflation != 1.0 else ""))
+    checks = [Check("plan_assumptions", Status.PASS, detail)]
+    if spec.plan.mde is None:
+        checks.append(Check("plan_mde", Status.WARN, MDE_MISSING))
+    elif not per_day:
+        checks.append(Check("plan_traffic", Status.WARN, TRAFFIC_MISSING))
     return Report(
         experiment=Experiment(name=spec.name, kind="ab", spec_sha256=loaded.sha256 or None,
                               data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
-        checks=(Check("plan_assumptions", Status.PASS, detail),),
+        checks=tuple(checks),
         meta=Meta(alpha=alpha, extra={"units_per_day": per_day, "pre_period_units": mom.n,
                                       "sequential_inflation": inflation}),
-        tables=(table,),
+        tables=(table, *enc_tables),
+        findings=(*_findings(table, spec.plan.mde is not None, per_day, power), *enc_said),
     )
+
+
+PLAN_PRIORITY = (0, 6, 3, 4, 5, 4, 5, 1, 0, 2, 1, 4, 2, 3, 3)
+"""How much each column of the plan table matters on a narrow terminal (0: always shown):
+the metric and the units per arm first, then the days and the effect to detect."""
+
+NO_MDE_PRIORITY = (0, 6, 3, 4, 5, 4, 5, 7, 7, 7, 7, 1, 0, 1, 7)
+"""Without ``plan.mde`` the empty columns (effect, units, days, power) are hidden first and
+the MDE at the planned units is a key column."""
+
+MDE_MISSING = ("plan.mde is not set, so there is no sample size, duration or power: set "
+               "plan.mde (e.g. plan: {mde: 0.02}, relative to the pre-period level) to get "
+               "them; the mde column shows what the planned units can detect")
+"""The check's detail when the spec has no ``plan.mde``."""
+
+TRAFFIC_MISSING = ("the traffic is not known, so there is no duration: set plan.units_per_day "
+                   "or a timestamp_column present in the pre-period data")
+"""The check's detail when the units per day are not known."""
+
+
+def _findings(table: Table, has_mde: bool, per_day: float | None,
+              power: float) -> tuple[str, ...]:
+    """One sentence per primary metric (else per metric): the units it needs, or what the
+    planned units can detect when no effect to detect was set.
+
+    Example:
+        >>> t = Table("power_plan", "", ("metric", "role", "level", "effect to detect",
+        ...           "units per arm", "units in total", "days", "planned units per arm", "mde",
+        ...           "mde relative", "power at planned units"),
+        ...           (("m", "primary", 12.0, 0.24, 3839, 7678, 2.559, 20000, 0.079, 0.0066, 1.0),))
+        >>> print(_findings(t, True, 3000.0, 0.8)[0])
+        m needs 3,839 units per arm (7,678 in total; 2.559 days at 3,000 a day) to detect 0.24 (2% of 12) with power 0.8
+        >>> print(_findings(t, False, None, 0.8)[0])
+        m: the 20,000 planned units per arm detect 0.079 (0.66% of 12) with power 0.8; set plan.mde to get the sample size
+    """
+    from causalkit.report.render._format import MISSING, fmt_num
+
+    def num(x: object) -> str:
+        return fmt_num(x) if isinstance(x, int | float) else MISSING
+
+    rows = [dict(zip(table.columns, r, strict=True)) for r in table.rows]
+    chosen = [r for r in rows if r["role"] == "primary"] or rows
+    out = []
+    for r in chosen:
+        level = r["level"]
+
+        def rel(x: object, level: object = level) -> str:
+            if not isinstance(level, float) or not level or not isinstance(x, int | float):
+                return ""
+            return f" ({fmt_num(100 * float(x) / abs(level), 2)}% of {num(level)})"
+
+        if has_mde and isinstance(r["units per arm"], int):
+            days = r["days"]
+            when = (f"; {num(days)} days at {per_day:,.0f} a day"
+                    if isinstance(days, float) and per_day else "")
+            effect = r["effect to detect"]
+            out.append(f"{r['metric']} needs {r['units per arm']:,} units per arm "
+                       f"({r['units in total']:,} in total{when}) to detect "
+                       f"{num(effect)}{rel(effect)} with power {fmt_num(power)}")
+        else:
+            out.append(f"{r['metric']}: the {r['planned units per arm']:,} planned units per arm "
+                       f"detect {num(r['mde'])}{rel(r['mde'])} with power {fmt_num(power)}; "
+                       "set plan.mde to get the sample size")
+    return tuple(out)
 
 
 def _sequential_inflation(spec: ABSpec) -> tuple[float, int]:

@@ -8,6 +8,7 @@ from markdown_it import MarkdownIt
 
 from causalkit.report import Decision, DecisionBasis, Estimate, Experiment, Report
 from causalkit.report.render import render
+from causalkit.report.render._format import fmt_p_for, p_column
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\]")
 
@@ -59,11 +60,11 @@ def test_markdown_has_one_row_per_estimate(report):
     assert "information fraction: 0.499" in lines[4]
     col = dict(zip(estimates[0], zip(*estimates[1:], strict=True), strict=True))
     row = next(r for r in estimates if r[0].startswith("report_rate"))
-    assert row[5] == "3.1e-20"
+    assert row[5] == "—"  # a guardrail shows its non-inferiority p: this one has no se
     assert row[2] == "[0.0025, 0.0055]"
     assert row[3] == "[0.0022, 0.0058] always-valid"
     assert row[9] == "worse than margin (margin 0.002)"
-    assert row[6] == "control 50,112 · treatment 49,871 users"
+    assert row[6] == "control 50,112 users · treatment 49,871 users"
     assert row[7] == "control 0.019 · treatment 0.023"
     assert col["assessment"][3] == "worse, within margin (margin 0.01)"
     assert next(r for r in estimates if r[0].startswith("revenue"))[2] == "—"
@@ -111,28 +112,65 @@ def test_markdown_says_when_a_decision_needs_history_or_was_not_made():
 
 
 def test_text_has_no_ansi_without_colour(report):
+    from rich.cells import cell_len
+
+    from causalkit.report.assessment import WORDS, Assessment
+
     out = render(report, "text")
     assert not ANSI.search(out)
     for word in ("match-filter-v2 (ab)", "hypothesis: The new gender filter", "Estimates",
                  "Checks", "decision: INVALID", "guardrail report_rate is worse", "Covariate balance",
-                 "3.1e-20", "+3.4%", "[+1%, +5.8%]", "[0.12, 0.7]", "welch+cuped", "fail", "warn",
+                 "+3.4%", "[+1%, +5.8%]", "[0.12, 0.7]", "welch+cuped", "fail", "warn",
                  "pass", "—", "decision interval", "[0.05, 0.77]", "always-valid",
                  "worse, within margin", "decision basis:", "information fraction: 0.499",
-                 "n per arm: control 50,112 · treatment 49,871 users"):
+                 "n per arm: control 50,112 users · treatment 49,871 users"):
         assert word in out, word
-    # the decision comes before the estimates
-    assert out.index("decision: INVALID") < out.index("Estimates")
+    label, mark, note = p_column(report.estimates)  # guardrails: the non-inferiority p
+    assert f"┃ {label} ┃" in out
+    for e in report.estimates:
+        assert re.search(rf"│ +{re.escape(fmt_p_for(e, mark=mark))} │", out), e.metric
+    assert note is None or " ".join(note.split()[:4]) in out
+    # the headline comes first: the answer, its reasons, the primary estimate, the alerts
+    detail = out.index("detail ─")
+    assert out.index("decision: INVALID") < out.index(" - check data_zero_variance failed") \
+        < detail < out.index("decision basis:") < out.index("Estimates") < out.index("Checks")
+    head = out[:detail]
+    assert re.search(r"chat_minutes +0\.41 \[0\.12, 0\.7\] +better", head)
+    assert "FAIL  data_zero_variance" in head
+    assert "WARN  pre_period_balance" in head
+    assert "checks: 1 failed, 1 warned, 1 passed" in head
     assert "decision: none" not in out
-    assert max(len(line) for line in out.splitlines()) <= 132
+    assert max(cell_len(line) for line in out.splitlines()) <= 132
     for width in (60, 80, 100):
         narrow = render(report, "text", width=width)
-        assert max(len(line) for line in narrow.splitlines()) <= width
+        assert max(cell_len(line) for line in narrow.splitlines()) <= width
+        assert "…" not in narrow
         for word in ("decision: INVALID", "decision:", "guardrail", "information fraction"):
             assert word in narrow, (width, word)
     at80 = render(report, "text", width=80)
     for word in ("welch+cuped", "[0.05, 0.77]", "always-valid", "not computable", "better",
-                 "[0.0022,", "0.0058]", "non-inferior", "(margin 0.001)", "not significant"):
+                 "[0.0022, 0.0058]", "non-inferior", "(margin 0.001)",
+                 WORDS[Assessment.NOT_SIGNIFICANT].split()[0]):
         assert word in at80, word
+
+
+def test_text_wide_shows_every_column_at_any_width(report):
+    narrow = render(report, "text", width=60)
+    assert "hidden:" in narrow
+    assert "--wide or --format md for all" in " ".join(narrow.split())
+    wide = render(report, "text", width=60, wide=True)
+    assert "hidden:" not in wide
+    for header in ("effect [CI]", "decision interval", "relative [CI]", "role", "assessment"):
+        assert header in wide, header
+
+
+def test_text_width_defaults_to_columns(report, monkeypatch):
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "70")
+    out = render(report, "text")
+    assert max(cell_len(line) for line in out.splitlines()) <= 70
+    assert max(cell_len(line) for line in render(report, "text", width=100).splitlines()) > 70
 
 
 def test_text_colours_follow_the_tone(report):

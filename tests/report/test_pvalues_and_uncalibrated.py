@@ -141,9 +141,9 @@ def _cells(rep: Report) -> dict[str, list[tuple[str, str]]]:
 
 @pytest.fixture(scope="module", params=DESIGNS, ids=[p.stem for p in DESIGNS])
 def design_report(request: pytest.FixtureRequest) -> Report:
-    import causalkit
+    from tests.report.test_width import design_report as cached  # one run per session
 
-    return causalkit.analyze(request.param, seed=7)
+    return cached(request.param)
 
 
 def test_no_p_value_cell_of_any_design_reads_zero(design_report: Report) -> None:

@@ -28,166 +28,238 @@ from __future__ import annotations
 import dataclasses
 import enum
 import io
-import shutil
-from collections.abc import Mapping
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
-from causalkit.report.model import Report, Status
+from causalkit.report.headline import FINDING, Headline, headline
+from causalkit.report.model import Check, Estimate, Report, Status, Table
 from causalkit.report.render._format import (
     INTERVAL_WORDS,
     MISSING,
+    NEEDS_HISTORY,
     basis_items,
     decision_differs,
     decision_lines,
-    decision_word,
     fmt_assessment,
     fmt_cell,
     fmt_ci,
     fmt_n,
     fmt_num,
-    fmt_p,
+    fmt_p_for,
     fmt_pct,
     numeric_columns,
+    p_column,
     row_labels,
     tone,
+)
+from causalkit.report.render.fit import (
+    DEFAULT_WIDTH,
+    Cell,
+    Column,
+    Grid,
+    Piece,
+    cell,
+    fit_table,
+    resolve_width,
+    string_cell,
 )
 from causalkit.report.render.terminal import safe_lines, visible
 
 _STATUS_STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red"}
-_DECISION_STYLE = {"ship": "bold green", "hold": "bold yellow", "inconclusive": "bold yellow",
-                   "rollback": "bold red", "invalid": "bold red", "error": "bold red"}
-DEFAULT_WIDTH = 132
-
-
 _TONE_STYLE = {"good": "green", "bad": "red", "caution": "yellow", "neutral": ""}
+_ANSWER_STYLE = {"good": "bold green", "bad": "bold red", "caution": "bold yellow",
+                 "neutral": "bold"}
+
+ESTIMATE_PRIORITY = {"estimate": 0, "effect [CI]": 0, "assessment": 0, "role": 2,
+                     "decision interval": 1, "p-value": 1, "relative [CI]": 3, "n per arm": 4}
+"""How much each column of the Estimates table matters when the width is short (0: always
+shown; higher: hidden first). The role folds under the label and the decision interval
+under the effect instead of being hidden."""
 
 
 def _constant(values: list[str]) -> str | None:
     return values[0] if values and all(v == values[0] for v in values) else None
 
 
-def _estimates_table(report: Report, width: int) -> Any:
-    """One row per estimate: the label (metric, then contrast and method), the numbers with
-    their intervals under them, and the assessment coloured by its tone.
+def _effect(e: Estimate) -> Cell:
+    ci = fmt_ci(e.ci_low, e.ci_high)
+    return (Piece(fmt_num(e.estimate)),) + ((Piece(ci, join=True),) if ci != MISSING else ())
 
-    Below 110 columns the role moves under the label and the decision interval under
-    the reported one, so the table stays readable at 80 columns.
-    """
-    from rich import box
-    from rich.table import Table
-    from rich.text import Text
 
+_ASSESSMENT_PARTS = re.compile(r" (?=\()|(?<=;) ")
+
+
+def _assessment(e: Estimate) -> Cell:
+    """The assessment in its tone: the verdict wraps at spaces, and what it was read against
+    (``(margin 0.01)``) and ``uncalibrated`` stay whole, beside it when they fit."""
+    style = _TONE_STYLE[tone(e)]
+    first, *rest = _ASSESSMENT_PARTS.split(fmt_assessment(e))
+    return (Piece(first, style, wrap=True),
+            *(Piece(part, style, join=True) for part in rest))
+
+
+def _decision_ci(e: Estimate) -> Cell:
+    dci = fmt_ci(e.decision_ci_low, e.decision_ci_high)
+    if dci == MISSING:
+        return cell(MISSING)
+    return (Piece(dci), Piece(INTERVAL_WORDS[e.interval_kind], "dim", join=True))
+
+
+def _estimates_grid(report: Report) -> Grid:
+    """One row per estimate: the label (metric, then contrast and method), the effect with its
+    interval, the decision interval where it differs, the relative effect, the p-value, the
+    units (when they differ between rows), the role and the assessment coloured by its tone."""
     ests = report.estimates
-    wide = width >= 110
     decision = any(decision_differs(e) for e in ests)
-    same_n = _constant([fmt_n(e) for e in ests])
-    caption = Text(f"n per arm: {same_n}") if same_n not in (None, MISSING) else None
-    t = Table(title="Estimates", title_justify="left", show_lines=True, caption=caption,
-              caption_justify="left", box=box.HEAVY_HEAD if wide else box.SIMPLE_HEAD,
-              pad_edge=wide)
-    t.add_column("estimate", overflow="fold", max_width=32 if wide else 22,
-                 min_width=16 if width >= 80 else None)
-    t.add_column("effect [CI]", justify="right", min_width=12 if width >= 80 else 8,
-                 overflow="fold")
-    if decision and wide:
-        t.add_column("decision interval", justify="right", min_width=12)
-    t.add_column("relative [CI]", justify="right", min_width=8 if width >= 80 else 6)
-    t.add_column("p-value", justify="right", no_wrap=True)
-    if caption is None and wide:
-        t.add_column("n per arm", overflow="fold")
-    if wide:
-        t.add_column("role", min_width=9)
-    t.add_column("assessment", max_width=24, min_width=12 if width >= 80 else 8,
-                 overflow="fold")
+    same_n = _constant([fmt_n(e) for e in ests]) not in (None, MISSING)
+    p_name, p_mark, _ = p_column(ests)
+    names = ["estimate", "effect [CI]"] + (["decision interval"] if decision else []) + [
+        "relative [CI]", "p-value"] + ([] if same_n else ["n per arm"]) + ["role", "assessment"]
+    rows = []
     for e, label in zip(ests, row_labels(ests), strict=True):
-        name = Text(e.metric)
-        name.append(f"\n{e.contrast} ({e.method}){label[len(e.label):]}", style="dim")
-        if not wide:
-            name.append(f"\n{e.role.value}", style="italic")
-            if caption is None and fmt_n(e) != MISSING:
-                name.append(f"\nn: {fmt_n(e, sep=', ')}", style="dim")
-        ci = fmt_ci(e.ci_low, e.ci_high)
-        effect = Text(fmt_num(e.estimate))
-        if ci != MISSING:
-            effect.append(f"\n{ci}")
-        dci = fmt_ci(e.decision_ci_low, e.decision_ci_high)
-        kind = INTERVAL_WORDS[e.interval_kind]
-        if decision and not wide and decision_differs(e):
-            effect.append(f"\ndecision:\n{dci}", style="bold")
-            if dci != MISSING:
-                effect.append(f"\n{kind}", style="dim")
-        cells: list[Any] = [name, effect]
-        if decision and wide:
-            cells.append(dci if dci == MISSING else f"{dci}\n{kind}")
+        rest = f"{e.contrast} ({e.method}){label[len(e.label):]}"
+        cells: dict[str, Cell] = {
+            "estimate": (Piece(e.metric, "bold"), Piece(rest, "dim", wrap=True)),
+            "effect [CI]": _effect(e),
+            "decision interval": _decision_ci(e),
+            "p-value": cell(fmt_p_for(e, mark=p_mark)),
+            "n per arm": tuple(Piece(part) for part in fmt_n(e, sep="\n").split("\n")),
+            "role": cell(e.role.value, "italic"),
+            "assessment": _assessment(e),
+        }
         rel_ci = fmt_ci(e.relative_ci_low, e.relative_ci_high, pct=True)
-        cells += [MISSING if e.relative is None else (
-                      f"{fmt_pct(e.relative)}\n{rel_ci}" if rel_ci != MISSING
-                      else fmt_pct(e.relative)),
-                  fmt_p(e.p_value)]
-        if caption is None and wide:
-            cells.append(Text(fmt_n(e, sep="\n")))
-        if wide:
-            cells.append(Text(e.role.value))
-        cells.append(Text(fmt_assessment(e), style=_TONE_STYLE[tone(e)]))
-        t.add_row(*cells)
-    return t
+        cells["relative [CI]"] = (Piece(fmt_pct(e.relative)),) + (
+            (Piece(rel_ci, join=True),) if e.relative is not None and rel_ci != MISSING else ())
+        rows.append(tuple(cells[n] for n in names))
+    folded = tuple((replace(_decision_ci(e)[0], join=True), *_decision_ci(e)[1:])
+                   if decision_differs(e) else () for e in ests)
+    columns = []
+    for n in names:
+        col = Column(p_name if n == "p-value" else n, ESTIMATE_PRIORITY[n],
+                     "left" if n in ("estimate", "role", "assessment", "n per arm") else "right")
+        if n == "role":
+            col = replace(col, fold=0)
+        elif n == "decision interval":
+            col = replace(col, fold=1, fold_label="decision:", folded=folded)
+        columns.append(col)
+    return Grid(tuple(columns), tuple(rows), title="Estimates", lines=True)
 
 
-def _decision(report: Report) -> Any:
-    """The decision word, its reasons as a bulleted list, and the basis as a two-column list
-    (long lines wrap under their own column, not under the bullet)."""
-    from rich.console import Group
-    from rich.table import Table
+def _captions(report: Report) -> list[str]:
+    """The lines under the Estimates table: the units when every row has the same, and what
+    a marked p-value is."""
+    same = _constant([fmt_n(e) for e in report.estimates])
+    note = p_column(report.estimates)[2]
+    return ([f"n per arm: {same}"] if same not in (None, MISSING) else []) + (
+        [note] if note else [])
+
+
+_CLAUSE = re.compile(r"(?<=;)\s+(?=\S)|(?<=[a-z0-9)\]]\.)\s+(?=[A-Z])")
+
+
+def first_clause(detail: str) -> str:
+    """The first sentence or clause of a check's detail, for the headline (the whole detail is
+    in the Checks table).
+
+    Example:
+        >>> first_clause("treated 143 of 1,459; 51.2% of scores outside [0.05, 0.95]")
+        'treated 143 of 1,459'
+        >>> first_clause("p = 0.43")
+        'p = 0.43'
+        >>> first_clause("set plan.mde (e.g. plan: {mde: 0.02}) first. Then run it")
+        'set plan.mde (e.g. plan: {mde: 0.02}) first.'
+    """
+    return _CLAUSE.split(detail, maxsplit=1)[0].rstrip(";")
+
+
+def _checks_grid(checks: Sequence[Check], *, title: str = "Checks", compact: bool = False) -> Grid:
+    """Status, check name (with its metric under it, dim) and detail (wrapped at spaces)."""
+    rows = []
+    for c in checks:
+        status = c.status.value.upper() if compact else c.status.value
+        name = (Piece(c.name),) + ((Piece(c.metric, "dim", join=True),) if c.metric else ())
+        detail = first_clause(c.detail) if compact and c.detail else c.detail
+        rows.append((cell(status, _STATUS_STYLE[c.status]), name,
+                     cell(detail or MISSING, wrap=True)))
+    columns = (Column("status"), Column("check"), Column("detail"))
+    if compact:
+        return Grid(columns, tuple(rows), title=title, header=False, boxed=False, indent=1)
+    return Grid(columns, tuple(rows), title=title)
+
+
+def _user_grid(tab: Table) -> Grid:
+    n = len(tab.columns)
+    priority = tab.priority if len(tab.priority) == n else (0,) + (1,) * (n - 1)
+    columns = tuple(Column(col, p, "right" if numeric else "left") for col, p, numeric in
+                    zip(tab.columns, priority, numeric_columns(tab.columns, tab.rows),
+                        strict=True))
+    rows = []
+    for row in tab.rows:
+        cells = [cell(fmt_cell(col, v)) if isinstance(v, bool | int | float) or v is None
+                 else string_cell(fmt_cell(col, v)) for col, v in zip(tab.columns, row[:n])]
+        cells += [cell(MISSING)] * (n - len(cells))
+        rows.append(tuple(cells))
+    return Grid(columns, tuple(rows), title=tab.title or tab.name)
+
+
+def _bullets(lines: Sequence[str], style: str = "") -> Grid:
+    rows = tuple((cell("-"), cell(line, style, wrap=True)) for line in lines)
+    return Grid((Column("", 0), Column("", 0)), rows, header=False, boxed=False, gap=1,
+                indent=1)
+
+
+def _answer(report: Report, h: Headline) -> Any:
     from rich.text import Text
 
-    word = decision_word(report)
-    line = Text("decision: ", style="bold")
-    line.append(word.upper(), style=_DECISION_STYLE.get(word, "bold"))
-    reasons = Table.grid(padding=(0, 1), pad_edge=False)
-    reasons.add_column(no_wrap=True)
-    reasons.add_column(overflow="fold")
-    for r in decision_lines(report):
-        reasons.add_row(" -", Text(r))
-    parts: list[Any] = [line, reasons]
-    if report.decision_basis is not None:
-        basis = Table.grid(padding=(0, 1), pad_edge=False)
-        basis.add_column(no_wrap=True, style="dim")
-        basis.add_column(overflow="fold")
-        for k, v in basis_items(report.decision_basis):
-            basis.add_row(Text(f"   {k}:"), Text(v))
-        parts += [Text("decision basis:", style="bold"), basis]
-    return Group(*parts)
+    label = "answer" if h.answer == FINDING else "decision"
+    line = Text(f"{label}: ", style="bold")
+    line.append(h.answer.upper(), style=_ANSWER_STYLE.get(h.tone, "bold"))
+    return line
 
 
-def _checks_table(report: Report) -> Any:
-    from rich.table import Table
-    from rich.text import Text
-
-    t = Table(title="Checks", title_justify="left")
-    for name in ("status", "check", "metric", "detail"):
-        t.add_column(name)
-    for c in report.checks:
-        t.add_row(Text(c.status.value, style=_STATUS_STYLE[c.status]), Text(c.name),
-                  Text(c.metric or MISSING), Text(c.detail or MISSING))
-    return t
-
-
-def _user_tables(report: Report) -> list[Any]:
-    from rich.table import Table
-    from rich.text import Text
-
-    out = []
-    for tab in report.tables:
-        t = Table(title=Text(tab.title or tab.name), title_justify="left")
-        for col, numeric in zip(tab.columns, numeric_columns(tab.columns, tab.rows)):
-            t.add_column(Text(col), justify="right" if numeric else "left")
-        width = len(tab.columns)
-        for row in tab.rows:
-            cells = [Text(fmt_cell(col, v)) for col, v in zip(tab.columns, row[:width])]
-            cells += [Text(MISSING)] * (width - len(cells))
-            t.add_row(*cells)
-        out.append(t)
+def _sentences(report: Report, h: Headline) -> list[str]:
+    out = list(h.sentences)
+    if report.decision is None:
+        out = out or decision_lines(report)
+    elif report.decision.needs_history:
+        out.append(NEEDS_HISTORY)
     return out
+
+
+def _primary_grid(report: Report, h: Headline) -> Grid:
+    """The headline's estimates, compact: the metric (with the contrast when the report has
+    several, and the method when two rows would read alike), the effect with its interval,
+    and the assessment."""
+    contrasts = len({e.contrast for e in report.estimates}) > 1
+    keys = [(e.metric, e.contrast) for e in h.primary]
+    rows = []
+    for e in h.primary:
+        name: Cell = (Piece(e.metric, "bold"),)
+        extra = (e.contrast if contrasts else "") + (
+            f" ({e.method})" if keys.count((e.metric, e.contrast)) > 1 else "")
+        if extra.strip():
+            name += (Piece(extra.strip(), "dim", wrap=True, join=True),)
+        rows.append((name, _effect(e), _assessment(e)))
+    columns = (Column("estimate"), Column("effect [CI]", justify="right"), Column("assessment"))
+    return Grid(columns, tuple(rows), boxed=False, indent=1)
+
+
+def _check_counts(report: Report) -> str:
+    counts = [(s, sum(c.status is s for c in report.checks))
+              for s in (Status.FAIL, Status.WARN, Status.PASS)]
+    words = {Status.FAIL: "failed", Status.WARN: "warned", Status.PASS: "passed"}
+    return "checks: " + ", ".join(f"{n} {words[s]}" for s, n in counts if n)
+
+
+def _basis_grid(report: Report) -> Grid:
+    assert report.decision_basis is not None
+    rows = tuple((cell(f"{k}:", "dim"), cell(v, wrap=True))
+                 for k, v in basis_items(report.decision_basis))
+    return Grid((Column("item"), Column("value")), rows, title="", header=False, boxed=False,
+                gap=1, indent=3)
 
 
 def _visible(obj: Any) -> Any:
@@ -212,12 +284,14 @@ def _visible(obj: Any) -> Any:
 
 def render_text(report: Report, *, color: bool = False, width: int | None = None,
                 wide: bool = False) -> str:
-    """Render ``report`` for a terminal.
+    """Render ``report`` for a terminal: the headline first, then the detail.
 
     Args:
         report: the report.
         color: emit ANSI colours and styles.
-        width: line width; default the terminal's width when ``color`` is set, else 132.
+        width: line width; default ``COLUMNS``, else the terminal's width when ``color``
+            is set, else 132 (:func:`~causalkit.report.render.fit.resolve_width`).
+        wide: show every column of every table, however wide.
 
     Example:
         >>> from causalkit.report import Report, Experiment, Decision
@@ -228,15 +302,19 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
     """
     from rich.console import Console
     from rich.panel import Panel
+    from rich.rule import Rule
     from rich.text import Text
 
     report = _visible(report)
-    if width is None:
-        width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns if color else DEFAULT_WIDTH
-    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color,
-                      color_system="standard" if color else None, width=max(width, 40),
-                      highlight=False, emoji=False, markup=False, soft_wrap=False,
-                      force_jupyter=False, force_interactive=False, legacy_windows=False)
+    width = resolve_width(width, color=color, environ=os.environ)
+    parts: list[tuple[Any, int]] = []  # (renderable, the width it is printed at)
+
+    def add(renderable: Any, need: int = 0) -> None:
+        parts.append((renderable, max(width, need)))
+
+    def add_grid(grid: Grid) -> None:
+        add(*fit_table(grid, width, wide=wide))
+
     exp = report.experiment
     head = Text()
     head.append(exp.name, style="bold")
@@ -251,19 +329,60 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
     if meta.seed is not None:
         bits.append(f"seed {meta.seed}")
     head.append("\n" + " · ".join(bits), style="dim")
-    console.print(Panel(head, expand=False))
-    console.print(_decision(report))
-    console.print()
-    console.print(_estimates_table(report, width) if report.estimates else Text("No estimates."))
-    console.print()
-    console.print(_checks_table(report) if report.checks else Text("No checks."))
-    for t in _user_tables(report):
-        console.print()
-        console.print(t)
+    add(Panel(head, expand=False))
+
+    # the headline: the answer, why, the primary estimates and the checks to look at
+    h = headline(report)
+    add(_answer(report, h))
+    add_grid(_bullets(_sentences(report, h)))
+    if h.primary:
+        add(Text())
+        add_grid(_primary_grid(report, h))
+    if report.checks:
+        add(Text())
+        add(Text(_check_counts(report), style="bold"))
+        if h.alerts:
+            add_grid(_checks_grid(h.alerts, title="", compact=True))
+            if any(first_clause(c.detail) != c.detail for c in h.alerts if c.detail):
+                add(Text(" (the first clause of each; the whole detail is under Checks)",
+                         style="dim"))
+
+    # the detail
+    add(Text())
+    add(Rule("detail", align="left", style="dim"))
+    if report.decision_basis is not None:
+        add(Text("decision basis:", style="bold"))
+        add_grid(_basis_grid(report))
+    add(Text())
+    if report.estimates:
+        add_grid(_estimates_grid(report))
+        for caption in _captions(report):
+            add(Text(caption, style="dim"))
+    else:
+        add(Text("No estimates."))
+    add(Text())
+    if report.checks:
+        add_grid(_checks_grid(report.checks))
+    else:
+        add(Text("No checks."))
+    for tab in report.tables:
+        add(Text())
+        add_grid(_user_grid(tab))
     if report.figures:
         names = ", ".join(f.title or f.name for f in report.figures)
-        console.print(Text(f"figures (in the HTML report): {names}", style="dim"))
+        add(Text(f"figures (in the HTML report): {names}", style="dim"))
+
+    console = Console(file=io.StringIO(), force_terminal=color, no_color=not color,
+                      color_system="standard" if color else None,
+                      width=max(w for _, w in parts),
+                      highlight=False, emoji=False, markup=False, soft_wrap=False,
+                      force_jupyter=False, force_interactive=False, legacy_windows=False)
+    for renderable, w in parts:
+        console.print(renderable, width=w)
     text: str = console.file.getvalue()  # type: ignore[attr-defined]
     if not color:
         text = "\n".join(line.rstrip() for line in text.splitlines())
     return safe_lines(text.rstrip("\n")) + "\n"
+
+
+__all__ = ["DEFAULT_WIDTH", "ESTIMATE_PRIORITY", "render_text"]
