@@ -46,7 +46,9 @@ def analyze(spec: SpecLike, data: Any = None, *, seed: int | None = None,
         seed: seed for randomization tests and resampling.
         now: the analysis time (timezone-aware); by default the wall clock, never
             earlier than the data's last exposure.
-        progress: allow progress bars.
+        progress: show progress of long steps on standard error (a bar on a terminal,
+            plain lines otherwise) unless the caller configured a mode already with
+            :func:`causalkit.progress.configure`; never on standard output.
         options: kind-specific options.
 
     Returns:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from causalkit.data import Source
 from causalkit.errors import CausalkitError, DataError, SpecError
+from causalkit.progress import enable, track
 from causalkit.registry import RunContext, shape
 from causalkit.spec.common import DataSource
 from causalkit.spec.loader import LoadedSpec, load_spec_file, load_spec_text, validate_data
@@ -189,7 +190,9 @@ def run_analysis(spec: SpecLike, data: Any = None, *, seed: int | None = None,
         seed: seed for randomization tests and resampling (the spec's when None).
         now: the analysis time (timezone-aware); None for the default rule.
         history: the gate's earlier looks; None when unknown.
-        progress: allow progress bars.
+        progress: show progress of long steps on standard error (a bar on a terminal,
+            lines otherwise: :func:`causalkit.progress.enable`), unless the caller
+            configured a progress mode already.
         options: kind-specific options (for example Aha's ``--propose-experiment``).
 
     Example:
@@ -204,21 +207,25 @@ def run_analysis(spec: SpecLike, data: Any = None, *, seed: int | None = None,
     if now is not None and now.tzinfo is None:
         raise CausalkitError("the analysis time (now) needs a time zone",
                              hint="write it like 2026-12-01T00:00Z")
-    sources = resolve_sources(loaded, data)
-    ctx = RunContext(sources=sources, seed=seed, now=now,
-                     history=None if history is None else tuple(history),
-                     progress=progress, options=dict(options or {}))
-    report = shape(loaded.spec.kind).analyze(loaded, ctx)
+    with enable(progress):
+        sources = resolve_sources(loaded, data)
+        ctx = RunContext(sources=sources, seed=seed, now=now,
+                         history=None if history is None else tuple(history),
+                         progress=progress, options=dict(options or {}))
+        kind = loaded.spec.kind
+        with track(f"{kind} analysis of {loaded.spec.name}"):
+            report = shape(kind).analyze(loaded, ctx)
     if report.decision is not None:  # shapes never decide; the entry's caller does
         report = replace(report, decision=None)
     return report
 
 
-def run_planner(spec: SpecLike, *, pre_data: Any = None) -> Report:
+def run_planner(spec: SpecLike, *, pre_data: Any = None, progress: bool = False) -> Report:
     """Run the registered planner of a spec's kind (``causalkit power``).
 
     ``pre_data`` (a path or a frame) replaces the spec's ``pre_data:``; simulated
-    fields of the spec are simulated here, as for :func:`run_analysis`.
+    fields of the spec are simulated here, as for :func:`run_analysis`. ``progress``
+    shows progress of long steps on standard error, as for :func:`run_analysis`.
 
     Example:
         >>> from causalkit.simulate.ab import simulate_ab
@@ -230,10 +237,12 @@ def run_planner(spec: SpecLike, *, pre_data: Any = None) -> Report:
         'ab'
     """
     loaded = load_spec(spec)
-    sources = resolve_sources(loaded)
-    if pre_data is not None:
-        sources["pre_data"] = _from_data(pre_data, None, "main")
-    kind = loaded.spec.kind
     from causalkit.registry import planner
 
-    return planner(kind)(loaded, RunContext(sources=sources))
+    with enable(progress):
+        sources = resolve_sources(loaded)
+        if pre_data is not None:
+            sources["pre_data"] = _from_data(pre_data, None, "main")
+        kind = loaded.spec.kind
+        with track(f"{kind} power planning of {loaded.spec.name}"):
+            return planner(kind)(loaded, RunContext(sources=sources, progress=progress))

@@ -38,8 +38,9 @@ class RunContext:
     spec's file, query or table (:func:`causalkit.data.pick_source`). ``now`` is the
     analysis time (``--now``; None for the default rule of
     :func:`causalkit.report.basis.analysis_time`); ``history`` the gate's earlier
-    looks (None when unknown, as in ``causalkit run``); ``progress`` allows
-    progress bars.
+    looks (None when unknown, as in ``causalkit run``); ``progress`` says the caller
+    asked for progress (shapes report long steps through
+    :func:`causalkit.progress.track` either way; what is shown is the configured mode).
 
     Example:
         >>> RunContext(seed=7).seed, RunContext().sources

@@ -310,19 +310,13 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
         'add_friend >= 3 in 7d'
     """
     from causalkit.aha.report import build_report
+    from causalkit.progress import track
 
     spec: AhaSpec = loaded.spec
     events, users = _sources(spec, ctx)
-    progress = None
-    if ctx.progress:
-        import sys
-
-        def progress(done: int, total: int) -> None:
-            if total > 1:
-                print(f"aha: scanned {done}/{total} buckets of users", file=sys.stderr)
-
     base = loaded.path.resolve().parent if loaded.path is not None else None
-    result = discover(spec, events, users, seed=ctx.seed, progress=progress,
-                      experiment_base=base)
+    with track("Aha grid, then the causal check", unit="user buckets") as step:
+        result = discover(spec, events, users, seed=ctx.seed, progress=step.callback,
+                          experiment_base=base)
     return build_report(result, spec, spec_sha256=loaded.sha256,
                         fingerprint=f"{events.fingerprint()}+{users.fingerprint()}")

@@ -42,6 +42,7 @@ from causalkit.data.settings import spark_master
 from causalkit.data.source import unreadable_column
 from causalkit.data.sql import MomentsQuery, to_spark, where_clause
 from causalkit.errors import DataError
+from causalkit.progress import track
 from causalkit.spec.common import Engine, FileFormat
 
 if TYPE_CHECKING:
@@ -74,8 +75,9 @@ _LOCAL_CONFIG = {
 
 _NOISY_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 
-_JAVA_HINT = ("install the spark extra (pip install 'causalkit[spark]') and a Java 17+ runtime "
-              "(java on PATH or JAVA_HOME); .ci/install-java.sh installs one with apt-get")
+_JAVA_HINT = ("install the spark extra (pip install -e '.[spark]' in a causalkit checkout) and a "
+              "Java 17+ runtime (java on PATH or JAVA_HOME); .ci/install-java.sh installs one "
+              "with apt-get")
 
 
 def _kind_of(data_type: Any) -> ColumnKind:
@@ -171,7 +173,8 @@ class SparkEngine:
         for key, value in {**_LOCAL_CONFIG, **self._config}.items():
             builder = builder.config(key, value)
         try:
-            session = builder.getOrCreate()
+            with track("starting Spark"):
+                session = builder.getOrCreate()
         except Exception as exc:  # Java missing or broken: py4j/pyspark raise various types
             raise DataError(f"could not start a local Spark session: {_first_line(exc)}",
                             hint=_JAVA_HINT) from None

@@ -49,6 +49,7 @@ from causalkit.gate.outputs import (
     summary_markdown,
 )
 from causalkit.gate.run import run_gate
+from causalkit.progress import enable
 from causalkit.report.model import Decision, Experiment, Meta, Report
 from causalkit.report.render import render
 from causalkit.report.render.terminal import visible
@@ -202,7 +203,8 @@ def gate_command(*, spec: Path, data: Path | None, state: Path | None, now: str 
         parse_fail_on(fail_on)  # a typo is an error before any work
         _check_outputs(json_out, junit, markdown)  # a bad destination too
         loaded = load_spec(spec)
-        report, code, fail_set = _decide(loaded, data, state, t_now, fail_on)
+        with enable():  # progress of long steps on stderr, unless the caller chose a mode
+            report, code, fail_set = _decide(loaded, data, state, t_now, fail_on)
         if report.decision is not None and report.decision.state is DecisionState.ERROR:
             print(visible(f"error: {report.decision.reasons[0]}"), file=sys.stderr)
         _emit(report, code, fail_set, spec=spec, json_out=json_out, junit=junit,

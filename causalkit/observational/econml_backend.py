@@ -26,6 +26,7 @@ import numpy as np
 from causalkit.errors import CausalkitError
 from causalkit.observational.estimators import EffectResult
 from causalkit.observational.learners import Array
+from causalkit.progress import track
 from causalkit.report.model import Table
 
 
@@ -36,7 +37,7 @@ def _require() -> Any:
     except ImportError as exc:
         raise CausalkitError(
             f"the dml and causal_forest estimators need EconML ({exc})",
-            hint="pip install 'causalkit[causal]', or drop them from estimators",
+            hint="pip install -e '.[causal]' in a causalkit checkout, or drop them from estimators",
         ) from None
     return dml
 
@@ -86,7 +87,8 @@ def econml_estimate(method: str, t: Array, y: Array, w: Array, x: Array | None,
     w_fit = w if w.shape[1] else None
     if method == "causal_forest" and x_fit is None:
         x_fit = w_fit if w_fit is not None else np.zeros((len(t), 1))
-    model.fit(y, t.astype(int), X=x_fit, W=w_fit)
+    with track(f"fitting EconML {method}"):
+        model.fit(y, t.astype(int), X=x_fit, W=w_fit)
     rows = t == 1 if target == "att" else np.ones(len(t), dtype=bool)
     x_eval = None if x_fit is None else x_fit[rows]
     if method == "causal_forest":

@@ -42,6 +42,7 @@ from causalkit.observational.learners import (
     fold_ids,
     is_binary,
 )
+from causalkit.progress import iterate
 
 Target = Literal["ate", "att"]
 
@@ -337,7 +338,7 @@ def cross_fit(t: Array, y: Array, x: Array, *, folds: int = 5, seed: int = 0,
     e = np.empty(n)
     m1 = np.empty(n)
     m0 = np.empty(n)
-    for k in range(folds):
+    for k in iterate(range(folds), "cross-fitting nuisance models", unit="folds"):
         test = fold == k
         train = ~test
         if propensity_learner == "linear":
@@ -437,7 +438,7 @@ def plm(t: NDArray[np.generic], y: NDArray[np.generic], x: Array, *, folds: int 
     d = add_intercept(x)
     rt = np.empty(n)
     ry = np.empty(n)
-    for k in range(folds):
+    for k in iterate(range(folds), "cross-fitting the partially linear model", unit="folds"):
         test = fold == k
         train = ~test
         for target_arr, out in ((tt, rt), (yy, ry)):

@@ -43,7 +43,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,6 +51,7 @@ import numpy as np
 from scipy import stats
 
 from causalkit.observational.learners import Array, GlmFit, add_intercept, fit_glm, is_binary
+from causalkit.progress import iterate, track
 from causalkit.report.model import Check, Status, Table
 
 if TYPE_CHECKING:
@@ -143,11 +144,15 @@ class Refutation:
     detail: str
 
 
-def _blocks(total: int) -> list[int]:
+def _blocks(total: int, name: str) -> Iterator[int]:
+    """Sizes of the vectorized blocks of ``total`` simulations, tracked as one progress step."""
     sizes = [_BLOCK] * (total // _BLOCK)
     if total % _BLOCK:
         sizes.append(total % _BLOCK)
-    return sizes
+    with track(f"refuter {name}", total=total, unit="simulations") as step:
+        for size in sizes:
+            yield size
+            step.advance(size)
 
 
 def placebo(ref: Reference, *, simulations: int = 100, seed: int = 0,
@@ -172,7 +177,7 @@ def placebo(ref: Reference, *, simulations: int = 100, seed: int = 0,
     effects = np.empty(simulations)
     pos = 0
     rank = np.empty(n, dtype=np.int64)
-    for size in _blocks(simulations):
+    for size in _blocks(simulations, "placebo"):
         keys = rng.random((size, n))
         idx = np.argpartition(keys, n1 - 1, axis=1)[:, :n1]
         sums = r[idx].sum(axis=1)
@@ -251,7 +256,7 @@ def random_common_cause(ref: Reference, *, simulations: int = 100, seed: int = 0
               _StepModel.build(ref.out0, d, y, t == 0)]
     effects = np.empty(simulations)
     pos = 0
-    for size in _blocks(simulations):
+    for size in _blocks(simulations, "random_common_cause"):
         w = rng.standard_normal((n, size))
         w2 = w * w
         e = np.clip(_link(ref.prop, _one_step(models[0], d, w, w2)), 1e-12, 1 - 1e-12)
@@ -317,7 +322,7 @@ def subset(ref: Reference, *, simulations: int = 100, fraction: float = 0.8, see
     keep = max(1, round(fraction * k))
     effects = np.empty(simulations)
     pos = 0
-    for size in _blocks(simulations):
+    for size in _blocks(simulations, "subset"):
         member = np.zeros((size, k), dtype=bool)
         for b in range(size):
             member[b, rng.choice(k, keep, replace=False)] = True
@@ -391,7 +396,7 @@ def dummy_outcome(ref: Reference, *, simulations: int = 100, seed: int = 0,
     effects = np.empty(simulations)
     zs = np.empty(simulations)
     pos = 0
-    for size in _blocks(simulations):
+    for size in _blocks(simulations, "dummy_outcome"):
         yb = rng.standard_normal((n, size)) * sd_y
         preds = {}
         for arm in (0, 1):
@@ -438,7 +443,10 @@ def run_refuters(spec: ObservationalSpec, t: Array, y: Array, x: Array, main: Ef
     ref = Reference.fit(t, y, x, target=main.target)
     runs: list[Refutation] = []
     sims = spec.simulations
-    for name in spec.refuters:
+    simulated = (RefuterName.PLACEBO, RefuterName.RANDOM_COMMON_CAUSE, RefuterName.SUBSET,
+                 RefuterName.DUMMY_OUTCOME)
+    names = [name for name in spec.refuters if name in simulated]
+    for name in iterate(names, "refuters", unit="refuters"):
         if name is RefuterName.PLACEBO:
             runs.append(placebo(ref, simulations=sims, seed=seed, alpha=alpha,
                                 model_p=main.p_value))
@@ -447,7 +455,7 @@ def run_refuters(spec: ObservationalSpec, t: Array, y: Array, x: Array, main: Ef
         elif name is RefuterName.SUBSET:
             runs.append(subset(ref, simulations=sims, fraction=spec.subset_fraction, seed=seed,
                                alpha=alpha))
-        elif name is RefuterName.DUMMY_OUTCOME:
+        else:
             runs.append(dummy_outcome(ref, simulations=sims, seed=seed, alpha=alpha))
     for r in runs:
         checks.append(Check(f"refute_{r.name}", r.status, r.detail, value=r.p_value))

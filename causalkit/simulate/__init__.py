@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from causalkit.errors import SpecError
+from causalkit.progress import track
 from causalkit.spec.common import Simulator
 
 if TYPE_CHECKING:
@@ -98,7 +99,9 @@ def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
     """Run a registered generator with spec parameters.
 
     ``context`` passes arguments that causalkit supplies itself (the switch-back
-    ``schedule``); a spec cannot set them through ``params``.
+    ``schedule``); a spec cannot set them through ``params``. The run is a progress
+    step (:func:`causalkit.progress.track`); a generator with a ``progress``
+    parameter is passed the step's ``(rows done, rows)`` callback.
 
     Raises:
         SpecError: for a parameter the generator does not take.
@@ -116,7 +119,9 @@ def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
     fn = get_simulator(key)
     sig = inspect.signature(fn)
     context = dict(context or {})
-    accepted = [p for p in sig.parameters if p != "seed" and p not in context]
+    reports = "progress" in sig.parameters  # a (rows done, rows) callback; never a spec param
+    accepted = [p for p in sig.parameters
+                if p != "seed" and p not in context and p != "progress"]
     params = dict(params or {})
     for p in params:
         if p not in accepted:
@@ -125,4 +130,11 @@ def simulate(name: str | Simulator, params: Mapping[str, Any] | None = None,
                 field="data.params", hint=f"parameters: {', '.join(accepted)}",
             )
     _check_sizes(key, params)
-    return fn(seed=0 if seed is None else seed, **params, **context)
+    with track(f"simulating {key}", unit="rows") as step:
+        if reports:
+            context["progress"] = step.callback
+        sim = fn(seed=0 if seed is None else seed, **params, **context)
+        main = sim.tables.get("main")
+        if main is not None and not reports:
+            step.update(len(main), len(main))
+    return sim

@@ -33,6 +33,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -196,7 +197,8 @@ def run_market(*, regions: list[tuple[str, str, float]], start_ns: int, n_second
                pre_seconds: int, arms: NDArray[np.int8], period_ns: int,
                replications: int = 1, tick_seconds: float = 60.0, bucket_seconds: int = 600,
                params: MarketParams | None = None, scale: float = 1.0,
-               worlds: tuple[str, ...] = WORLDS, seed: int = 0) -> MarketRun:
+               worlds: tuple[str, ...] = WORLDS, seed: int = 0,
+               progress: Callable[[int, int], None] | None = None) -> MarketRun:
     """Run the market; the numerical core behind :func:`simulate_market`.
 
     Args:
@@ -213,6 +215,8 @@ def run_market(*, regions: list[tuple[str, str, float]], start_ns: int, n_second
         scale: multiplies every arrival rate.
         worlds: which of ``all_control, all_treatment, ab, switchback`` to run.
         seed: random seed.
+        progress: called after each bucket with (rows done, rows), a row being one
+            region x replication x bucket of the switch-back world.
 
     Example:
         >>> run = run_market(regions=[("KR", "Asia/Seoul", 20.0)], start_ns=0,
@@ -305,6 +309,8 @@ def run_market(*, regions: list[tuple[str, str, float]], start_ns: int, n_second
             out[..., b, 0, :] = acc[..., arm_of_class == 0, :].sum(axis=-2)
             out[..., b, 1, :] = acc[..., arm_of_class == 1, :].sum(axis=-2)
             acc[:] = 0
+            if progress is not None:
+                progress((b + 1) * s * n_r, n_buckets * s * n_r)
     bucket_ns = (start_ns - n_pre * bucket_seconds * 10**9
                  + np.arange(n_buckets, dtype=np.int64) * bucket_seconds * 10**9)
     return MarketRun(values=out, bucket_start_ns=bucket_ns, n_pre=n_pre,
@@ -378,13 +384,14 @@ def simulate_market(*, seed: int = 0, regions: list[Any] | None = None,
                     design: str = "optimal", schedule_seed: int = 7, pre_days: float = 7.0,
                     tick_seconds: float = 60.0, bucket_seconds: int = 600,
                     replications: int = 1, scale: float = 1.0, minority_share: float = 0.3,
-                    ab_share: float = 0.5, schedule: Schedule | None = None) -> Simulated:
+                    ab_share: float = 0.5, schedule: Schedule | None = None,
+                    progress: Callable[[int, int], None] | None = None) -> Simulated:
     """Simulate the matching market in four worlds (see the module docstring).
 
     The switch-back world follows ``schedule`` (a :class:`~causalkit.switchback.Schedule`;
     a switch-back analysis passes its own) or else one drawn from ``regions``,
     ``start``, ``days``, ``period``, ``carryover``, ``burn_in``, ``design`` and
-    ``schedule_seed``.
+    ``schedule_seed``. ``progress`` is passed to :func:`run_market`.
 
     Returns:
         ``Simulated`` with tables ``main`` (the switch-back world, one row per region and
@@ -425,7 +432,7 @@ def simulate_market(*, seed: int = 0, regions: list[Any] | None = None,
                      pre_seconds=int(pre_days * 86400), arms=schedule.arms,
                      period_ns=schedule.period_ns, replications=replications,
                      tick_seconds=tick_seconds, bucket_seconds=bucket_seconds,
-                     params=params, scale=scale, seed=seed)
+                     params=params, scale=scale, seed=seed, progress=progress)
     exp = slice(run.n_pre, None)
     tables = {
         "main": _frame(run, 3, exp, "schedule", schedule.arms, schedule.period_ns),

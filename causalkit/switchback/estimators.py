@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from causalkit.progress import track
 from causalkit.switchback.design import draw_coins
 from causalkit.switchback.windows import BoolArray, FloatArray, Pairs, Windows
 
@@ -260,14 +261,16 @@ def randomization_test(w: Windows, n_coins: int, y: FloatArray, observed: float,
     total = 0.0
     total_sq = 0.0
     done = 0
-    while done < draws:
-        size = min(block, draws - done)
-        s = stats(draw_coins(rng, size, n_coins, w.q))
-        count += int(np.sum(~(np.abs(s) < obs - tol)))
-        finite = np.nan_to_num(s)
-        total += float(finite.sum())
-        total_sq += float((finite ** 2).sum())
-        done += size
+    with track("randomization test", total=draws, unit="draws") as step:
+        while done < draws:
+            size = min(block, draws - done)
+            s = stats(draw_coins(rng, size, n_coins, w.q))
+            count += int(np.sum(~(np.abs(s) < obs - tol)))
+            finite = np.nan_to_num(s)
+            total += float(finite.sum())
+            total_sq += float((finite ** 2).sum())
+            done += size
+            step.advance(size)
     mean = total / draws
     sd = float(np.sqrt(max(total_sq / draws - mean ** 2, 0.0)))
     return RandomizationResult(float(observed), (1 + count) / (1 + draws), draws, False, sd)

@@ -31,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -42,6 +43,7 @@ from scipy import stats
 from causalkit.data import Source, get_engine, pick_source
 from causalkit.errors import DataError, SpecError
 from causalkit.metrics import kind_of
+from causalkit.progress import track
 from causalkit.report import Check, Experiment, Figure, Meta, Report, Status, Table
 from causalkit.spec.common import Role
 from causalkit.spec.switchback import Estimator, PeriodOutcome, SwitchbackSpec
@@ -93,8 +95,11 @@ class Replay:
 
 def replay(y: NDArray[np.float64], spec: SwitchbackSpec, period: timedelta, start_ns: int,
            carryover: int, effect: float, replays: int, seed: int, planned: int,
-           centre: bool) -> Replay:
+           centre: bool, *, advance: Callable[[int], None] | None = None) -> Replay:
     """Replay ``replays`` schedules of the spec's design on outcomes ``y`` ``(R, T)``.
+
+    ``advance`` (e.g. :meth:`causalkit.progress.Step.advance`) is called with the
+    number of replays done after each vectorized block.
 
     Example:
         >>> from causalkit.spec.switchback import SwitchbackSpec
@@ -152,6 +157,8 @@ def replay(y: NDArray[np.float64], spec: SwitchbackSpec, period: timedelta, star
             else:
                 hits += int(np.sum(est * np.sign(effect) > zc * se))
         done += d
+        if advance is not None:
+            advance(d)
     est_all = np.concatenate(ests)
     sd = float(np.std(est_all))
     sd_planned = sd * math.sqrt(n_t / planned) if planned > n_t else sd
@@ -252,22 +259,28 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
     results: list[Replay] = []
     notes: list[str] = []
     effect = spec.power_effect if spec.power_effect is not None else metric.practical_threshold
-    for i, period in enumerate(candidates):
-        if sch.burn_in is not None and sch.burn_in >= period:
-            notes.append(f"period {period} skipped: not longer than the burn-in")
-            continue
-        y = _series(spec, source, period)
-        planned = int(horizon // period)
-        used = min(planned, y.shape[1])
-        y = y[:, y.shape[1] - used:]
-        m_p = math.ceil(carry / period) if carry else 0
-        if effect is None:
-            effect = 0.05 * float(np.nanmean(y))
-        try:
-            results.append(replay(y, spec, period, 0, m_p, float(effect), spec.power_replays,
-                                  (spec.analysis.seed or 0) + i, planned, True))
-        except SpecError as exc:
-            notes.append(f"period {period} skipped: {exc.message}")
+    with track("switch-back power replays", total=len(candidates) * spec.power_replays,
+               unit="replays") as step:
+        for i, period in enumerate(candidates):
+            start = step.completed
+            if sch.burn_in is not None and sch.burn_in >= period:
+                notes.append(f"period {period} skipped: not longer than the burn-in")
+                step.advance(spec.power_replays)
+                continue
+            y = _series(spec, source, period)
+            planned = int(horizon // period)
+            used = min(planned, y.shape[1])
+            y = y[:, y.shape[1] - used:]
+            m_p = math.ceil(carry / period) if carry else 0
+            if effect is None:
+                effect = 0.05 * float(np.nanmean(y))
+            try:
+                results.append(replay(y, spec, period, 0, m_p, float(effect),
+                                      spec.power_replays, (spec.analysis.seed or 0) + i,
+                                      planned, True, advance=step.advance))
+            except SpecError as exc:
+                notes.append(f"period {period} skipped: {exc.message}")
+            step.update(start + spec.power_replays)
     if not results:
         raise SpecError("no candidate period could be evaluated: " + "; ".join(notes),
                         field="candidate_periods")

@@ -18,6 +18,7 @@ from causalkit.report import (
 )
 from causalkit.report.render import render
 from causalkit.report.render.junit import estimate_outcome, junit_xml
+from causalkit.spec.common import Sequential
 
 
 def suite_of(text: str) -> ET.Element:
@@ -73,6 +74,9 @@ def _est(role: str, estimate: float, low: float, high: float, *, direction: str 
                     direction=direction, margin=margin)
 
 
+BASIS = DecisionBasis(sequential=Sequential.NONE, alpha=0.05, min_n_per_arm=1000)
+
+
 def test_a_failure_is_exactly_harm():
     cases = [
         # (estimate, assessment, fails)
@@ -95,11 +99,17 @@ def test_a_failure_is_exactly_harm():
         assert est.assessment.value == assessment, est
         assert est.harm is should_fail
         assert estimate_outcome(est) == ("failure" if should_fail else "pass")
-        rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(est,))
+        rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=(est,),
+                     decision_basis=BASIS)
         for text in (render(rep, "junit"), junit_xml(rep, decision_case=True)):
             est_cases = [c for c in suite_of(text).findall("testcase")
                          if c.get("classname") == "x.estimates"]
             assert [c.find("failure") is not None for c in est_cases] == [should_fail], est
+        # a kind without decision rules (no decision basis: aha, observational) rolls
+        # nothing back, so nothing fails
+        ungated = replace(rep, experiment=Experiment(name="x", kind="aha"), decision_basis=None)
+        suite = suite_of(render(ungated, "junit"))
+        assert suite.get("failures") == "0"
 
 
 def test_worse_within_margin_guardrail_is_not_a_failure():

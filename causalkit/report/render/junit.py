@@ -5,7 +5,9 @@ test. A check with status ``fail`` is a ``<failure>``; ``warn`` passes with
 its detail in ``<system-out>``. **An estimate is a ``<failure>`` exactly when it
 is harm** (:attr:`~causalkit.report.Estimate.harm`: assessed ``worse`` or
 ``inferior`` on a primary or guardrail metric), which is what the gate rolls
-back on; a guardrail ``worse_within_margin`` passes. An estimate that could not
+back on; a guardrail ``worse_within_margin`` passes. Reports of kinds without
+decision rules (no ``decision_basis``: Aha, observational) roll nothing back, so
+their estimates never fail. An estimate that could not
 be computed (:func:`~causalkit.report.render._format.is_error`) is an
 ``<error>``. The decision, its basis and its reasons are ``<property>`` elements
 of the suite. Characters XML cannot hold (control characters) are replaced by
@@ -287,6 +289,8 @@ def junit_xml(report: Report, *, decision_case: bool = False,
         case = ET.SubElement(suite, "testcase", classname=f"{name}.estimates",
                              name=xml_text(label), time="0")
         outcome = estimate_outcome(e)
+        if outcome == "failure" and report.decision_basis is None:
+            outcome = "pass"  # a kind without decision rules (aha, observational) rolls nothing back
         if not e.calibrated:
             ET.SubElement(ET.SubElement(case, "properties"), "property", name="calibrated",
                           value="false")
