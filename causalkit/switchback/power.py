@@ -303,7 +303,12 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
     if notes:
         checks.append(Check("candidate_periods", Status.WARN, "; ".join(notes)))
     figs = (Figure("power_by_period", "Power by period length", _power_svg(results, metric.name)),)
+    finding = (f"Recommended period {_fmt(best.period)}: power {best.power_planned:.2f} to detect "
+               f"{effect:.4g} on {metric.name} with the planned schedule "
+               f"({best.n_periods} periods), A/A false-positive rate "
+               f"{best.false_positive_rate:.3f} over {n_rep} replays at alpha {alpha}")
     return Report(
+        findings=(finding,),
         experiment=Experiment(name=spec.name, kind="switchback", spec_sha256=loaded.sha256,
                               data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
         checks=tuple(checks),
@@ -315,7 +320,8 @@ def plan(loaded: LoadedSpec, ctx: RunContext) -> Report:
                       f"effect {effect:.4g}",
                       ("period", "planned_periods", "replayed_periods", "carryover_periods",
                        "sd_estimate", "aa_false_positive_rate", "power_replayed",
-                       "power_planned", "burn_in_share", "recommended"), rows),),
+                       "power_planned", "burn_in_share", "recommended"), rows,
+                      priority=(0, 2, 3, 2, 3, 1, 1, 0, 3, 0)),),
         figures=figs,
     )
 
