@@ -300,9 +300,11 @@ def schema(out: Path | None) -> None:
 @click.option("--now", help="Analysis time for the decision, ISO 8601 with a zone "
                             "(default: now, never before the data's last exposure).")
 @click.option("--wide", is_flag=True, help="Text format: show every column, however wide.")
+@click.option("--propose-experiment", "propose", type=click.Path(path_type=Path),
+              help="Aha specs: write the encouragement experiment's ab spec for the winner here.")
 @handle_errors
 def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
-        seed: int | None, now: str | None, wide: bool) -> None:
+        seed: int | None, now: str | None, wide: bool, propose: Path | None) -> None:
     """Analyse one or more specs and render their reports (with the decision, for gated kinds)."""
     from causalkit.api import analyze
 
@@ -311,12 +313,34 @@ def run(specs: tuple[Path, ...], data: Path | None, fmt: str, out: Path | None,
     from causalkit import progress
 
     _check_run_outputs(out, specs, fmt)
+    if propose is not None:
+        if len(specs) > 1:
+            raise CausalkitError("--propose-experiment goes with a single spec")
+        _check_out(propose)
     t_now = parse_now(now)
     with progress.configure("auto"):
         for spec in specs:
-            report = analyze(_load(spec), data, seed=seed, now=t_now,
-                             progress=sys.stderr.isatty())
+            loaded = _load(spec)
+            if propose is not None and loaded.spec.kind != "aha":
+                raise CausalkitError("--propose-experiment goes with an aha spec",
+                                     hint=f"{spec} is a {loaded.spec.kind} spec")
+            report = analyze(loaded, data, seed=seed, now=t_now, progress=True)
             emit_report(report, fmt, _out_for(out, spec, fmt, len(specs) > 1), wide=wide)
+            if propose is not None:
+                _write_proposal(report, propose)
+
+
+def _write_proposal(report: Any, out: Path) -> None:
+    """Write the Aha report's proposed encouragement-experiment spec (atomically)."""
+    from causalkit.aha.propose import PROPOSAL_KEY
+    from causalkit.report.write import write_atomic
+
+    text = report.meta.extra.get(PROPOSAL_KEY)
+    if not isinstance(text, str):
+        raise CausalkitError("no experiment could be proposed",
+                             hint="see the aha_proposal check in the report")
+    write_atomic(out, text)
+    _say(f"wrote {out}", err=True)
 
 
 @main.command()

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -53,13 +53,19 @@ from causalkit.ab.quality import (
     value_checks,
 )
 from causalkit.ab.scan import Scan, duplicate_details, require_binary, scan
+from causalkit.ab.segments import segment_analysis
 from causalkit.ab.timeline import Timeline, timelines
-from causalkit.data import Source, pick_source
+from causalkit.data import Source, get_engine, pick_source, quote_ident, quote_literal
+from causalkit.data.sql import dialect_of, to_spark
+from causalkit.data.targeting import check_types, where_sql
+from causalkit.errors import SpecError
 from causalkit.report import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
 from causalkit.report.assessment import contrast_text
 from causalkit.report.basis import PriorLook, decision_basis
 from causalkit.report.intervals import finish
-from causalkit.spec.common import Metric, Role, Sequential
+from causalkit.spec.common import Engine, Metric, Role, Sequential
+from causalkit.spec.segments import Segments
+from causalkit.spec.targeting import INELIGIBLE, NOT_ENROLLED
 from causalkit.stats.srm import srm_test
 
 if TYPE_CHECKING:
@@ -93,12 +99,13 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
     spec: ABSpec = loaded.spec
     source = pick_source(ctx.sources, spec.data, "data", "main")
     return analyze_source(spec, source, spec_sha256=loaded.sha256, seed=ctx.seed, now=ctx.now,
-                          history=ctx.history)
+                          history=ctx.history, segments=ctx.options.get("segments"))
 
 
 def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = None,
                    seed: int | None = None, figures: bool = True, now: datetime | None = None,
-                   history: Sequence[PriorLook] | None = None) -> Report:
+                   history: Sequence[PriorLook] | None = None,
+                   segments: Any = None) -> Report:
     """Analyse an A/B spec on a given source (the engine behind :func:`analyze`).
 
     Prefer :func:`causalkit.analyze` (``causalkit.analyze(spec, data=df)``); this
@@ -113,10 +120,16 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
         figures: draw the forest and confidence-sequence plots.
         now: the analysis time (None: the wall clock, never before the last exposure).
         history: the gate's earlier looks (None when unknown).
+        segments: overrides the spec's ``segments:`` (a list of columns keeps the
+            spec's other segment settings; ``[]`` turns the breakdown off; None: the
+            spec's). ``causalkit.analyze(..., options={"segments": [...]})`` passes it.
 
     Raises:
         DataError: for missing or non-numeric columns, NaN metric values, missing
-            unit ids, proportion columns with values other than 0 and 1.
+            unit ids, proportion columns with values other than 0 and 1, a segment
+            column with too many values.
+        SpecError: for a targeting rule that does not fit the data's columns (naming
+            the column) or bad ``segments`` settings.
         GateError: when a decision interval cannot be built (``sequential: gst``
             without a planned sample or horizon).
 
@@ -134,14 +147,20 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
     """
     need = complier_needs(needs(spec.metrics), spec.metrics)
     ts = spec.timestamp_column
-    sc = scan(source, unit=spec.unit, variant=spec.variant_column, columns=need.columns,
+    seg = segment_settings(spec, segments)
+    data, targeting = source, list[Check]()
+    if spec.targeting is not None and spec.targeting.rule is not None:
+        data, targeting = apply_targeting(spec, source)
+    sc = scan(data, unit=spec.unit, variant=spec.variant_column, columns=need.columns,
               pairs=need.pairs, binary=need.binary, derived=need.derived, timestamp=ts,
-              by_day=ts is not None, check_duplicates=spec.check_duplicates)
+              by_day=ts is not None, check_duplicates=spec.check_duplicates,
+              segments=seg.by if seg is not None else ())
     require_binary(sc.nonbinary, source)
     counts = _label_counts(sc)
     holdout = HOLDOUT if spec.assignment.holdout > 0 else None
     match = match_arms(list(spec.variants), counts, holdout_label=holdout)
-    checks = [_srm_check(spec, sc, match), *_data_checks(spec, sc, source, counts, holdout)]
+    checks = [_srm_check(spec, sc, match), *targeting,
+              *_data_checks(spec, sc, data, counts, holdout)]
     values, problems = value_checks(spec.metrics, sc.arms, sc.ranges,
                                     order=list(spec.variants), overflow=sc.overflow)
     checks += values
@@ -179,11 +198,27 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
     if spec.analysis.sequential is Sequential.NONE:
         basis = replace(basis, notes=(*basis.notes, SEQUENTIAL_NONE_NOTE))
     ests, basis = finish(ests, checks, basis, history=history)
+    overall = list(ests)
     ests = [*ests, *cx.estimates]  # first stage and CACE: secondary, never deciding
+    seg_tables: tuple[Table, ...] = ()
+    if seg is not None and contrasts:
+        with np.errstate(all="ignore"):
+            found = segment_analysis(
+                spec.metrics, sc.cells, seg.by, control=control, arms=usable,
+                weights=[spec.variants[a] for a in (control, *usable)],
+                alpha=spec.analysis.alpha, correction=seg.correction, min_size=seg.min_size,
+                post_stratify=seg.post_stratify, n_unit=N_UNIT,
+                pooled={(e.metric, e.arm): e for e in overall})
+        ests += found.estimates
+        checks += found.checks
+        seg_tables = found.tables
     extra: dict[str, str | int | float | bool | None] = {
         "correction": spec.analysis.correction.value,
         "sequential": spec.analysis.sequential.value,
     }
+    if seg is not None:
+        extra["segments"] = ", ".join(seg.by)
+        extra["segment_correction"] = seg.correction
     return Report(
         experiment=Experiment(name=spec.name, kind="ab", spec_sha256=spec_sha256,
                               data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
@@ -191,10 +226,134 @@ def analyze_source(spec: ABSpec, source: Source, *, spec_sha256: str | None = No
         checks=tuple(checks),
         meta=Meta(seed=seed, alpha=spec.analysis.alpha, extra=extra),
         tables=(_arm_table(spec, sc), _level_table(contrasts, control), *_timeline_tables(lines),
-                *cx.tables),
+                *cx.tables, *seg_tables),
         figures=tuple(_figures(ests, lines, control)) if figures else (),
         decision_basis=basis,
     )
+
+
+def segment_settings(spec: ABSpec, override: Any = None) -> Segments | None:
+    """The segment settings of a run: the spec's, or the override (``analyze(..., segments=)``).
+
+    A list (or one column name) replaces the spec's ``by`` and keeps its other settings;
+    a mapping or :class:`~causalkit.spec.segments.Segments` replaces them all; an
+    empty list turns the breakdown off.
+
+    Raises:
+        SpecError: for settings that do not validate, or a segment column that is the
+            arm or unit column.
+
+    Example:
+        >>> from causalkit.spec.ab import ABSpec
+        >>> spec = ABSpec(name="t", kind="ab", unit="u", segments={"by": ["country"],
+        ...               "correction": "holm"},
+        ...               metrics=[{"name": "y", "type": "mean", "column": "y", "role": "primary"}])
+        >>> s = segment_settings(spec, ["platform"])
+        >>> s.by, s.correction, segment_settings(spec, [])
+        (('platform',), 'holm', None)
+    """
+    from pydantic import ValidationError
+
+    base = spec.segments
+    if override is None:
+        return base
+    if isinstance(override, list | tuple) and not override:
+        return None
+    try:
+        if isinstance(override, Segments):
+            seg = override
+        elif isinstance(override, str | list | tuple):
+            cols = [override] if isinstance(override, str) else list(override)
+            seg = Segments.model_validate({**(base.model_dump() if base else {}), "by": cols})
+        else:
+            seg = Segments.model_validate(override)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise SpecError(f"segments: {first['msg']}", field="segments",
+                        hint="give a list of unit attribute columns, e.g. "
+                             "segments=['country']") from None
+    clash = [c for c in seg.by if c in (spec.variant_column, spec.unit)]
+    if clash:
+        raise SpecError(f"segment column {clash[0]!r} is the arm or unit id column",
+                        field="segments", hint="segments are unit attributes such as "
+                        "country or platform")
+    return seg
+
+
+def apply_targeting(spec: ABSpec, source: Source) -> tuple[Source, list[Check]]:
+    """The eligible rows of the data, and the ``targeting`` and ``targeting_leak`` checks.
+
+    The spec's rule is compiled to SQL (:func:`causalkit.data.targeting.where_sql`) and
+    applied by the engine: the analysis reads a filtered relation over the data (DuckDB
+    or Spark), so the estimates use eligible units only (the experiment's population is
+    the eligible one). Rows marked ``ineligible`` or ``not_enrolled`` by ``causalkit
+    assign`` are left out too. One light query (the rule's columns and the arm column,
+    grouped) counts what is left out; an ineligible unit that carries one of the spec's
+    arms is a targeting leak: a ``fail`` check (the gate says invalid).
+
+    Raises:
+        TargetingError: (a ``SpecError``) naming a rule column the data lack or whose
+            values do not fit the rule's.
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.spec.ab import ABSpec
+        >>> spec = ABSpec(name="t", kind="ab", unit="u", targeting='country == "KR"',
+        ...               metrics=[{"name": "y", "type": "mean", "column": "y", "role": "primary"}])
+        >>> df = pd.DataFrame({"u": [1, 2, 3], "variant": ["control", "treatment", "control"],
+        ...                    "country": ["KR", "KR", "JP"], "y": [1.0, 2.0, 3.0]})
+        >>> src, checks = apply_targeting(spec, Source.from_frame(df))
+        >>> [(c.name, c.status.value, c.value) for c in checks]
+        [('targeting', 'pass', 1.0), ('targeting_leak', 'fail', 1.0)]
+    """
+    assert spec.targeting is not None
+    assert spec.targeting.rule is not None
+    rule = spec.targeting.tree
+    assert rule is not None
+    engine = get_engine(source)
+    kinds = engine.schema(source)
+    check_types(rule, {c: k.value.upper() for c, k in kinds.items()},
+                source=f"the data ({source.describe()})")
+    if spec.variant_column not in kinds:
+        engine.require_columns(source, present=[spec.variant_column])
+    cond = where_sql(rule)
+    arm = f"CAST({quote_ident(spec.variant_column)} AS STRING)"
+    markers = f"{quote_literal(INELIGIBLE)}, {quote_literal(NOT_ENROLLED)}"
+    rows = engine.query(source, f"SELECT {arm} AS a, CASE WHEN {cond} THEN 1 ELSE 0 END AS e, "
+                                f"COUNT(*) AS n FROM src GROUP BY 1, 2").to_pylist()
+    total = sum(int(r["n"]) for r in rows)
+    out = [r for r in rows if not r["e"]]
+    marked = sum(int(r["n"]) for r in rows if r["e"] and r["a"] in (INELIGIBLE, NOT_ENROLLED))
+    leaks = {str(r["a"]): int(r["n"]) for r in out if r["a"] in spec.variants}
+    excluded = sum(int(r["n"]) for r in out)
+    keep = f"{cond} AND ({arm} IS NULL OR {arm} NOT IN ({markers}))"
+    body = f"SELECT * FROM {engine.relation_sql(source)} WHERE {keep}"
+    filtered = Source(kind="sql", sql=to_spark(body) if dialect_of(engine) is Engine.SPARK
+                      else body, engine=source.engine, name=source.describe(),
+                      truth=source.truth, fingerprint_seed=source.fingerprint())
+    rollout = (f"; rollout shares by {spec.targeting.rollout.by} are applied by causalkit "
+               "assign (its not_enrolled rows are left out)"
+               if spec.targeting.rollout is not None else "")
+    also = f", and {marked:,} eligible row(s) marked {INELIGIBLE} or {NOT_ENROLLED}" \
+        if marked else ""
+    checks = [Check(
+        "targeting", Status.PASS,
+        f"the rule {spec.targeting.rule} leaves out {excluded:,} of {total:,} rows"
+        f"{also}; the estimates use the eligible units only (the experiment's population "
+        f"is the eligible one){rollout}", value=float(excluded))]
+    n_leak = sum(leaks.values())
+    if n_leak:
+        arms = ", ".join(f"{a} {n:,}" for a, n in leaks.items())
+        checks.append(Check(
+            "targeting_leak", Status.FAIL,
+            f"{n_leak:,} unit(s) carry an arm ({arms}) but the targeting rule makes them "
+            "ineligible: assignment or exposure ignored the rule, or the rule changed after "
+            "assignment; they are left out of the estimates, and no effect is trusted until "
+            "the leak is explained", value=float(n_leak)))
+    else:
+        checks.append(Check("targeting_leak", Status.PASS,
+                            "no ineligible unit carries an arm", value=0.0))
+    return filtered, checks
 
 
 def _label_counts(sc: Scan) -> dict[str | None, int]:
@@ -329,9 +488,16 @@ def _figures(ests: list[Estimate], lines: list[Timeline], control: str) -> list[
     from causalkit.report.svg import figure_to_svg
 
     out = []
-    if any(e.finite for e in ests):
+    main = [e for e in ests if e.segment is None]
+    if any(e.finite for e in main):
         out.append(Figure("forest", "Effects with intervals",
-                          figure_to_svg(forest_plot(ests))))
+                          figure_to_svg(forest_plot(main))))
+    for metric in dict.fromkeys(e.metric for e in ests if e.segment is not None):
+        rows = [e for e in ests if e.metric == metric and e.segment is None] + [e for e in ests if e.metric == metric and e.segment is not None]
+        if any(e.finite for e in rows if e.segment is not None):
+            title = f"{metric} by segment (family-corrected intervals)"
+            fig = forest_plot(rows, scale="absolute", title=title)
+            out.append(Figure(f"segments_{metric}", title, figure_to_svg(fig)))
     for t in lines:
         title = f"{t.metric} ({contrast_text(t.arm, control)}): confidence sequence by day"
         fig = confidence_sequence_plot(list(t.days), t.estimate, t.ci_low, t.ci_high, title)

@@ -318,5 +318,10 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
     with track("Aha grid, then the causal check", unit="user buckets") as step:
         result = discover(spec, events, users, seed=ctx.seed, progress=step.callback,
                           experiment_base=base)
-    return build_report(result, spec, spec_sha256=loaded.sha256,
-                        fingerprint=f"{events.fingerprint()}+{users.fingerprint()}")
+    report = build_report(result, spec, spec_sha256=loaded.sha256,
+                          fingerprint=f"{events.fingerprint()}+{users.fingerprint()}")
+    from causalkit.aha.propose import add_proposal
+
+    # the encouragement experiment that would settle the winner (a report section; the
+    # spec's YAML in meta.extra, written by `causalkit run --propose-experiment OUT.yaml`)
+    return add_proposal(report, result, spec, users=users)

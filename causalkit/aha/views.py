@@ -26,7 +26,8 @@ from causalkit.aha.grid import ConditionGrid
 from causalkit.aha.metrics import pareto_front
 from causalkit.aha.search import Key, index_of
 from causalkit.report.model import Figure
-from causalkit.report.svg import figure_to_svg
+from causalkit.report.plots import FONT
+from causalkit.report.svg import figure_to_svg, text_color_on
 
 
 def _figure(width: float, height: float, ncols: int = 1) -> tuple[Any, list[Any]]:
@@ -50,7 +51,15 @@ def heatmap(grid: ConditionGrid, action: str) -> Figure:
               ("recall", d.recall[a], "viridis", (0.0, 1.0)),
               ("phi", d.phi[a], "RdBu_r", None))
     n_w, n_z = grid.windows.size, grid.thresholds.size
-    fig, axes = _figure(min(4.0 + 0.9 * n_z, 16.0), 1.2 + 0.35 * n_w + 1.0, ncols=3)
+    side_by_side = n_z <= 6
+    if side_by_side:  # one row of three panels, 11 in at most (the report's column)
+        fig, axes = _figure(min(3.0 + 3 * 0.55 * n_z, 11.0), 1.6 + 0.4 * n_w, ncols=3)
+    else:  # many thresholds: one panel per row
+        from matplotlib.figure import Figure as MplFigure
+
+        fig = MplFigure(figsize=(min(2.0 + 0.5 * n_z, 11.0), 3 * (1.2 + 0.4 * n_w)),
+                        layout="constrained")
+        axes = [fig.add_subplot(3, 1, i + 1) for i in range(3)]
     annotate = n_w * n_z <= 40
     for ax, (title, values, cmap, lim) in zip(axes, panels):
         vals = np.asarray(values, dtype=np.float64)
@@ -59,19 +68,20 @@ def heatmap(grid: ConditionGrid, action: str) -> Figure:
             lim = (-max(span, 1e-9), max(span, 1e-9))
         im = ax.pcolormesh(np.arange(n_z + 1) - 0.5, np.arange(n_w + 1) - 0.5, vals,
                            cmap=cmap, vmin=lim[0], vmax=lim[1])
-        ax.set_title(title)
-        ax.set_xlabel("at least Z times")
-        ax.set_xticks(range(n_z), [str(z) for z in grid.thresholds],
-                      fontsize=7 if n_z > 12 else 9)
-        ax.set_yticks(range(n_w), [f"{w}d" for w in grid.windows])
-        if ax is axes[0]:
-            ax.set_ylabel("within X days")
+        ax.set_title(title, fontsize=FONT + 2)
+        ax.set_xlabel("at least Z times", fontsize=FONT + 1)
+        ax.set_xticks(range(n_z), [str(z) for z in grid.thresholds], fontsize=FONT)
+        ax.set_yticks(range(n_w), [f"{w}d" for w in grid.windows], fontsize=FONT)
+        if ax is axes[0] or not side_by_side:
+            ax.set_ylabel("within X days", fontsize=FONT + 1)
         if annotate and title == "phi":
             for (i, j), v in np.ndenumerate(vals):
-                if np.isfinite(v):
-                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                            color="white" if (v - lim[0]) / (lim[1] - lim[0]) < 0.5 else "black")
-        fig.colorbar(im, ax=ax, shrink=0.8)
+                if np.isfinite(v):  # black or white, whichever contrasts more with the cell
+                    cell = im.cmap(im.norm(v))
+                    ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=FONT,
+                            color=text_color_on(cell))
+        bar = fig.colorbar(im, ax=ax, shrink=0.8)
+        bar.ax.tick_params(labelsize=FONT)
     fig.suptitle(f"{action}: discovery users")
     return Figure(name=f"heatmap_{action}", title=f"{action}: precision, recall and phi by X and Z",
                   svg=figure_to_svg(fig))
@@ -115,7 +125,7 @@ def precision_recall(grid: ConditionGrid, accepted: NDArray[np.bool_], *,
     ax.set_ylabel("precision: retention of users who reached it")
     ax.set_xlim(0, 1.02)
     ax.set_ylim(0, 1.02)
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=FONT, loc="upper right")
     return Figure(name="precision_recall", title="Precision and recall of every condition",
                   svg=figure_to_svg(fig))
 
@@ -140,7 +150,7 @@ def funnel(grid: ConditionGrid, keys: Sequence[Key]) -> Figure:
         if idx is not None:
             rows.append((k.label, float(d.coverage[idx]), float(d.precision[idx]),
                          float(d.recall[idx])))
-    fig, (ax,) = _figure(7.0, 1.0 + 0.38 * max(len(rows), 1))
+    fig, (ax,) = _figure(9.0, 1.2 + 0.34 * max(len(rows), 1))
     if not rows:
         ax.text(0.5, 0.5, "no condition survived the false-discovery correction",
                 ha="center", va="center")
@@ -149,11 +159,22 @@ def funnel(grid: ConditionGrid, keys: Sequence[Key]) -> Figure:
         y = np.arange(len(rows))[::-1]
         cov = np.array([r[1] for r in rows])
         ax.barh(y, cov, left=(1 - cov) / 2, color="tab:blue", alpha=0.75)
-        for yy, (label, _c, p, r) in zip(y, rows):
-            ax.text(0.5, yy, f"{label}   precision {p:.2f}, recall {r:.2f}", ha="center",
-                    va="center", fontsize=8)
-        ax.set_yticks([])
+        # labels beside the bars, never across a bar's edge: the condition on the left,
+        # its precision and recall on the right
+        ax.set_yticks(y, [label for label, *_ in rows], fontsize=FONT)
+        ax.tick_params(axis="y", length=0)
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        right = ax.twinx()
+        right.set_ylim(ax.get_ylim())
+        right.set_yticks(y, [f"coverage {c:.2f} · precision {p:.2f} · recall {r:.2f}"
+                             for _l, c, p, r in rows], fontsize=FONT)
+        right.tick_params(axis="y", length=0)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+            right.spines[side].set_visible(False)
         ax.set_xlim(0, 1)
+        ax.set_xticks([])  # centred bars: their width is the number, printed on the right
+        ax.spines["bottom"].set_visible(False)
         ax.set_xlabel("bar width: share of users who reach the condition (coverage)")
-        ax.set_title("Funnel: from high recall (top) to high precision (bottom)")
+        ax.set_title("Funnel: from high recall (top) to high precision (bottom)", fontsize=FONT + 2)
     return Figure(name="funnel", title="Funnel of accepted conditions", svg=figure_to_svg(fig))

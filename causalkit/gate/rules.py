@@ -24,13 +24,18 @@ The rules, in order (:data:`RULES`; the first that answers wins):
    guardrail ``worse``, or ``inferior`` beyond its margin). A guardrail that is
    worse but within its margin (``worse_within_margin``) is not harm.
 5. ``hold``: below ``min_sample_per_arm`` or ``min_runtime``.
-6. ``ship``: in some treatment arm a primary metric is ``better`` (significantly,
+6. ``hold`` (opt-in, ``decision.segment_guardrails``): an arm that would ship has a
+   guardrail shown harmed in some segment (a per-segment estimate, ``segment`` set,
+   ``worse`` or ``inferior`` on its family-adjusted interval); the reasons name the
+   metric and the segments. Otherwise per-segment estimates take no part in the
+   rules: only the overall estimates decide.
+7. ``ship``: in some treatment arm a primary metric is ``better`` (significantly,
    and at least ``practical_threshold`` when set) and every guardrail of the arm
    is safe (:data:`causalkit.report.assessment.SAFE`: shown non-inferior, or not
    significantly worse when it has no margin).
-7. ``inconclusive``: the planned horizon (sample, time, or the group-sequential
+8. ``inconclusive``: the planned horizon (sample, time, or the group-sequential
    plan's final look) is reached.
-8. ``hold`` otherwise.
+9. ``hold`` otherwise.
 
 The warnings (the basis' notes, such as ``sequential: none`` read with
 always-valid intervals, and checks that warn) close the reasons as
@@ -129,8 +134,15 @@ class Facts:
 
     @property
     def deciding(self) -> tuple[Estimate, ...]:
-        """The primary and guardrail estimates."""
-        return tuple(e for e in self.report.estimates if e.deciding)
+        """The overall primary and guardrail estimates (per-segment ones are read only by
+        :func:`segment_guardrails`)."""
+        return tuple(e for e in self.report.estimates if e.deciding and e.segment is None)
+
+    @property
+    def segment_guardrails(self) -> tuple[Estimate, ...]:
+        """The per-segment guardrail estimates (``segment`` set)."""
+        return tuple(e for e in self.report.estimates
+                     if e.segment is not None and e.role is Role.GUARDRAIL)
 
     @property
     def gst(self) -> bool:
@@ -326,6 +338,68 @@ def _guardrail_words(e: Estimate) -> str:
     return f"guardrail {label(e)} is non-inferior (margin {_margin(e)}): {interval_text(e)}"
 
 
+def shipping_arms(f: Facts) -> list[str]:
+    """The arms whose primary metric is better and whose (overall) guardrails are all safe.
+
+    Example:
+        >>> shipping_arms(facts(example_report())), shipping_arms(facts(example_report(
+        ...     primary=(-0.1, 0.5))))
+        (['treatment'], [])
+    """
+    deciding = f.deciding
+    out = []
+    for arm in sorted({e.arm for e in deciding}):
+        prim = [e for e in deciding if e.arm == arm and e.role is Role.PRIMARY]
+        guards = [e for e in deciding if e.arm == arm and e.role is Role.GUARDRAIL]
+        if (any(e.assessment is Assessment.BETTER for e in prim)
+                and all(e.assessment in SAFE for e in guards)):
+            out.append(arm)
+    return out
+
+
+SEGMENT_HARM = (Assessment.WORSE, Assessment.INFERIOR)
+"""Assessments of a per-segment guardrail that :func:`segment_guardrails` reads as harm."""
+
+
+def segment_guardrails(f: Facts) -> Answer | None:
+    """Opt-in (``decision.segment_guardrails``): do not ship while a guardrail is shown
+    harmed in some segment -- ``worse``, or ``inferior`` beyond its margin, on its
+    family-adjusted interval -- in an arm that would otherwise ship: ``hold``, naming the
+    metric and the segments.
+
+    Example:
+        >>> from dataclasses import replace
+        >>> rep = example_report(segment_guardrails=True)
+        >>> seg = replace(rep.estimates[1], segment="region=KR", estimate=0.021,
+        ...               ci_low=0.012, ci_high=0.03, decision_ci_low=None,
+        ...               decision_ci_high=None, assessment=None)
+        >>> answer = segment_guardrails(facts(replace(rep, estimates=(*rep.estimates, seg))))
+        >>> answer.state.value, answer.reasons[0]
+        ('hold', 'guardrail g [treatment] is harmed in segment region=KR: worse than its \
+margin 0.01: +0.021 [+0.012, +0.03]')
+    """
+    if not f.basis.segment_guardrails:
+        return None
+    arms = set(shipping_arms(f))
+    harmed = [e for e in f.segment_guardrails
+              if e.arm in arms and e.assessment in SEGMENT_HARM]
+    if not harmed:
+        return None
+    reasons = []
+    for e in harmed:
+        how = (f"worse than its margin {_margin(e)}" if e.assessment is Assessment.INFERIOR
+               else "significantly worse")
+        reasons.append(f"guardrail {label(e)} is harmed in segment {e.segment}: {how}: "
+                       f"{interval_text(e)}")
+    by_metric: dict[str, list[str]] = {}
+    for e in harmed:
+        by_metric.setdefault(e.metric, []).append(str(e.segment))
+    summary = "; ".join(f"{m} in {', '.join(segs)}" for m, segs in by_metric.items())
+    reasons.append(f"not shipping while a guardrail is harmed in a segment ({summary}); "
+                   "the segment intervals are family-adjusted (decision.segment_guardrails)")
+    return Answer(DecisionState.HOLD, (*reasons, *f.sequential_note))
+
+
 def ship(f: Facts) -> Answer | None:
     """An arm whose primary metric is better and whose guardrails are all safe.
 
@@ -337,15 +411,12 @@ def ship(f: Facts) -> Answer | None:
     """
     deciding = f.deciding
     arms = sorted({e.arm for e in deciding})
-    shipping: list[str] = []
+    shipping = shipping_arms(f)
     reasons: list[str] = []
-    for arm in arms:
+    for arm in shipping:
         prim = [e for e in deciding if e.arm == arm and e.role is Role.PRIMARY]
         guards = [e for e in deciding if e.arm == arm and e.role is Role.GUARDRAIL]
         wins = [e for e in prim if e.assessment is Assessment.BETTER]
-        if not wins or any(e.assessment not in SAFE for e in guards):
-            continue
-        shipping.append(arm)
         for e in wins:
             extra = (f", at least the practical threshold {_threshold(e)}"
                      if e.practical_threshold is not None else "")
@@ -411,8 +482,8 @@ def hold(f: Facts) -> Answer:
     return Answer(DecisionState.HOLD, (*_open_items(f), *f.sequential_note))
 
 
-RULES: tuple[Rule, ...] = (invalid, sticky, unusable, rollback, too_early, ship,
-                           horizon_reached, hold)
+RULES: tuple[Rule, ...] = (invalid, sticky, unusable, rollback, too_early,
+                           segment_guardrails, ship, horizon_reached, hold)
 """The decision rules in the order they are tried; the first answer wins."""
 
 

@@ -141,6 +141,7 @@ def decision_basis(rules: DecisionRules, analysis: Analysis, *, min_n_per_arm: i
         horizon_sample_per_arm=rules.horizon_sample_per_arm,
         start=iso(begin), first_exposure=iso(first_exposure), last_exposure=iso(last_exposure),
         now=iso(t_now), fail_on=tuple(rules.fail_on),
+        segment_guardrails=bool(getattr(rules, "segment_guardrails", False)),
     )
 
 

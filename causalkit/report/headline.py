@@ -66,7 +66,7 @@ MAX_PRIMARY = 6
 
 
 def _primary(report: Report) -> tuple[Estimate, ...]:
-    ests = report.estimates
+    ests = tuple(e for e in report.estimates if e.segment is None)
     chosen = [e for e in ests if e.role is Role.PRIMARY]
     if not chosen:
         chosen = [e for e in ests if e.calibrated][:3] or list(ests[:3])

@@ -332,8 +332,9 @@ class Estimate:
 
     @property
     def deciding(self) -> bool:
-        """Whether the metric takes part in the decision (``primary`` or ``guardrail``)."""
-        return self.role is not Role.SECONDARY
+        """Whether the estimate takes part in the decision: a ``primary`` or ``guardrail``
+        metric's overall estimate (segment estimates never decide)."""
+        return self.role is not Role.SECONDARY and self.segment is None
 
     @property
     def finite(self) -> bool:
@@ -454,7 +455,9 @@ class DecisionBasis:
     built (no planned information for a group-sequential look, say): the report keeps
     its fixed-horizon intervals and the decision is ``error``. Times are ISO 8601 UTC text; durations are seconds. ``notes`` are
     said in the decision's reasons (for example that ``sequential: none`` was read
-    with always-valid intervals).
+    with always-valid intervals). ``segment_guardrails`` (the spec's
+    ``decision.segment_guardrails``) turns on the gate rule that holds while a guardrail
+    is shown harmed in some segment.
 
     Example:
         >>> b = DecisionBasis(sequential="msprt", alpha=0.05, min_n_per_arm=120)
@@ -484,6 +487,7 @@ class DecisionBasis:
     fail_on: tuple[DecisionState, ...] = (DecisionState.ROLLBACK, DecisionState.INVALID,
                                           DecisionState.ERROR)
     notes: tuple[str, ...] = ()
+    segment_guardrails: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sequential", Sequential(self.sequential))
@@ -508,6 +512,7 @@ _BASIS_KINDS: dict[str, Decoder] = {
     "information_fraction": _OPT_NUMBER, "boundary_z": _OPT_NUMBER, "spent_alpha": _OPT_NUMBER,
     "look": _OPT_INT, "look_key": _OPT_TEXT, "history_known": _flag, "problem": _OPT_TEXT,
     "fail_on": _list_of(_choice(DecisionState)), "notes": _list_of(_text),
+    "segment_guardrails": _flag,
 }
 
 

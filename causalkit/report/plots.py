@@ -30,8 +30,21 @@ from causalkit.spec.common import Direction, Role
 
 Scale = Literal["auto", "absolute", "relative"]
 
+FONT = 9
+"""The smallest font size (points) in report plots: 12 CSS pixels at a figure's natural size,
+and at least 11 pixels wherever the HTML report shows it (it keeps a figure that wide)."""
+
 _COLORS = {"good": "#1a7f37", "bad": "#cf222e", "caution": "#bf8700", "neutral": "#24292f",
            "guardrail": "#8250df"}
+
+_INK = {"#bf8700": "#9a6700"}
+"""Darker shades for text in a colour too light to read on white (contrast below 4.5:1)."""
+
+
+def _ink(color: str) -> str:
+    """The colour for text drawn in ``color`` on white: itself, or a darker shade."""
+    return _INK.get(color, color)
+
 
 _SHOWN = frozenset({Assessment.BETTER, Assessment.BETTER_BELOW_THRESHOLD, Assessment.WORSE,
                     Assessment.WORSE_WITHIN_MARGIN, Assessment.INFERIOR,
@@ -135,15 +148,15 @@ def _draw_rows(ax: Any, rows: Sequence[Estimate], labels: Sequence[str], relativ
                     zorder=4, clip_on=False)
             ax.annotate(f"off scale ({point:.3g})", (edge, y), xytext=(-4 if point > 0 else 4, 6),
                         textcoords="offset points", ha="right" if point > 0 else "left",
-                        fontsize=8, color=color)
+                        fontsize=FONT, color=_ink(color))
         else:
             ax.annotate("not estimable", (0.0, y), xytext=(4, 0), textcoords="offset points",
-                        va="center", fontsize=8, color=_COLORS["bad"])
+                        va="center", fontsize=FONT, color=_COLORS["bad"])
         if m is not None and _on_scale(m):
             ax.plot([m, m], [y - 0.4, y + 0.4], color=_COLORS["guardrail"], linewidth=2.0,
                     zorder=2)
             ax.annotate("margin", (m, y + 0.4), xytext=(0, 1), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=7, color=_COLORS["guardrail"])
+                        ha="center", va="bottom", fontsize=FONT, color=_COLORS["guardrail"])
     ax.set_xlim(left, right)
     ax.set_yticks(ys, [_label(s if e.calibrated else f"{s} · uncalibrated")
                        for s, e in zip(labels, rows, strict=True)])
@@ -288,7 +301,7 @@ def confidence_sequence_plot(times: Sequence[Any] | np.ndarray, estimates: Seque
         ax.set_title(_label(title))
         ax.set_xlabel("time")
         ax.set_ylabel("effect")
-        ax.legend(loc="best", frameon=False, fontsize=8)
+        ax.legend(loc="best", frameon=False, fontsize=FONT)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         if t.dtype.kind == "M" or (t.size and hasattr(t.flat[0], "tzinfo")):
@@ -296,4 +309,4 @@ def confidence_sequence_plot(times: Sequence[Any] | np.ndarray, estimates: Seque
     return fig
 
 
-__all__ = ["confidence_sequence_plot", "forest_plot"]
+__all__ = ["FONT", "confidence_sequence_plot", "forest_plot"]

@@ -26,6 +26,7 @@ from causalkit.spec.common import (
     StrictModel,
 )
 from causalkit.spec.limits import MAX_ARMS, MAX_COUNT, MAX_METRICS
+from causalkit.spec.segments import Segments
 from causalkit.spec.targeting import Targeting
 from causalkit.spec.types import Bool, FieldError, Float, Int, Text, Timestamp
 
@@ -55,6 +56,11 @@ class PowerPlan(StrictModel):
     sample_per_arm: Int | None = Field(
         None, ge=2, le=MAX_COUNT, description="planned units per arm for the MDE (default: "
                                 "decision.horizon_sample_per_arm, else the pre-period size)",
+    )
+    first_stage_lift: Float | None = Field(
+        None, gt=0, le=1,
+        description="metrics with `received:`: the assumed share of units the arm makes take "
+                    "the treatment (the first-stage lift; default 0.10)",
     )
 
 
@@ -138,6 +144,9 @@ class ABSpec(StrictModel):
     targeting: Targeting | None = Field(
         None, description="who is eligible (a rule over unit attributes) and the staged "
         "rollout shares per segment; ineligible units get no arm")
+    segments: Segments | None = Field(
+        None, description="unit attributes to break every effect down by (a list of "
+        "columns, or by/correction/min_size/post_stratify; docs/segments.md)")
     metrics: list[ABMetric] = Field(min_length=1, max_length=MAX_METRICS)
     analysis: Analysis = Field(default_factory=Analysis)
     decision: DecisionRules = Field(default_factory=DecisionRules)
@@ -174,6 +183,13 @@ class ABSpec(StrictModel):
                 f"metric names must be unique; repeated: {', '.join(map(repr, dupes))}")
         if not any(m.role is Role.PRIMARY for m in self.metrics):
             raise ValueError("at least one metric needs role: primary")
+        if self.segments is not None:
+            clash = [c for c in self.segments.by if c in (self.variant_column, self.unit)]
+            if clash:
+                raise FieldError(
+                    f"segment column {clash[0]!r} is the "
+                    f"{'arm' if clash[0] == self.variant_column else 'unit id'} column: "
+                    "segments are unit attributes such as country or platform", "segments")
         if self.start is not None and self.end is not None and self.end <= self.start:
             raise FieldError("end must be after start", "end")
         return self

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from causalkit.spec.common import Analysis, DataSource, StrictModel
+from causalkit.spec.common import Analysis, DataSource, Metric, StrictModel
 from causalkit.spec.limits import (
     MAX_CONDITIONS,
     MAX_DAYS,
@@ -141,6 +141,63 @@ class CausalCheck(StrictModel):
         return unique_choices(value)
 
 
+DEFAULT_FIRST_STAGE_LIFT = 0.10
+"""The first-stage lift a proposal assumes when ``proposal.first_stage_lift`` is not set: the
+nudge makes 10 % of new users reach the condition who would not have (the same default as
+``causalkit power`` for a ``received:`` metric)."""
+
+
+class Proposal(StrictModel):
+    """The template of the encouragement experiment proposed for the Aha winner.
+
+    ``causalkit run AHA_SPEC --propose-experiment OUT.yaml`` writes an ``ab`` spec:
+    the arms below, the ITT on retention as the primary metric with ``received:`` the
+    winner's condition (so the report adds the first stage and the CACE), these
+    guardrails, and the sample size and duration for the assumed first-stage lift.
+    """
+
+    first_stage_lift: Float = Field(
+        DEFAULT_FIRST_STAGE_LIFT, gt=0, le=1,
+        description="assumed share of new users the nudge makes reach the condition "
+                    "(compliers); default 0.10")
+    effect: Float | None = Field(
+        None, gt=-1, lt=1,
+        description="effect of reaching the condition on retention (for the compliers, "
+                    "absolute) to plan for; default: the causal check's estimate, else the "
+                    "raw difference in retention")
+    variants: dict[Text, Float] = Field(
+        default_factory=lambda: {"control": 0.5, "nudge": 0.5}, max_length=MAX_LIST,
+        description="arm name -> traffic weight (one control, nudged arms)")
+    control: Text = Field("control", description="the arm without the nudge")
+    traffic: Float = Field(1.0, gt=0, le=1,
+                           description="share of new signups enrolled in the experiment")
+    alpha: Float = Field(0.05, gt=0, lt=0.5, description="two-sided level of the ITT test")
+    power: Float = Field(0.8, gt=0, lt=1, description="power to plan for")
+    guardrails: list[Metric] = Field(
+        default_factory=list, max_length=MAX_LIST,
+        description="A/B metrics copied into the proposed spec as guardrails (each as in an "
+                    "ab spec: name, type, column, direction, margin...)")
+    name: Text | None = Field(None, description="name of the proposed experiment "
+                                                "(default: the Aha spec's name + -nudge)")
+    received_column: Text = Field("reached", description="column of the experiment's table: "
+                                  "1 when the user reached the condition")
+    retained_column: Text = Field("retained", description="column of the experiment's "
+                                  "table: 1 when the user was retained")
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if self.control not in self.variants or len(self.variants) < 2:
+            raise ValueError("proposal.variants needs the control arm and at least one "
+                             "nudged arm")
+        if any(not w > 0 for w in self.variants.values()):
+            raise ValueError("proposal.variants weights must be positive")
+        for g in self.guardrails:
+            if g.direction is None:
+                raise ValueError(f"proposal.guardrails: {g.name!r} needs a direction "
+                                 "(increase or decrease): a guardrail guards one way")
+        return self
+
+
 class AhaSpec(StrictModel):
     """Aha-moment discovery with its causal check."""
 
@@ -193,6 +250,8 @@ class AhaSpec(StrictModel):
         None, description="metric of the A/B report to use (default: its primary estimate)"
     )
     analysis: Analysis = Field(default_factory=Analysis)
+    proposal: Proposal = Field(default_factory=Proposal,
+                               description="template of the proposed encouragement experiment")
 
     @field_validator("windows", "thresholds")
     @classmethod

@@ -23,6 +23,7 @@ from causalkit.spec.limits import (
     MAX_LOOKS,
 )
 from causalkit.spec.types import (
+    Bool,
     Duration,
     FieldError,
     Float,
@@ -309,6 +310,9 @@ class DecisionRules(StrictModel):
         description="decisions that should fail a CI job that only knows zero and non-zero",
         max_length=MAX_LIST,
     )
+    segment_guardrails: Bool = Field(
+        False, description="hold (do not ship) while a guardrail is shown harmed in some "
+        "segment after the family correction (needs segments)")
 
     @field_validator("fail_on")
     @classmethod

@@ -30,7 +30,13 @@ from causalkit.spec.limits import (
     MAX_REGIONS,
     MAX_REPLAYS,
 )
-from causalkit.spec.types import Duration, FieldError, Float, Int, Seed, Text, Timestamp
+from causalkit.spec.targeting import Compare, Targeting, columns, comparisons
+from causalkit.spec.types import Bool, Duration, FieldError, Float, Int, Seed, Text, Timestamp
+
+AttributeValue = Text | Bool | Int | Float
+"""A region attribute's value: text, true/false or a number."""
+MAX_ATTRIBUTES = 100
+"""Most attributes one region may carry."""
 
 
 class Region(StrictModel):
@@ -38,6 +44,9 @@ class Region(StrictModel):
 
     name: Text = Field(min_length=1, description="region name as it appears in the data")
     tz: Text = Field("UTC", description="IANA time zone, e.g. Asia/Seoul")
+    attributes: dict[Text, AttributeValue] = Field(
+        default_factory=dict, max_length=MAX_ATTRIBUTES,
+        description="region attributes a targeting rule may read (e.g. continent: asia)")
 
     @field_validator("tz")
     @classmethod
@@ -169,6 +178,26 @@ class ScheduleSpec(StrictModel):
         return int(self.carryover)
 
 
+class RegionSegments(StrictModel):
+    """Per-region effects of a switch-back (``segments: true``, ``[region]`` or a mapping).
+
+    A switch-back's units are its regions, so its one segment attribute is the region
+    column (``unit``); every metric gets one estimate per targeted region, with the
+    family correction over all of them and a heterogeneity test per metric.
+
+    Example:
+        >>> RegionSegments().correction, RegionSegments(correction="holm").by
+        ('bh', None)
+    """
+
+    by: tuple[Text, ...] | None = Field(
+        None, min_length=1, max_length=1,
+        description="the region column (the spec's unit); the only segment a switch-back has")
+    correction: Literal["bh", "holm"] = Field(
+        "bh", description="family correction over all per-region tests: bh (false discovery "
+        "rate) or holm (family-wise error)")
+
+
 class SwitchbackSpec(StrictModel):
     """A switch-back test: whole regions switch between arms over time."""
 
@@ -179,6 +208,14 @@ class SwitchbackSpec(StrictModel):
     unit: Text = Field("region", description="column holding the region")
     time_column: Text = Field("timestamp", description="column holding event or period time")
     regions: list[Region] = Field(min_length=1, max_length=MAX_REGIONS)
+    targeting: Targeting | None = Field(
+        None, description="which listed regions run the experiment: a rule over region "
+        "attributes (the region name under the unit column, `tz`, and each region's "
+        "`attributes`); the schedule is drawn over every listed region and the others are "
+        "left out (no arm, no exposure)")
+    segments: RegionSegments | None = Field(
+        None, description="per-region effects: true (BH), false, [region] or "
+        "{correction: holm}")
     schedule: ScheduleSpec
     metrics: list[Metric] = Field(min_length=1, max_length=MAX_METRICS)
     analysis: Analysis = Field(default_factory=Analysis)
@@ -224,6 +261,17 @@ class SwitchbackSpec(StrictModel):
         description="schedules replayed per candidate period by `causalkit power`"
     )
 
+    @field_validator("segments", mode="before")
+    @classmethod
+    def _segments(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return {} if value else None
+        if isinstance(value, list | tuple):
+            return {"by": list(value)}
+        if isinstance(value, str):
+            return {"by": [value]}
+        return value
+
     @field_validator("regions", mode="before")
     @classmethod
     def _regions(cls, value: Any) -> Any:
@@ -244,8 +292,76 @@ class SwitchbackSpec(StrictModel):
                 f"{len(self.regions):,} regions x {self.schedule.n_periods:,} periods = "
                 f"{cells:,} region-periods, over the limit of {MAX_CELLS:,}", "regions",
             )
+        self._check_targeting()
+        if self.segments is not None and self.segments.by not in (None, (self.unit,)):
+            raise FieldError(f"switch-back segments are per region: by: [{self.unit}] "
+                             f"(the unit column), not {list(self.segments.by)}", "segments",
+                             "by")
         for i, period in enumerate(self.candidate_periods):
             if period.total_seconds() != int(period.total_seconds()):
                 raise FieldError("a candidate period must be a whole number of seconds",
                                  "candidate_periods", i)
         return self
+
+    def region_attributes(self) -> dict[str, list[Any]]:
+        """What a targeting rule reads: one column per attribute, one value per listed region.
+
+        The region name is under the unit column (``region`` by default), the time zone
+        under ``tz``; an attribute a region does not carry is missing (``None``).
+
+        Example:
+            >>> spec = SwitchbackSpec(name="x", kind="switchback",
+            ...     regions=["KR", {"name": "US", "attributes": {"continent": "america"}}],
+            ...     schedule={"start": "2026-12-01T00:00Z", "end": "2026-12-02T00:00Z",
+            ...               "period": "1h"},
+            ...     metrics=[{"name": "m", "type": "mean", "column": "m"}])
+            >>> spec.region_attributes()
+            {'region': ['KR', 'US'], 'tz': ['UTC', 'UTC'], 'continent': [None, 'america']}
+        """
+        out: dict[str, list[Any]] = {self.unit: [r.name for r in self.regions],
+                                     "tz": [r.tz for r in self.regions]}
+        for key in dict.fromkeys(k for r in self.regions for k in r.attributes):
+            out[key] = [r.attributes.get(key) for r in self.regions]
+        return out
+
+    def _check_targeting(self) -> None:
+        """The rule reads known region attributes, compared with values of their kind."""
+        for i, region in enumerate(self.regions):
+            for key in region.attributes:
+                if key in (self.unit, "tz"):
+                    raise FieldError(f"attribute {key!r} of region {region.name!r} clashes "
+                                     f"with the region's {'name' if key == self.unit else 'tz'}",
+                                     "regions", i, "attributes")
+        if self.targeting is None:
+            return
+        if self.targeting.rollout is not None:
+            raise FieldError("a switch-back targets whole regions: rollout shares are for "
+                             "user-randomized (ab) specs; list or target the regions instead",
+                             "targeting", "rollout")
+        tree = self.targeting.tree
+        if tree is None:
+            return
+        attrs = self.region_attributes()
+        unknown = sorted(columns(tree) - set(attrs))
+        if unknown:
+            raise FieldError(f"the rule reads {unknown[0]!r}, which is not a region attribute "
+                             f"(known: {', '.join(attrs)}); add it under the regions' "
+                             "attributes", "targeting")
+        for cmp in comparisons(tree):
+            kinds = {_kind(v) for v in attrs[cmp.column] if v is not None}
+            if len(kinds) > 1:
+                raise FieldError(f"region attribute {cmp.column!r} mixes "
+                                 f"{' and '.join(sorted(kinds))} values across regions",
+                                 "regions")
+            values = (cmp.value,) if isinstance(cmp, Compare) else cmp.values
+            for v in values:
+                if kinds and _kind(v) not in kinds:
+                    raise FieldError(f"the rule compares region attribute {cmp.column!r} "
+                                     f"({next(iter(kinds))}) with {_kind(v)} {v!r}",
+                                     "targeting")
+
+
+def _kind(v: object) -> str:
+    if isinstance(v, bool):
+        return "true/false"
+    return "text" if isinstance(v, str) else "number"

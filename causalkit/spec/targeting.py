@@ -497,7 +497,8 @@ class Targeting(StrictModel):
     @property
     def columns(self) -> frozenset[str]:
         """Every unit attribute the targeting reads (the rule's and the rollout's column)."""
-        cols = columns(self.tree) if self.rule is not None else frozenset()
+        tree = self.tree
+        cols = columns(tree) if tree is not None else frozenset()
         return cols | ({self.rollout.by} if self.rollout is not None else frozenset())
 
 

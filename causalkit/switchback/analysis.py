@@ -48,7 +48,13 @@ from causalkit.report import (
 from causalkit.report.basis import PriorLook, decision_basis
 from causalkit.report.intervals import finish
 from causalkit.spec.common import MarginKind, Metric, Role, Sequential
-from causalkit.spec.switchback import Centering, Estimator, PeriodOutcome, SwitchbackSpec
+from causalkit.spec.switchback import (
+    Centering,
+    Estimator,
+    PeriodOutcome,
+    Region,
+    SwitchbackSpec,
+)
 from causalkit.stats.multiplicity import adjust_pvalues, interval_levels
 from causalkit.switchback.aggregate import PeriodData, aggregate_grid, aggregate_periods
 from causalkit.switchback.data import (
@@ -60,9 +66,11 @@ from causalkit.switchback.data import (
     truth_sources,
 )
 from causalkit.switchback.effect import (
+    LagFit,
     OutcomeResult,
     analyze_outcomes,
     df_adjusted_se,
+    fit_lag,
     normal_interval,
 )
 from causalkit.switchback.estimators import two_sided_p
@@ -78,6 +86,12 @@ Scalar = str | int | float | bool | None
 def schedule_of(spec: SwitchbackSpec) -> Schedule:
     """The schedule a spec defines (deterministic in ``schedule.seed``).
 
+    With ``targeting``, the schedule is drawn over every listed region and then
+    restricted to the targeted ones (:meth:`Schedule.restrict`): a targeted region's
+    arms do not depend on the rule, so widening the rule moves no region already in,
+    and a region left out has no arm (:meth:`Schedule.arm` gives ``None``: serve the
+    default and log no exposure).
+
     Example:
         >>> from causalkit.spec.switchback import SwitchbackSpec
         >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["A"],
@@ -86,8 +100,54 @@ def schedule_of(spec: SwitchbackSpec) -> Schedule:
         ...     "column": "m"}], data={"simulate": "matching_market"})
         >>> schedule_of(spec).n_periods
         24
+        >>> two = dict(name="x", kind="switchback", regions=["A", "B"],
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "m", "type": "mean",
+        ...     "column": "m"}])
+        >>> only_b = SwitchbackSpec(**two, targeting='region == "B"')
+        >>> schedule_of(only_b).regions
+        ('B',)
+        >>> (schedule_of(only_b).arms[0] == schedule_of(SwitchbackSpec(**two)).arms[1]).all()
+        np.True_
     """
-    return design_schedule(spec.schedule, spec.regions)
+    full = design_schedule(spec.schedule, spec.regions)
+    if spec.targeting is None or spec.targeting.rule is None:
+        return full
+    return full.restrict([r.name for r in targeted_regions(spec)])
+
+
+def targeted_regions(spec: SwitchbackSpec) -> list[Region]:
+    """The listed regions the targeting rule makes eligible (all of them without a rule).
+
+    The rule reads :meth:`SwitchbackSpec.region_attributes` with SQL's three-valued
+    logic (:func:`causalkit.data.targeting.eligible`): a region missing an attribute the
+    rule compares is not targeted.
+
+    Raises:
+        SpecError: when the rule leaves no region.
+
+    Example:
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR", "JP", "US"],
+        ...     targeting='region in ["KR", "JP"]',
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "m", "type": "mean",
+        ...     "column": "m"}])
+        >>> [r.name for r in targeted_regions(spec)]
+        ['KR', 'JP']
+    """
+    rule = spec.targeting.tree if spec.targeting is not None else None
+    if rule is None:
+        return list(spec.regions)
+    from causalkit.data.targeting import eligible
+
+    ok = eligible(rule, spec.region_attributes())
+    chosen = [r for r, keep in zip(spec.regions, ok) if keep]
+    if not chosen:
+        raise SpecError(f"the targeting rule {spec.targeting.rule!r} leaves none of the "  # type: ignore[union-attr]
+                        f"{len(spec.regions)} listed regions", field="targeting",
+                        hint="check the rule against the regions' names and attributes")
+    return chosen
 
 
 SEQUENTIAL_NONE_NOTE = (
@@ -111,7 +171,7 @@ def n_unit(spec: SwitchbackSpec) -> str:
         ...                       metrics=m))
         'periods'
     """
-    return "periods" if len(spec.regions) == 1 else N_UNIT
+    return "periods" if len(targeted_regions(spec)) == 1 else N_UNIT
 
 
 def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
@@ -275,6 +335,7 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
     hajek = estimator is Estimator.HAJEK
     seed_used = seed if seed is not None else (spec.analysis.seed or 0)
     rows: list[_Row] = []
+    outcomes: list[tuple[NDArray[np.float64], NDArray[np.float64] | None]] = []
     for i, metric in enumerate(spec.metrics):
         y = period_outcomes(agg, metric, keep, spec.period_outcome)
         other = {lv / 1e9: period_outcomes(agg, metric, agg.kept(rp, j), spec.period_outcome)
@@ -284,14 +345,26 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
                                draws=spec.analysis.draws, seed=seed_used + i,
                                max_lag=spec.max_lag, by_burn_in=other)
         rows.append(_Row(metric, res, centre is not None, hajek))
+        outcomes.append((y, centre))
     fixed = _estimates(spec, rows, schedule.carryover)
-    checks = _checks(spec, schedule, agg, keep, rows, centres, arm_col)
+    excluded = _excluded(spec, engine, source, schedule, arm_col)
+    checks = _checks(spec, schedule, agg, keep, rows, centres, arm_col, excluded)
+    seg_tables: list[Table] = []
+    if spec.segments is not None:
+        seg = region_effects(spec, schedule, rows, outcomes)
+        fixed += list(seg.estimates)
+        checks += list(seg.checks)
+        seg_tables = list(seg.tables)
     basis = _basis(spec, rows, agg, now)
     estimates, basis = finish(fixed, checks, basis, history=history)
     tables = [_methods_table(rows, spec.analysis.alpha), _lag_table(rows, spec.analysis.alpha),
               _order_table(rows), _balance_table(schedule)]
+    if spec.segments is not None:
+        tables += [region_table(estimates, spec.segments.correction), *seg_tables]
     if simulated and "all_treatment" in simulated and "all_control" in simulated:
-        tables.append(_truth_table(spec, schedule, simulated, estimates, levels, main_level))
+        tables.append(_truth_table(spec, schedule, simulated,
+                                   [e for e in estimates if e.segment is None], levels,
+                                   main_level))
     figs: list[Figure] = []
     if figures:
         from causalkit.switchback.figures import effect_over_time_svg, heatmap_svg
@@ -299,7 +372,7 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
         figs.append(Figure("schedule_heatmap", "Switch-back schedule", heatmap_svg(schedule)))
         shown = [r for r in rows if r.metric.role is Role.PRIMARY] or rows[:1]
         for r in shown:
-            est = next(e for e in estimates if e.metric == r.metric.name)
+            est = next(e for e in estimates if e.metric == r.metric.name and e.segment is None)
             ci = (est.ci_low if est.ci_low is not None else float("nan"),
                   est.ci_high if est.ci_high is not None else float("nan"))
             figs.append(Figure(f"effect_over_time_{r.metric.name}",
@@ -313,6 +386,12 @@ def analyze_source(spec: SwitchbackSpec, source: Source, *, schedule: Schedule |
         "period_seconds": schedule.period_ns / 1e9, "estimator": estimator.value,
         "estimator_default": by_default, "correction": spec.analysis.correction.value,
     }
+    if excluded is not None:
+        extra.update({"targeting_rule": excluded.rule, "regions_targeted": len(schedule.regions),
+                      "regions_excluded": len(excluded.regions),
+                      "rows_excluded": excluded.rows})
+    if spec.segments is not None:
+        extra["segment_correction"] = spec.segments.correction
     return Report(
         experiment=Experiment(name=spec.name, kind="switchback", spec_sha256=spec_sha256,
                               data_fingerprint=source.fingerprint(), hypothesis=spec.hypothesis),
@@ -340,6 +419,8 @@ def _basis(spec: SwitchbackSpec, rows: list[_Row], agg: PeriodData,
                            last_exposure=_time(agg.last_ns), now=now)
     if spec.analysis.sequential is Sequential.NONE:
         basis = replace(basis, notes=(*basis.notes, SEQUENTIAL_NONE_NOTE))
+    if spec.decision.segment_guardrails:
+        basis = replace(basis, segment_guardrails=True)
     return basis
 
 
@@ -415,7 +496,7 @@ def _status(p: float, alpha: float) -> Status:
 
 def _checks(spec: SwitchbackSpec, schedule: Schedule, agg: PeriodData, keep: NDArray[np.bool_],
             rows: list[_Row], centres: dict[str, NDArray[np.float64]] | None,
-            arm_col: str | None) -> list[Check]:
+            arm_col: str | None, excluded: Exclusion | None = None) -> list[Check]:
     from causalkit.switchback.carryover import estimated_order
 
     alpha = spec.analysis.alpha
@@ -456,11 +537,14 @@ def _checks(spec: SwitchbackSpec, schedule: Schedule, agg: PeriodData, keep: NDA
             out.append(Check("data_empty_arm", Status.FAIL,
                              "no region-period has an all-treatment or all-control window",
                              metric=r.metric.name))
-    if agg.unknown_rows or agg.outside_rows:
-        st = Status.WARN if agg.unknown_rows else Status.PASS
+    unknown = agg.unknown_rows - (excluded.rows if excluded is not None else 0)
+    if unknown or agg.outside_rows:
+        st = Status.WARN if unknown else Status.PASS
         out.append(Check("data_outside_schedule", st,
                          f"{agg.outside_rows:,} rows outside the schedule's time window and "
-                         f"{agg.unknown_rows:,} rows of regions not in the spec were ignored"))
+                         f"{unknown:,} rows of regions not in the spec were ignored"))
+    if excluded is not None:
+        out += targeting_checks(excluded, len(schedule.regions), arm_col)
     if arm_col is not None:
         logged = agg.treated_rows + agg.control_rows
         wrong = np.where(schedule.arms == 1, agg.control_rows, agg.treated_rows)
@@ -648,3 +732,230 @@ def _truth_table(spec: SwitchbackSpec, schedule: Schedule, simulated: dict[str, 
                  "all-control) vs the switch-back estimate",
                  ("metric", "truth", "estimate", "ci_low", "ci_high", "covered"), tuple(out),
                  priority=(0, 0, 0, 1, 1, 0))
+
+
+# -- targeting ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """What the targeting rule left out of the analysis.
+
+    Attributes:
+        rule: the targeting rule.
+        listed: regions the spec lists.
+        regions: listed regions the rule leaves out.
+        rows: data rows of those regions (all left out).
+        rows_by_region: the same per region (regions with rows only).
+        leaked: rows of those regions that log an arm (treatment or control), per region.
+    """
+
+    rule: str
+    listed: int
+    regions: tuple[str, ...]
+    rows: int
+    rows_by_region: dict[str, int]
+    leaked: dict[str, int]
+
+
+def _excluded(spec: SwitchbackSpec, engine: Any, source: Source, schedule: Schedule,
+              arm_col: str | None) -> Exclusion | None:
+    """Rows of the listed regions the schedule does not hold (one GROUP BY over them)."""
+    if spec.targeting is None or spec.targeting.rule is None:
+        return None
+    from causalkit.data import quote_ident, quote_literal
+    from causalkit.switchback.aggregate import CONTROL_LABELS, TREATMENT_LABELS
+
+    held = set(schedule.regions)
+    names = tuple(r.name for r in spec.regions if r.name not in held)
+    rows: dict[str, int] = {}
+    leaked: dict[str, int] = {}
+    if names:
+        region = f"CAST({quote_ident(spec.unit)} AS STRING)"
+        armed = "0"
+        if arm_col is not None:
+            labels = ", ".join(quote_literal(a) for a in (*TREATMENT_LABELS, *CONTROL_LABELS))
+            armed = (f"COUNT_IF(COALESCE(lower(CAST({quote_ident(arm_col)} AS STRING)) "
+                     f"IN ({labels}), false))")
+        sql = (f"SELECT {region} AS r, COUNT(*) AS n, {armed} AS a FROM src "
+               f"WHERE {region} IN ({', '.join(quote_literal(n) for n in names)}) GROUP BY 1")
+        for rec in engine.query(source, sql).to_pylist():
+            rows[str(rec["r"])] = int(rec["n"])
+            if int(rec["a"] or 0):
+                leaked[str(rec["r"])] = int(rec["a"])
+    order = {n: i for i, n in enumerate(names)}
+    return Exclusion(rule=spec.targeting.rule, listed=len(spec.regions), regions=names,
+                     rows=sum(rows.values()),
+                     rows_by_region=dict(sorted(rows.items(), key=lambda kv: order[kv[0]])),
+                     leaked=dict(sorted(leaked.items(), key=lambda kv: order[kv[0]])))
+
+
+def targeting_checks(excluded: Exclusion, targeted: int, arm_col: str | None) -> list[Check]:
+    """``targeting`` (what the rule left out) and ``targeting_leak`` (``fail``: rows of a
+    region the rule leaves out that log an arm).
+
+    Example:
+        >>> ex = Exclusion(rule='region == "KR"', listed=3, regions=("JP", "US"), rows=120,
+        ...                rows_by_region={"JP": 100, "US": 20}, leaked={"US": 20})
+        >>> [(c.name, c.status.value) for c in targeting_checks(ex, 1, "arm")]
+        [('targeting', 'pass'), ('targeting_leak', 'fail')]
+        >>> print(targeting_checks(ex, 1, "arm")[1].detail)
+        20 row(s) of regions the targeting rule leaves out log an arm in 'arm': US (20); \
+a region left out serves the default and logs no exposure (fix the rollout or the rule)
+    """
+    left = ", ".join(excluded.regions) or "none"
+    detail = (f"rule {excluded.rule}: {targeted} of {excluded.listed} listed regions "
+              f"targeted; left out: {left} ({excluded.rows:,} rows excluded)")
+    if arm_col is None and excluded.rows:
+        detail += "; the data have no arm column, so a targeting leak is not checked"
+    out = [Check("targeting", Status.PASS, detail, value=float(excluded.rows))]
+    if arm_col is None:
+        return out
+    n_leak = sum(excluded.leaked.values())
+    if n_leak:
+        where = ", ".join(f"{r} ({n:,})" for r, n in excluded.leaked.items())
+        out.append(Check("targeting_leak", Status.FAIL,
+                         f"{n_leak:,} row(s) of regions the targeting rule leaves out log an "
+                         f"arm in {arm_col!r}: {where}; a region left out serves the default "
+                         "and logs no exposure (fix the rollout or the rule)",
+                         value=float(n_leak)))
+    else:
+        out.append(Check("targeting_leak", Status.PASS,
+                         f"no row of a region the rule leaves out logs an arm in {arm_col!r}",
+                         value=0.0))
+    return out
+
+
+# -- per-region effects --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegionEffects:
+    """Per-region estimates (fixed-horizon intervals, family-adjusted), heterogeneity
+    checks and the heterogeneity table."""
+
+    estimates: tuple[Estimate, ...]
+    checks: tuple[Check, ...]
+    tables: tuple[Table, ...]
+
+
+def region_fit(schedule: Schedule, region: int, y: NDArray[np.float64],
+               centre: NDArray[np.float64] | None, hajek: bool) -> LagFit:
+    """The headline estimator on one region alone: its restricted schedule, its outcomes.
+
+    Exactly what a one-region analysis of that region's data reads (the within-region
+    comparison of all-treated and all-control lag-m windows).
+
+    Example:
+        >>> from causalkit.spec.switchback import ScheduleSpec, Region
+        >>> from causalkit.switchback.schedule import design_schedule
+        >>> s = design_schedule(ScheduleSpec(start="2026-01-01T00:00Z",
+        ...     end="2026-01-02T00:00Z", period="1h", design="bernoulli", carryover=0),
+        ...     [Region(name="A"), Region(name="B")])
+        >>> y = 10.0 + np.array([[1.0], [3.0]]) * s.arms
+        >>> [region_fit(s, i, y, None, True).estimate for i in (0, 1)]
+        [1.0, 3.0]
+    """
+    sub = schedule.restrict([schedule.regions[region]])
+    return fit_lag(sub.design, sub.coins, y[[region]], sub.carryover,
+                   center=None if centre is None else centre[[region]], hajek=hajek)
+
+
+def region_effects(spec: SwitchbackSpec, schedule: Schedule, rows: Sequence[_Row],
+                   outcomes: Sequence[tuple[NDArray[np.float64], NDArray[np.float64] | None]]
+                   ) -> RegionEffects:
+    """Every metric's effect in every targeted region, corrected over the whole family
+    (``segments.correction``: BH by default, Holm), and Cochran's Q per metric.
+
+    Each region's estimate is the headline's estimator on that region alone
+    (:func:`region_fit`); its interval is the design-based one (Student t with the
+    region's runs minus one for Hajek, normal for Horvitz-Thompson) at the family's
+    interval level (:func:`causalkit.stats.multiplicity.interval_levels`), and its
+    ``p_value`` is the family-adjusted one (the unadjusted one is ``extra["p_raw"]``).
+    """
+    from causalkit.stats.segments import cochran_q
+
+    assert spec.segments is not None
+    alpha = spec.analysis.alpha
+    method = spec.segments.correction
+    fits: list[tuple[_Row, int, LagFit]] = []
+    for r, (y, centre) in zip(rows, outcomes):
+        for i in range(len(schedule.regions)):
+            fits.append((r, i, region_fit(schedule, i, y, centre, r.hajek)))
+    raw = np.array([normal_interval(f.estimate, f.se, alpha, f.df)[2] for _, _, f in fits])
+    p_adj = adjust_pvalues(raw, method)
+    levels = interval_levels(raw, alpha, method)
+    out: list[Estimate] = []
+    for j, (r, i, f) in enumerate(fits):
+        m, level = r.metric, float(levels[j])
+        lo, hi, _ = normal_interval(f.estimate, f.se, level, f.df)
+        rlo, rhi, _ = normal_interval(f.relative, f.relative_se, level, f.df)
+        margin = m.margin
+        if margin is not None and m.margin_kind is MarginKind.RELATIVE:
+            margin = margin * abs(f.mu0) if np.isfinite(f.mu0) else None
+        name = schedule.regions[i]
+        out.append(Estimate(
+            metric=m.name, arm="treatment", reference="control", method=_method(r),
+            estimate=float(f.estimate), ci_low=_fin(lo), ci_high=_fin(hi),
+            p_value=_fin(float(p_adj[j])), relative=_fin(f.relative),
+            relative_ci_low=_fin(rlo), relative_ci_high=_fin(rhi),
+            n=int(f.n_treated), n_reference=int(f.n_control), n_unit="periods",
+            level=_fin(f.mu1), level_reference=_fin(f.mu0), role=m.role,
+            direction=m.direction, se=df_adjusted_se(f.se, f.df, level), margin=margin,
+            practical_threshold=m.practical_threshold, alpha=level,
+            segment=f"{spec.unit}={name}",
+            extra={"region": name, "p_raw": _fin(float(raw[j])), "se_design": _fin(f.se),
+                   "df": _fin(f.df), "centred": r.centred, "correction": method,
+                   "family_size": int(np.isfinite(raw).sum())},
+        ))
+    checks: list[Check] = []
+    het_rows: list[tuple[Scalar, ...]] = []
+    paired = schedule.pairing == "complementary"
+    for r in rows:
+        mine = [f for rr, _, f in fits if rr is r]
+        ses = [df_adjusted_se(f.se, f.df, alpha) for f in mine]
+        h = cochran_q([f.estimate for f in mine], ses)
+        het_rows.append((r.metric.name, len(mine), _fin(h.q), h.df, _fin(h.p_value),
+                         _fin(h.i2), _fin(h.pooled)))
+        if h.df < 1 or not np.isfinite(h.p_value):
+            continue
+        words = (f"Cochran's Q = {h.q:.3g} on {h.df} df, p = {h.p_value:.3g}, "
+                 f"I² = {h.i2:.0%}")
+        if paired:
+            words += ("; regions in complementary pairs are not independent, so the test "
+                      "is approximate")
+        differs = h.p_value < alpha
+        checks.append(Check(
+            "region_heterogeneity", Status.WARN if differs else Status.PASS,
+            ("the effect differs by region: " if differs
+             else "no evidence that the effect differs by region: ") + words,
+            metric=r.metric.name, value=h.p_value))
+    table = Table("region_heterogeneity",
+                  "Heterogeneity across regions: Cochran's Q of the per-region effects "
+                  "(weights from standard errors widened to Student t)",
+                  ("metric", "regions", "q", "df", "p_value", "i2", "pooled"),
+                  tuple(het_rows), priority=(0, 1, 1, 2, 0, 1, 2))
+    return RegionEffects(tuple(out), tuple(checks), (table,))
+
+
+def region_table(estimates: Sequence[Estimate], correction: str) -> Table:
+    """The per-region estimates as a table (after the decision intervals are set).
+
+    Example:
+        >>> e = Estimate(metric="m", arm="treatment", reference="control", method="hajek",
+        ...              estimate=1.0, ci_low=0.2, ci_high=1.8, p_value=0.04,
+        ...              segment="region=KR", extra={"region": "KR", "p_raw": 0.02})
+        >>> region_table([e], "bh").rows[0][:3]
+        ('m', 'KR', 1.0)
+    """
+    seg = [e for e in estimates if e.segment is not None]
+    family = len([e for e in seg if e.extra.get("p_raw") is not None])
+    rows = tuple((e.metric, str(e.extra.get("region", e.segment)), e.estimate, e.ci_low,
+                  e.ci_high, e.p_value, e.extra.get("p_raw"), e.n, e.n_reference,
+                  e.assessment.value) for e in seg)
+    return Table("region_effects",
+                 f"Per-region effects ({correction.upper()} over {family} tests; intervals "
+                 "at the family-adjusted level)",
+                 ("metric", "region", "estimate", "ci_low", "ci_high", "p_adjusted", "p_raw",
+                  "n", "n_reference", "assessment"),
+                 rows, priority=(0, 0, 0, 1, 1, 0, 2, 2, 2, 1))

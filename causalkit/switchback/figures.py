@@ -87,6 +87,6 @@ def effect_over_time_svg(schedule: Schedule, periods: NDArray[np.int64],
         span = max(hi - lo, abs(ci[1] - ci[0]), 1e-12)
         ax.set_ylim(min(lo, ci[0]) - 0.1 * span, max(hi, ci[1]) + 0.1 * span)
     ax.set_title(f"{metric}: lag-{schedule.carryover} effect over time")
-    ax.legend(loc="upper right", fontsize=7)
+    ax.legend(loc="upper right", fontsize=9)
     fig.autofmt_xdate()
     return figure_to_svg(fig)

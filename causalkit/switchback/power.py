@@ -48,7 +48,7 @@ from causalkit.report import Check, Experiment, Figure, Meta, Report, Status, Ta
 from causalkit.spec.common import Role
 from causalkit.spec.switchback import Estimator, PeriodOutcome, SwitchbackSpec
 from causalkit.switchback.aggregate import aggregate_grid
-from causalkit.switchback.analysis import headline_estimator
+from causalkit.switchback.analysis import headline_estimator, targeted_regions
 from causalkit.switchback.data import metric_columns
 from causalkit.switchback.estimators import (
     conservative_variance,
@@ -116,7 +116,7 @@ def replay(y: NDArray[np.float64], spec: SwitchbackSpec, period: timedelta, star
     sched_spec = spec.schedule.model_copy(update={
         "start": spec.schedule.start, "period": period, "carryover": carryover,
         "end": spec.schedule.start + period * n_t})
-    schedule = design_schedule(sched_spec, spec.regions)
+    schedule = design_schedule(sched_spec, targeted_regions(spec))
     design = schedule.design
     ok = ~np.isnan(y)
     hajek = headline_estimator(spec)[0] is Estimator.HAJEK
@@ -213,7 +213,7 @@ def _series(spec: SwitchbackSpec, source: Source, period: timedelta
     metric = next((m for m in spec.metrics if m.role is Role.PRIMARY), spec.metrics[0])
     period_ns = int(period.total_seconds()) * 10**9
     start_ns = int(spec.schedule.start.timestamp()) * 10**9
-    regions = [r.name for r in spec.regions]
+    regions = [r.name for r in targeted_regions(spec)]  # the regions the test will run in
     r_ix, k, _, sums, counts = aggregate_grid(
         get_engine(source), source, regions=regions, start_ns=start_ns, period_ns=period_ns,
         region=spec.unit, time=spec.time_column, columns=metric_columns([metric]),

@@ -164,6 +164,43 @@ class Schedule:
             pc[w.region, w.period] = w.pi0[w.group]
         return pt, pc
 
+    def restrict(self, regions: Sequence[str]) -> Schedule:
+        """The schedule of some of its regions: their arms, coins and design rows unchanged.
+
+        The coins the kept regions read are renumbered from 0 (a region of a
+        complementary pair keeps its own arms, read from its leader's coins), so the
+        result is an ordinary schedule of those regions: what a targeted switch-back
+        runs, and what a one-region analysis of one of them reads.
+
+        Raises:
+            CausalkitError: for a region the schedule does not hold, or none at all.
+
+        Example:
+            >>> from causalkit.spec.switchback import ScheduleSpec, Region
+            >>> s = design_schedule(ScheduleSpec(start="2026-01-01T00:00Z",
+            ...     end="2026-01-02T00:00Z", period="1h"), [Region(name="A"), Region(name="B")])
+            >>> b = s.restrict(["B"])
+            >>> b.regions, (b.arms[0] == s.arms[1]).all(), b.design.n_coins
+            (('B',), np.True_, 22)
+        """
+        missing = [r for r in regions if r not in self._index]
+        if missing or not regions:
+            raise CausalkitError(f"the schedule has no region {missing[0]!r}" if missing
+                                 else "restrict the schedule to at least one region",
+                                 hint=f"its regions are: {', '.join(self.regions)}")
+        idx = [self._index[r] for r in regions]
+        d = self.design
+        used, coin_of = np.unique(d.coin_of[idx], return_inverse=True)
+        design = CoinDesign(coin_of=coin_of.reshape(len(idx), -1).astype(np.int64),
+                            flip=d.flip[idx].copy(), q=d.q, n_coins=int(used.size),
+                            randomization_point=d.randomization_point[idx].copy())
+        return Schedule(
+            regions=tuple(regions), tzs=tuple(self.tzs[i] for i in idx), start_ns=self.start_ns,
+            period_ns=self.period_ns, n_periods=self.n_periods, carryover=self.carryover,
+            burn_in_ns=self.burn_in_ns, design_name=self.design_name, pairing=self.pairing,
+            q=self.q, seed=self.seed, design=design, coins=self.coins[used].copy(),
+        )
+
     # -- lookup --------------------------------------------------------------------------
     def arm(self, region: str, timestamp: datetime | float) -> str | None:
         """The arm of ``region`` at ``timestamp`` (aware datetime or epoch seconds).

@@ -272,7 +272,8 @@ def _facts(rep, history=()):
 
 def test_rules_are_in_the_documented_order():
     assert [r.__name__ for r in RULES] == ["invalid", "sticky", "unusable", "rollback",
-                                           "too_early", "ship", "horizon_reached", "hold"]
+                                           "too_early", "segment_guardrails", "ship",
+                                           "horizon_reached", "hold"]
 
 
 def test_rule_invalid_answers_only_for_failed_checks_or_broken_estimates():
@@ -318,14 +319,14 @@ def test_rule_too_early_answers_below_the_minimum_sample():
 
 
 def test_rule_ship_answers_for_a_better_primary_and_safe_guardrails():
-    ship = RULES[5]
+    ship = RULES[6]
     assert ship(_facts(report(est(**FLAT)))) is None
     assert ship(_facts(report(est(**GOOD), est("g", **{**OK_G, "high": 0.003})))) is None
     assert ship(_facts(report(est(**GOOD), est("g", **OK_G)))).state == "ship"
 
 
 def test_rule_horizon_reached_answers_at_the_planned_sample():
-    horizon_reached = RULES[6]
+    horizon_reached = RULES[7]
     assert horizon_reached(_facts(report(est(**FLAT), horizon_sample_per_arm=9000))) is None
     facts = _facts(report(est(**FLAT, n=9000), horizon_sample_per_arm=9000))
     assert horizon_reached(facts).state == "inconclusive"

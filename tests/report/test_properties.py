@@ -96,7 +96,7 @@ bases = st.none() | st.builds(
     look=st.none() | st.integers(0, 100), look_key=st.none() | texts,
     history_known=st.booleans(), problem=st.none() | texts,
     fail_on=st.lists(st.sampled_from(list(DecisionState)), max_size=3).map(tuple),
-    notes=st.lists(texts, max_size=2).map(tuple))
+    notes=st.lists(texts, max_size=2).map(tuple), segment_guardrails=st.booleans())
 experiments = st.builds(Experiment, name=texts, kind=st.sampled_from(["ab", "switchback",
                         "observational", "aha"]), spec_sha256=st.none() | texts,
                         data_fingerprint=st.none() | texts, hypothesis=st.none() | texts)
@@ -229,8 +229,10 @@ def test_junit_parses_and_counts(rep):
     assert int(suite.get("tests")) == len(cases) == len(rep.estimates) + len(rep.checks)
     assert int(suite.get("failures")) == len(suite.findall("testcase/failure"))
     assert int(suite.get("errors")) == len(suite.findall("testcase/error"))
-    # a JUnit failure is exactly harm (what the gate rolls back on), plus failed checks
-    n_harm = sum(e.harm for e in rep.estimates)
+    # a JUnit failure is exactly harm (what the gate rolls back on), plus failed checks;
+    # a report without decision rules (no basis) rolls nothing back
+    gated = rep.decision_basis is not None
+    n_harm = sum(e.harm for e in rep.estimates) if gated else 0
     n_failed_checks = sum(c.status is Status.FAIL for c in rep.checks)
     est_cases = [c for c in cases if c.get("classname", "").endswith(".estimates")]
     assert sum(c.find("failure") is not None for c in est_cases) == n_harm
@@ -238,7 +240,7 @@ def test_junit_parses_and_counts(rep):
     assert int(suite.get("errors")) == sum(is_error(e) for e in rep.estimates)
     failed = [c for c in est_cases if c.find("failure") is not None]
     assert [c.find("failure").get("type") for c in failed] == [
-        f"{e.role.value}_{e.assessment.value}" for e in rep.estimates if e.harm]
+        f"{e.role.value}_{e.assessment.value}" for e in rep.estimates if e.harm and gated]
     # the gate's file (with its decision case) fails on the same estimates
     gate = ET.fromstring(junit_xml(rep, decision_case=True).encode("utf-8")).find("testsuite")
     gate_est = [c for c in gate.findall("testcase")
@@ -265,7 +267,8 @@ def deciding_estimates(draw: Any) -> Estimate:
        st.lists(st.sampled_from(list(Status)), max_size=3))
 def test_junit_failures_are_exactly_the_harm(ests, statuses):
     rep = Report(experiment=Experiment(name="x", kind="ab"), estimates=ests,
-                 checks=tuple(Check(f"c{i}", s) for i, s in enumerate(statuses)))
+                 checks=tuple(Check(f"c{i}", s) for i, s in enumerate(statuses)),
+                 decision_basis=DecisionBasis(sequential="none", alpha=0.05, min_n_per_arm=10))
     n_harm = sum(e.harm for e in ests)
     for text in (render(rep, "junit"), junit_xml(rep, decision_case=True)):
         suite = ET.fromstring(text.encode("utf-8")).find("testsuite")
