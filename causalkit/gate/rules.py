@@ -439,10 +439,10 @@ def _open_items(f: Facts) -> list[str]:
             elif e.assessment is Assessment.BETTER:
                 out.append(f"primary {label(e)} is significantly better: {interval_text(e)}")
             else:
-                out.append(f"primary {label(e)} is not significantly better yet: "
+                out.append(f"primary {label(e)}: significant improvement not shown yet: "
                            f"{interval_text(e)}")
         elif e.assessment not in SAFE:
-            out.append(f"guardrail {label(e)} is not yet shown non-inferior "
+            out.append(f"guardrail {label(e)}: non-inferiority not shown yet "
                        f"(margin {_margin(e)}): {interval_text(e)}")
     return out
 
@@ -477,7 +477,7 @@ def hold(f: Facts) -> Answer:
 
     Example:
         >>> hold(facts(example_report(primary=(-0.1, 0.5)))).reasons[0]
-        'primary m [treatment] is not significantly better yet: +0.2 [-0.1, +0.5]'
+        'primary m [treatment]: significant improvement not shown yet: +0.2 [-0.1, +0.5]'
     """
     return Answer(DecisionState.HOLD, (*_open_items(f), *f.sequential_note))
 

@@ -45,9 +45,10 @@ from causalkit.report import (
     Status,
     Table,
 )
+from causalkit.report.assessment import noninferiority_p
 from causalkit.report.basis import PriorLook, decision_basis
 from causalkit.report.intervals import finish
-from causalkit.spec.common import MarginKind, Metric, Role, Sequential
+from causalkit.spec.common import Direction, MarginKind, Metric, Role, Sequential
 from causalkit.spec.switchback import (
     Centering,
     Estimator,
@@ -472,10 +473,23 @@ def _estimates(spec: SwitchbackSpec, rows: list[_Row], m_periods: int) -> list[E
             level=_fin(res.mu1), level_reference=_fin(res.mu0),
             role=m.role, direction=m.direction, se=df_adjusted_se(res.se, res.df, level),
             margin=margin,
+            p_noninferiority=_ni_p(float(res.estimate), res.se, res.df, margin, m.direction),
             practical_threshold=m.practical_threshold, alpha=float(levels[i]),
             extra=extra,
         ))
     return out
+
+
+def _ni_p(estimate: float, se: float, df: float, margin: float | None,
+          direction: Direction | None) -> float | None:
+    """The non-inferiority p-value on the design standard error with its own degrees of
+    freedom (the typed ``se`` is already df-adjusted: reading it with t(df) again would
+    count the correction twice)."""
+    if margin is None or not (np.isfinite(se) and se > 0):
+        return None
+    return noninferiority_p(estimate=estimate, se=float(se), margin=margin,
+                            direction=direction,
+                            df=float(df) if np.isfinite(df) and df > 0 else None)
 
 
 UNCENTRED_HT = "horvitz_thompson, uncentred: wide interval"
@@ -748,6 +762,20 @@ class Exclusion:
         rows: data rows of those regions (all left out).
         rows_by_region: the same per region (regions with rows only).
         leaked: rows of those regions that log an arm (treatment or control), per region.
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["KR", "JP", "US"],
+        ...     targeting='region == "KR"',
+        ...     schedule={"start": "2026-01-01T00:00Z", "end": "2026-01-02T00:00Z",
+        ...               "period": "1h"}, metrics=[{"name": "m", "type": "mean",
+        ...     "column": "m"}])
+        >>> src = Source.from_frame(pd.DataFrame({"region": ["KR", "JP", "JP", "US"],
+        ...     "arm": ["treatment", None, None, "control"], "m": [1.0, 2.0, 3.0, 4.0]}))
+        >>> _excluded(spec, get_engine(src), src, schedule_of(spec), "arm")
+        Exclusion(rule='region == "KR"', listed=3, regions=('JP', 'US'), rows=3,
+                  rows_by_region={'JP': 2, 'US': 1}, leaked={'US': 1})
     """
 
     rule: str
@@ -832,7 +860,23 @@ a region left out serves the default and logs no exposure (fix the rollout or th
 @dataclass(frozen=True)
 class RegionEffects:
     """Per-region estimates (fixed-horizon intervals, family-adjusted), heterogeneity
-    checks and the heterogeneity table."""
+    checks and the heterogeneity table.
+
+    Example:
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["A", "B"],
+        ...     segments=True, schedule={"start": "2026-01-01T00:00Z",
+        ...     "end": "2026-01-02T00:00Z", "period": "1h", "design": "bernoulli",
+        ...     "carryover": 0}, metrics=[{"name": "y", "type": "mean", "column": "y"}])
+        >>> s = schedule_of(spec)
+        >>> y = 10.0 + np.array([[1.0], [3.0]]) * s.arms  # effect 1 in A, 3 in B
+        >>> res = region_effects(spec, s, [_Row(spec.metrics[0], None, False, True)],
+        ...                      [(y, None)])
+        >>> [(e.segment, e.estimate) for e in res.estimates]
+        [('region=A', 1.0), ('region=B', 3.0)]
+        >>> [t.name for t in res.tables], res.tables[0].columns
+        (['region_heterogeneity'], ('metric', 'regions', 'q', 'df', 'p_value', 'i2', 'pooled'))
+    """
 
     estimates: tuple[Estimate, ...]
     checks: tuple[Check, ...]
@@ -872,6 +916,23 @@ def region_effects(spec: SwitchbackSpec, schedule: Schedule, rows: Sequence[_Row
     region's runs minus one for Hajek, normal for Horvitz-Thompson) at the family's
     interval level (:func:`causalkit.stats.multiplicity.interval_levels`), and its
     ``p_value`` is the family-adjusted one (the unadjusted one is ``extra["p_raw"]``).
+
+    Example:
+        >>> from causalkit.spec.switchback import SwitchbackSpec
+        >>> spec = SwitchbackSpec(name="x", kind="switchback", regions=["A", "B"],
+        ...     segments=True, schedule={"start": "2026-01-01T00:00Z",
+        ...     "end": "2026-01-02T00:00Z", "period": "1h", "design": "bernoulli",
+        ...     "carryover": 0}, metrics=[{"name": "y", "type": "mean", "column": "y"}])
+        >>> s = schedule_of(spec)
+        >>> noise = np.random.default_rng(0).normal(0, 0.1, s.arms.shape)
+        >>> y = 10.0 + np.array([[1.0], [3.0]]) * s.arms + noise  # effect 1 in A, 3 in B
+        >>> res = region_effects(spec, s, [_Row(spec.metrics[0], None, False, True)],
+        ...                      [(y, None)])
+        >>> [(e.extra["region"], round(e.estimate, 2), e.extra["correction"])
+        ...  for e in res.estimates]
+        [('A', 1.0, 'bh'), ('B', 3.05, 'bh')]
+        >>> res.checks[0].name, res.checks[0].status.value  # Cochran's Q: 1 vs 3 differ
+        ('region_heterogeneity', 'warn')
     """
     from causalkit.stats.segments import cochran_q
 
@@ -902,6 +963,7 @@ def region_effects(spec: SwitchbackSpec, schedule: Schedule, rows: Sequence[_Row
             n=int(f.n_treated), n_reference=int(f.n_control), n_unit="periods",
             level=_fin(f.mu1), level_reference=_fin(f.mu0), role=m.role,
             direction=m.direction, se=df_adjusted_se(f.se, f.df, level), margin=margin,
+            p_noninferiority=_ni_p(float(f.estimate), f.se, f.df, margin, m.direction),
             practical_threshold=m.practical_threshold, alpha=level,
             segment=f"{spec.unit}={name}",
             extra={"region": name, "p_raw": _fin(float(raw[j])), "se_design": _fin(f.se),

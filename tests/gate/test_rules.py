@@ -153,7 +153,7 @@ def test_guardrail_not_shown_noninferior_holds():
     res = run(est(**GOOD), est("g", **wide))
     assert res.decision.state == "hold"
     assert res.decision.reasons[0].startswith("primary m [treatment] is significantly better")
-    assert any("guardrail g [treatment] is not yet shown non-inferior" in r
+    assert any("guardrail g [treatment]: non-inferiority not shown yet" in r
                for r in res.decision.reasons)
 
 
@@ -189,7 +189,8 @@ def test_horizon_reached_without_decision_is_inconclusive():
 def test_otherwise_hold_with_the_open_items():
     res = run(est(**FLAT))
     assert res.decision.state == "hold"
-    assert res.decision.reasons == ("primary m [treatment] is not significantly better yet: "
+    assert res.decision.reasons == ("primary m [treatment]: significant improvement not shown "
+                                    "yet: "
                                     "+0.05 [-0.2, +0.3]",)
 
 
