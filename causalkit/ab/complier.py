@@ -198,6 +198,17 @@ class ComplierResults:
             warn also when the CACE could not be computed).
         tables: the ``complier`` table (empty when no metric has ``received``).
         fits: ``(metric, arm) -> IVResult`` (None when not computable).
+
+    Example:
+        >>> import numpy as np
+        >>> from causalkit.spec.ab import ABMetric
+        >>> met = ABMetric(name="y", type="mean", column="y", received="d")
+        >>> c = Moments.from_array(["y", "d"], np.array([[1.0, 0], [2, 0], [3, 1], [2, 0]]))
+        >>> t = Moments.from_array(["y", "d"], np.array([[3.0, 1], [4, 1], [2, 0], [5, 1]]))
+        >>> r = complier_results([met], {"c": c, "t": t}, {}, control="c", treatments=["t"])
+        >>> fit = r.fits[("y", "t")]
+        >>> fit.beta, fit.weak, [tab.name for tab in r.tables]
+        (3.0, True, ['complier'])
     """
 
     estimates: tuple[Estimate, ...] = ()

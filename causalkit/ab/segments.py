@@ -72,6 +72,22 @@ class SegmentResult:
         checks: per column: ``segment_sample_ratio``, ``segment_heterogeneity`` and
             ``segment_mix`` (Simpson's-paradox guard), then ``segment_family``.
         tables: the heterogeneity table and the segment sizes.
+
+    Example:
+        >>> import numpy as np
+        >>> def m(*v):
+        ...     return Moments.from_array(["y"], np.array(v, dtype=float)[:, None])
+        >>> cells = {("c", "KR"): m(1, 2, 3, 4, 5), ("t", "KR"): m(3, 4, 5, 6, 7),
+        ...          ("c", "JP"): m(1, 2, 3, 4, 5), ("t", "JP"): m(1, 2, 3, 4, 5)}
+        >>> res = segment_analysis([Metric(name="y", type="mean", column="y")], cells,
+        ...                        ["country"], control="c", arms=["t"], weights=[0.5, 0.5],
+        ...                        min_size=1, post_stratify=True)
+        >>> [(e.segment, e.method, e.estimate) for e in res.estimates]
+        [('country=JP', 'welch', 0.0), ('country=KR', 'welch', 2.0),
+         (None, 'welch+poststrat(country)', 1.0)]
+        >>> [t.name for t in res.tables], res.tables[1].rows
+        (['segment_heterogeneity', 'segment_sizes'],
+         (('country', 'JP', 5, 5), ('country', 'KR', 5, 5)))
     """
 
     estimates: tuple[Estimate, ...]
@@ -190,6 +206,22 @@ def segment_analysis(metrics: Sequence[Metric], cells: Mapping[tuple[Any, ...], 
     Raises:
         DataError: when a column has more than :data:`~causalkit.spec.segments.MAX_SEGMENTS`
             segments after pooling (an id or a continuous value is no segment).
+
+    Example:
+        >>> import numpy as np
+        >>> def m(*v):
+        ...     return Moments.from_array(["y"], np.array(v, dtype=float)[:, None])
+        >>> cells = {("c", "KR"): m(1, 2, 3, 4, 5), ("t", "KR"): m(3, 4, 5, 6, 7),
+        ...          ("c", "JP"): m(1, 2, 3, 4, 5), ("t", "JP"): m(1, 2, 3, 4, 5)}
+        >>> res = segment_analysis([Metric(name="y", type="mean", column="y")], cells,
+        ...                        ["country"], control="c", arms=["t"], weights=[0.5, 0.5],
+        ...                        min_size=1)
+        >>> kr = res.estimates[1]
+        >>> kr.segment, kr.estimate, round(kr.extra["p_value_unadjusted"], 4), round(kr.p_value, 4)
+        ('country=KR', 2.0, 0.0805, 0.161)
+        >>> [(c.name, c.status.value) for c in res.checks]
+        [('segment_sample_ratio:country', 'pass'), ('segment_heterogeneity:country', 'pass'),
+         ('segment_mix:country', 'pass'), ('segment_family', 'pass')]
     """
     cols: list[_Column] = []
     for pos, col in enumerate(columns):

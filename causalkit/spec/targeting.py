@@ -93,7 +93,16 @@ class And:
 
 @dataclass(frozen=True)
 class Or:
-    """At least one item holds."""
+    """At least one item holds.
+
+    Example:
+        >>> rule = parse('platform == "ios" or country in ["KR", "JP"]')
+        >>> rule
+        Or(items=(Compare(column='platform', op='==', value='ios'), \
+InList(column='country', values=('KR', 'JP'), negated=False)))
+        >>> str(rule)
+        '(`platform` == "ios" or `country` in ["KR", "JP"])'
+    """
 
     items: tuple[Rule, ...]
 
@@ -103,7 +112,15 @@ class Or:
 
 @dataclass(frozen=True)
 class Not:
-    """The item does not hold."""
+    """The item does not hold.
+
+    Example:
+        >>> rule = parse('not days_since_signup < 7')
+        >>> rule
+        Not(item=Compare(column='days_since_signup', op='<', value=7))
+        >>> str(rule)
+        'not `days_since_signup` < 7'
+    """
 
     item: Rule
 

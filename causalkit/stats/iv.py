@@ -185,6 +185,15 @@ class IVResult:
             first-stage coefficients (the AR statistic's denominator is
             ``v_yy - 2 b v_yd + b^2 v_dd``).
         n: units in both arms; alpha; cov_type (``HC0`` or ``HC1``).
+
+    Example:
+        >>> s0 = IVSums.from_data([1.0, 2.0, 3.0, 2.0], [0.0, 0.0, 1.0, 0.0])
+        >>> s1 = IVSums.from_data([3.0, 4.0, 2.0, 5.0], [1.0, 1.0, 0.0, 1.0])
+        >>> r = iv_fit(s0, s1)
+        >>> r.beta, r.itt, r.first_stage, round(r.first_stage_f, 3), r.weak
+        (3.0, 1.5, 0.5, 2.667, True)
+        >>> r.ar.kind, r.n, r.cov_type  # a weak first stage: an unbounded AR set
+        ('two_rays', 8, 'HC0')
     """
 
     beta: float

@@ -43,6 +43,12 @@ class Heterogeneity:
         p_value: ``P(chi2_df >= q)``; NaN with fewer than two segments.
         i2: the share of the variation beyond chance, ``max(0, (q - df) / q)``.
         pooled: the inverse-variance weighted mean effect.
+
+    Example:
+        >>> cochran_q([2.0, 0.0], [1.0, 1.0])
+        Heterogeneity(q=2.0, df=1, p_value=0.1573, i2=0.5, pooled=1.0)
+        >>> cochran_q([0.2], [0.1])  # one segment: nothing to compare
+        Heterogeneity(q=nan, df=0, p_value=nan, i2=nan, pooled=0.2)
     """
 
     q: float
@@ -80,7 +86,17 @@ def cochran_q(estimates: ArrayLike, ses: ArrayLike) -> Heterogeneity:
 
 @dataclass(frozen=True)
 class PostStratified:
-    """The post-stratified overall effect and its standard error."""
+    """The post-stratified overall effect and its standard error.
+
+    Attributes:
+        estimate: ``sum_s w_s theta_s``.
+        se: ``sqrt(sum_s w_s^2 Var(theta_s))``.
+        weights: the segment shares ``w_s = n_s / n``.
+
+    Example:
+        >>> post_stratified([2.0, 0.0], [1.0, 1.0], [10, 10])
+        PostStratified(estimate=1.0, se=0.7071, weights=(0.5, 0.5))
+    """
 
     estimate: float
     se: float
@@ -120,6 +136,12 @@ class MixShift:
         within: the post-stratified (within-segment) effect.
         reversed: the two effects have opposite signs (both non-zero).
         flagged: ``reversed`` and the mix differs at ``alpha``.
+
+    Example:
+        >>> mix_shift([[50, 50], [50, 50]], pooled=0.1, within=-0.1)  # same mix: no flag
+        MixShift(chi2=0.0, p_value=1.0, pooled=0.1, within=-0.1, reversed=True, flagged=False)
+        >>> mix_shift([[90, 10], [10, 90]], pooled=0.1, within=-0.1).flagged
+        True
     """
 
     chi2: float

@@ -182,7 +182,18 @@ class Grid:
 @dataclass(frozen=True)
 class Layout:
     """What :func:`layout` chose: the columns shown (in table order) and their widths, the
-    columns hidden (most important first), or ``blocks`` when not even the key columns fit."""
+    columns hidden (most important first), or ``blocks`` when not even the key columns fit.
+
+    Example:
+        >>> g = Grid((Column("metric"), Column("p-value", priority=1, justify="right")),
+        ...          ((cell("chat_minutes"), cell("0.0202")),))
+        >>> layout_grid(g, 40)
+        Layout(shown=(0, 1), widths=(12, 7), hidden=(), blocks=False)
+        >>> layout_grid(g, 20)
+        Layout(shown=(0,), widths=(12,), hidden=(1,), blocks=False)
+        >>> layout_grid(g, 10).blocks
+        True
+    """
 
     shown: tuple[int, ...]
     widths: tuple[int, ...]

@@ -40,7 +40,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from causalkit.errors import RenderError
-from causalkit.report.model import Report, Scalar, Table
+from causalkit.report.model import Estimate, Report, Scalar, Table
 from causalkit.report.render._format import (
     MISSING,
     alert_line,
@@ -56,11 +56,12 @@ from causalkit.report.render._format import (
     fmt_levels,
     fmt_n,
     fmt_num,
-    fmt_p,
+    fmt_p_for,
     fmt_relative,
     fmt_scalar,
     headline_estimate_line,
     numeric_columns,
+    p_column,
     row_labels,
     tone,
 )
@@ -162,9 +163,9 @@ def _table(header: Sequence[str], rows: Iterable[str]) -> str:
 _TONE_CLASS = {"good": "ck-good", "bad": "ck-bad", "caution": "ck-caution", "neutral": ""}
 
 
-def _estimates(report: Report) -> str:
-    ests = report.estimates
+def _estimates(ests: Sequence[Estimate]) -> str:
     decision = any(decision_differs(e) for e in ests)
+    p_label, mark, note = p_column(ests)
     rows = []
     for e, label in zip(ests, row_labels(ests), strict=True):
         cls = " ".join(c for c in (_TONE_CLASS[tone(e)], f"ck-{e.assessment.value}",
@@ -172,14 +173,15 @@ def _estimates(report: Report) -> str:
         cells = [_td(label), _td(fmt_num(e.estimate), "ck-num"),
                  _td(fmt_ci(e.ci_low, e.ci_high), "ck-ci"),
                  *([_td(fmt_decision_ci(e), "ck-ci")] if decision else []),
-                 _td(fmt_relative(e), "ck-ci"), _td(fmt_p(e.p_value), "ck-num"),
+                 _td(fmt_relative(e), "ck-ci"), _td(fmt_p_for(e, mark=mark), "ck-num"),
                  _td(fmt_n(e)), _td(fmt_levels(e)), _td(e.role.value),
                  _td(fmt_assessment(e), "ck-assess")]
         rows.append(f'<tr class="{cls}" data-assessment="{_e(e.assessment.value)}">'
                     f"{''.join(cells)}</tr>")
-    return _table(["estimate", "effect", "CI", *(["decision interval"] if decision else []),
-                   "relative [CI]", "p-value", "n per arm", "level", "role", "assessment"],
-                  rows)
+    table = _table(["estimate", "effect", "CI", *(["decision interval"] if decision else []),
+                    "relative [CI]", p_label, "n per arm", "level", "role", "assessment"],
+                   rows)
+    return table + (f'<p class="ck-note">{_e(note)}</p>' if note else "")
 
 
 def _answer(word: str, tone_cls: str, why: Sequence[str]) -> str:
@@ -306,7 +308,7 @@ def _forest(report: Report) -> str:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # glyphs missing for exotic names
-            svg = figure_to_svg(forest_plot(report.estimates))
+            svg = figure_to_svg(forest_plot([e for e in report.estimates if e.segment is None]))
     except Exception as exc:  # a plot must never take the report down with it
         return f'<p class="ck-note">the forest plot could not be drawn: {_e(exc)}</p>'
     return _figure(svg, FOREST_CAPTION)
@@ -348,8 +350,13 @@ def render_body(report: Report, *, forest: bool = True) -> str:
 
     own = next((f for f in report.figures if f.name == "forest"), None)
     figures = [f for f in report.figures if f is not own]
+    overall = [e for e in report.estimates if e.segment is None]
+    segments = [e for e in report.estimates if e.segment is not None]
     if report.estimates:
-        est = _estimates(report)
+        est = _estimates(overall) if overall else ""
+        if segments:
+            est += ("<h3>Estimates by segment</h3><p class=\"ck-note\">p-values and intervals "
+                    "corrected over all segment tests of the report</p>" + _estimates(segments))
         if own is not None:  # the report's own forest plot goes with the estimates
             est += _figure(own.svg, own.title or own.name)
         elif forest:

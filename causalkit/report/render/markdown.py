@@ -31,7 +31,7 @@ import re
 from collections.abc import Sequence
 
 from causalkit.report.headline import FINDING, headline
-from causalkit.report.model import Report, Table
+from causalkit.report.model import Estimate, Report, Table
 from causalkit.report.render._format import (
     MISSING,
     alert_line,
@@ -105,8 +105,7 @@ def _user_table(t: Table) -> list[str]:
     return [*out, *_table([escape_md(c) for c in t.columns], rows, align), ""]
 
 
-def _estimates(report: Report) -> list[str]:
-    ests = report.estimates
+def _estimates(ests: Sequence[Estimate]) -> list[str]:
     decision = any(decision_differs(e) for e in ests)
     p_label, mark, note = p_column(ests)
     header = ["estimate", "effect", "CI", *(["decision interval"] if decision else []),
@@ -175,10 +174,16 @@ def render_markdown(report: Report) -> str:
         lines += [f"> {escape_md(exp.hypothesis)}", ""]
 
     lines += ["## Estimates", ""]
-    if report.estimates:
-        lines += [*_estimates(report), ""]
-    else:
+    overall = [e for e in report.estimates if e.segment is None]
+    segments = [e for e in report.estimates if e.segment is not None]
+    if overall:
+        lines += [*_estimates(overall), ""]
+    elif not report.estimates:
         lines += ["_No estimates._", ""]
+    if segments:
+        lines += ["### Estimates by segment", "",
+                  "_p-values and intervals corrected over all segment tests of the report_", "",
+                  *_estimates(segments), ""]
 
     lines += ["## Checks", ""]
     if report.checks:

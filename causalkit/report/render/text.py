@@ -108,11 +108,11 @@ def _decision_ci(e: Estimate) -> Cell:
     return (Piece(dci), Piece(INTERVAL_WORDS[e.interval_kind], "dim", join=True))
 
 
-def _estimates_grid(report: Report) -> Grid:
-    """One row per estimate: the label (metric, then contrast and method), the effect with its
-    interval, the decision interval where it differs, the relative effect, the p-value, the
-    units (when they differ between rows), the role and the assessment coloured by its tone."""
-    ests = report.estimates
+def _estimates_grid(ests: Sequence[Estimate], title: str = "Estimates") -> Grid:
+    """One row per estimate: the label (metric and segment, then contrast and method), the
+    effect with its interval, the decision interval where it differs, the relative effect, the
+    p-value, the units (when they differ between rows), the role and the assessment coloured
+    by its tone."""
     decision = any(decision_differs(e) for e in ests)
     same_n = _constant([fmt_n(e) for e in ests]) not in (None, MISSING)
     p_name, p_mark, _ = p_column(ests)
@@ -122,7 +122,8 @@ def _estimates_grid(report: Report) -> Grid:
     for e, label in zip(ests, row_labels(ests), strict=True):
         rest = f"{e.contrast} ({e.method}){label[len(e.label):]}"
         cells: dict[str, Cell] = {
-            "estimate": (Piece(e.metric, "bold"), Piece(rest, "dim", wrap=True)),
+            "estimate": (Piece(e.metric + (f" [{e.segment}]" if e.segment else ""), "bold"),
+                         Piece(rest, "dim", wrap=True)),
             "effect [CI]": _effect(e),
             "decision interval": _decision_ci(e),
             "p-value": cell(fmt_p_for(e, mark=p_mark)),
@@ -145,14 +146,18 @@ def _estimates_grid(report: Report) -> Grid:
         elif n == "decision interval":
             col = replace(col, fold=1, fold_label="decision:", folded=folded)
         columns.append(col)
-    return Grid(tuple(columns), tuple(rows), title="Estimates", lines=True)
+    return Grid(tuple(columns), tuple(rows), title=title, lines=True)
 
 
-def _captions(report: Report) -> list[str]:
-    """The lines under the Estimates table: the units when every row has the same, and what
+SEGMENT_TITLE = "Estimates by segment (p-values and intervals corrected over all segment tests)"
+"""Title of the table of per-segment estimates (``Estimate.segment`` set)."""
+
+
+def _captions(ests: Sequence[Estimate]) -> list[str]:
+    """The lines under an estimates table: the units when every row has the same, and what
     a marked p-value is."""
-    same = _constant([fmt_n(e) for e in report.estimates])
-    note = p_column(report.estimates)[2]
+    same = _constant([fmt_n(e) for e in ests])
+    note = p_column(ests)[2]
     return ([f"n per arm: {same}"] if same not in (None, MISSING) else []) + (
         [note] if note else [])
 
@@ -354,11 +359,16 @@ def render_text(report: Report, *, color: bool = False, width: int | None = None
         add(Text("decision basis:", style="bold"))
         add_grid(_basis_grid(report))
     add(Text())
-    if report.estimates:
-        add_grid(_estimates_grid(report))
-        for caption in _captions(report):
-            add(Text(caption, style="dim"))
-    else:
+    overall = [e for e in report.estimates if e.segment is None]
+    segments = [e for e in report.estimates if e.segment is not None]
+    for ests, title in ((overall, "Estimates"), (segments, SEGMENT_TITLE)):
+        if ests:
+            if title != "Estimates":
+                add(Text())
+            add_grid(_estimates_grid(ests, title))
+            for caption in _captions(ests):
+                add(Text(caption, style="dim"))
+    if not report.estimates:
         add(Text("No estimates."))
     add(Text())
     if report.checks:
