@@ -58,8 +58,9 @@ from typing import TYPE_CHECKING
 from causalkit.ab.complier import received_of
 from causalkit.ab.metrics import Needs
 from causalkit.data import Moments
+from causalkit.metrics import kind_of
 from causalkit.report import Table
-from causalkit.spec.common import MarginKind, Metric, MetricType
+from causalkit.spec.common import MarginKind, Metric
 from causalkit.stats.power import required_total
 
 if TYPE_CHECKING:
@@ -289,7 +290,7 @@ def encouragement_plan(spec: ABSpec, mom: Moments, *, per_day: float | None,
         v = v_t = cace_variance(var_y, var_d, cov_yd, cace)
         var_t = var_y
         binary_d = abs(var_d * (mom.n - 1) / max(mom.n, 1) - dbar * (1 - dbar)) < 1e-9
-        if m.type is MetricType.PROPORTION and binary_d and 0 < dbar < 1:
+        if kind_of(m).binary and binary_d and 0 < dbar < 1:
             eyd = cov_yd * (mom.n - 1) / mom.n + level * dbar
             var_y, var_t, v, v_t = binary_variances(level, dbar, eyd / dbar, lift, cace)
         p = encouragement_sample_size(var_y, var_t, v, lift=lift, cace=cace, alpha=a,

@@ -40,7 +40,8 @@ def _numbers(text: str) -> list[float]:
 def test_the_winner_comes_first_with_precision_recall_and_lift(report: Report) -> None:
     winner = report.meta.extra["winner"]
     assert isinstance(winner, str)
-    first, _causal = report.findings
+    first, _causal, proposal, *_ = report.findings
+    assert proposal.startswith("Proposed experiment")  # the randomized test that settles it
     assert first.startswith(f"{winner} predicts retention")
     table = next(t for t in report.tables if t.name == "aha_conditions")
     row = dict(zip(table.columns, table.rows[0]))
@@ -55,7 +56,7 @@ def test_the_winner_comes_first_with_precision_recall_and_lift(report: Report) -
 
 
 def test_the_causal_verdict_is_graded_and_matches_the_causal_table(report: Report) -> None:
-    _, causal = report.findings
+    _, causal, *_ = report.findings
     table = next(t for t in report.tables if t.name == "aha_causal")
     row = dict(zip(table.columns, table.rows[0]))
     assert row["condition"] == report.meta.extra["winner"]
@@ -67,7 +68,7 @@ def test_the_causal_verdict_is_graded_and_matches_the_causal_table(report: Repor
              "no_evidence": "no evidence", "not_benchmarked": "not benchmarked"}
     assert words[str(row["verdict"])] in causal
     assert "Only a randomized test settles" in causal
-    assert report.meta.extra["headline"] == ". ".join(report.findings)
+    assert report.meta.extra["headline"] == ". ".join(report.findings[:2])  # the Aha part
 
 
 def test_headline_shows_the_finding_and_the_winners_causal_estimates(report: Report) -> None:

@@ -120,6 +120,16 @@ FIELDS = sorted({(kind, path, what) for kind, model in SPEC_TYPES.items()
                  for path, what in _fields(model, (), frozenset())}, key=str)
 
 
+REQUIRED: dict[tuple[str | int, ...], dict[str, Any]] = {
+    ("segments",): {"by": ["country"]},
+    ("targeting", "rollout"): {"by": "country", "shares": {"KR": 0.5}},
+    ("proposal", "guardrails", 0): {"name": "g", "type": "mean", "column": "g",
+                                    "direction": "increase"},
+}
+"""Required fields of nested sections, filled in when a path creates the section (so the
+error is about the field under test, not about a missing sibling)."""
+
+
 def _with(kind: str, path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
     """The base spec of ``kind`` with ``value`` written at ``path`` (lists get an item)."""
     spec = copy.deepcopy(BASE[kind])
@@ -128,11 +138,14 @@ def _with(kind: str, path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
         nxt = path[i + 1]
         if isinstance(node, list):
             while len(node) <= int(part):
-                node.append({})
+                node.append(copy.deepcopy(REQUIRED.get(path[:i + 1], {})))
             node = node[int(part)]
             continue
         if part not in node or not isinstance(node[part], dict | list):
-            node[part] = [] if isinstance(nxt, int) else {}
+            prefix = path[:i + 1]
+            fill = REQUIRED.get(prefix, {}) if not (kind == "switchback"
+                                                    and prefix == ("segments",)) else {}
+            node[part] = [] if isinstance(nxt, int) else copy.deepcopy(fill)
         node = node[part]
     last = path[-1]
     if isinstance(node, list):
