@@ -20,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,8 @@ __all__ = ["analyze", "load_spec"]
 
 def analyze(spec: SpecLike, data: Any = None, *, seed: int | None = None,
             now: datetime | None = None, progress: bool = False,
-            options: Mapping[str, Any] | None = None) -> Report:
+            options: Mapping[str, Any] | None = None,
+            segments: Sequence[str] | None = None) -> Report:
     """Analyse a spec of any kind on its data and return the Report.
 
     Args:
@@ -50,6 +51,9 @@ def analyze(spec: SpecLike, data: Any = None, *, seed: int | None = None,
             plain lines otherwise) unless the caller configured a mode already with
             :func:`causalkit.progress.configure`; never on standard output.
         options: kind-specific options.
+        segments: ``ab`` specs: the unit attribute columns to break effects down by,
+            replacing the spec's ``segments.by`` (its other settings are kept); ``[]``
+            turns the breakdown off. See ``docs/segments.md``.
 
     Returns:
         The report; for ``ab`` and ``switchback`` with its ``decision``.
@@ -65,6 +69,10 @@ def analyze(spec: SpecLike, data: Any = None, *, seed: int | None = None,
         >>> rep.experiment.kind, rep.decision is None
         ('aha', True)
     """
+    if segments is not None:
+        if isinstance(segments, str):
+            segments = [segments]
+        options = {**(options or {}), "segments": list(segments)}
     report = run_analysis(spec, data, seed=seed, now=now, progress=progress, options=options)
     if report.decision_basis is None:
         return report

@@ -206,8 +206,10 @@ def test_override_and_three_arms() -> None:
     arms = ("control", "a", "b")
     df = frame(seed=7, n=6000, arms=arms)
     s = spec(variants=dict.fromkeys(arms, 1.0), segments=None)
-    rep = causalkit.analyze(s, data=df, options={"segments": ["country"]})
+    rep = causalkit.analyze(s, data=df, segments=["country"])  # the documented keyword
     assert check_exact(rep, df, ("country",), arms=("a", "b")) == 4 * 4 * 2
+    same = causalkit.analyze(s, data=df, options={"segments": ["country"]})
+    assert [e.to_dict() for e in same.estimates] == [e.to_dict() for e in rep.estimates]
     off = causalkit.analyze(spec(), data=df.assign(variant=df.variant.replace(
         {"a": "treatment", "b": "treatment"})), options={"segments": []})
     assert not any(e.segment for e in off.estimates)
