@@ -417,20 +417,7 @@ def _chop(text: str, width: int) -> list[str]:
 
 def _wrap(text: str, width: int) -> list[str]:
     """Free text broken at spaces into lines of at most ``width`` cells."""
-    lines: list[str] = []
-    line = ""
-    for word in _words(text):
-        if line and cell_len(line) + 1 + cell_len(word) <= width:
-            line += " " + word
-            continue
-        if line:
-            lines.append(line)
-        if cell_len(word) > width:
-            *full, line = _chop(word, width)
-            lines += full
-        else:
-            line = word
-    return [*lines, line] if line or not lines else lines
+    return flow(_words(text), width) or [""]
 
 
 Span = tuple[str, str]
