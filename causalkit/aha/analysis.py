@@ -42,6 +42,7 @@ from causalkit.aha.inputs import (
     action_frequencies,
     plan_scan,
     select_actions,
+    target_users,
 )
 from causalkit.aha.metrics import ConditionMetrics, condition_metrics, pareto_front
 from causalkit.aha.scan import UserFacts
@@ -77,7 +78,9 @@ class AhaResult:
     phi > 0; ``winner`` is the accepted condition with the highest phi;
     ``rechecked`` are the conditions re-tested on holdout users (``recheck``
     their holdout metrics, ``recheck_q`` their q-values within the re-checked
-    family, which also holds the combinations).
+    family, which also holds the combinations). ``population`` is the users table
+    the spec's ``targeting`` rule selected (``None`` without a rule), and ``notes``
+    then start with the ``targeting`` check.
     """
 
     spec_name: str
@@ -100,6 +103,7 @@ class AhaResult:
     n_holdout: int
     outcome: str
     notes: tuple[Check, ...] = ()
+    population: Source | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """Every condition of the grid with its discovery and holdout metrics.
@@ -175,8 +179,19 @@ def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None =
     seed = seed if seed is not None else (spec.analysis.seed or 0)
     alpha = spec.analysis.alpha
     c = spec.columns
+    cols = Columns(c.user, c.event, c.timestamp, c.signup)
+    notes: list[Check] = []
+    log_end, population = None, None
+    rule = spec.targeting.tree if spec.targeting is not None else None
+    if rule is not None:
+        assert spec.targeting is not None
+        assert spec.targeting.rule is not None
+        targeted = target_users(events, users, rule, columns=cols)
+        events, users, log_end = targeted.events, targeted.users, targeted.log_end
+        population = users
+        notes.append(targeted.check(spec.targeting.rule))
     plan = plan_scan(
-        events, users, columns=Columns(c.user, c.event, c.timestamp, c.signup),
+        events, users, columns=cols, log_end=log_end,
         covariates=spec.covariates,
         retention=(spec.retention.start_day, spec.retention.end_day),
         retention_event=spec.retention.event, max_window=max(spec.windows),
@@ -217,7 +232,6 @@ def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None =
     outcome = f"retained_d{spec.retention.start_day}_{spec.retention.end_day}"
     causal: list[CausalResult] = []
     experiment = None
-    notes: list[Check] = []
     if spec.experiment is not None:
         path = Path(spec.experiment)
         if not path.is_absolute() and experiment_base is not None:
@@ -247,7 +261,7 @@ def discover(spec: AhaSpec, events: Source, users: Source, *, seed: int | None =
         recheck_q=recheck_q, combinations=combos, combination_q=combination_q,
         causal=tuple(causal), experiment=experiment, users=facts, alpha=alpha, seed=seed,
         n_discovery=int((~hold).sum()), n_holdout=int(hold.sum()), outcome=outcome,
-        notes=tuple(notes),
+        notes=tuple(notes), population=population,
     )
 
 
@@ -324,4 +338,4 @@ def analyze(loaded: LoadedSpec, ctx: RunContext) -> Report:
 
     # the encouragement experiment that would settle the winner (a report section; the
     # spec's YAML in meta.extra, written by `causalkit run --propose-experiment OUT.yaml`)
-    return add_proposal(report, result, spec, users=users)
+    return add_proposal(report, result, spec, users=result.population or users)

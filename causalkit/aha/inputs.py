@@ -27,10 +27,12 @@ from typing import Any
 
 from causalkit.data import ColumnKind, Source, get_engine, quote_ident, quote_literal
 from causalkit.data.engine import EngineProtocol
-from causalkit.data.sql import dialect_of, epoch_seconds, hash_number
+from causalkit.data.sql import dialect_of, epoch_seconds, hash_number, to_spark
+from causalkit.data.targeting import filter_source, where_sql
 from causalkit.errors import DataError
 from causalkit.report import Check, Status
 from causalkit.spec.common import Engine
+from causalkit.spec.targeting import Rule
 
 DAY_SECONDS = 86_400
 
@@ -182,6 +184,7 @@ def plan_scan(
     holdout: float = 0.0,
     salt: str = "0",
     chunk_users: int = 1_000_000,
+    log_end: float | None = None,
 ) -> ScanPlan:
     """Check the two sources and build the plan shared by every scan.
 
@@ -197,6 +200,9 @@ def plan_scan(
         holdout: share of users in the holdout.
         salt: salt of the holdout hash (the seed).
         chunk_users: users per scan (bounds memory).
+        log_end: the last event time (epoch seconds) of the whole log, when ``events``
+            holds the targeted users' events only (:func:`target_users`); the default
+            end of the data. ``observed_until`` overrides it.
 
     Raises:
         DataError: missing columns, non-time columns, duplicated users, an empty
@@ -247,6 +253,8 @@ def plan_scan(
     ev = _scalar(engine, events, f"SELECT COUNT(*) AS n, MAX({t_ev}) AS last FROM src")
     if observed_until is not None:
         obs, given = observed_until.timestamp(), True
+    elif log_end is not None:
+        obs, given = float(log_end), False
     else:
         obs, given = float(ev["last"]), False
     if not math.isfinite(obs):
@@ -316,6 +324,86 @@ def plan_scan(
         holdout=holdout, salt=salt, summary=summary, max_window=max_window,
         extra={"signup_kind": su_kind, "event_kind": ev_kind, "frequencies": frequencies},
     )
+
+
+@dataclass(frozen=True)
+class Targeted:
+    """The targeted users, their events, and how many users the rule kept of how many.
+
+    ``log_end`` is the last event time of the whole log (epoch seconds; ``None`` when
+    no event has a time): the data are observed until then, whoever is targeted.
+
+    Example:
+        >>> t = Targeted(Source(kind="table", table="e"), Source(kind="table", table="u"),
+        ...              kept=8, total=10, log_end=None)
+        >>> t.excluded, t.check("ios == 1").value
+        (2, 2.0)
+    """
+
+    events: Source
+    users: Source
+    kept: int
+    total: int
+    log_end: float | None
+
+    @property
+    def excluded(self) -> int:
+        """Users the rule leaves out."""
+        return self.total - self.kept
+
+    def check(self, rule: str) -> Check:
+        """The ``targeting`` check: users left out, and whom the search is about."""
+        return Check(
+            "targeting", Status.PASS,
+            f"the rule {rule} leaves out {self.excluded:,} of {self.total:,} users (and their "
+            f"events); the search, the re-check and the causal check are about the "
+            f"{self.kept:,} targeted users", value=float(self.excluded))
+
+
+def target_users(events: Source, users: Source, rule: Rule, *,
+                 columns: Columns | None = None) -> Targeted:
+    """Restrict a search to the users a targeting rule selects (the rule reads the users table).
+
+    The users table is filtered by the rule
+    (:func:`causalkit.data.targeting.filter_source`); the event log loses the events
+    of the users the rule leaves out (an anti-join in the engine, so events of users
+    missing from the users table still reach the orphan-events check).
+
+    Raises:
+        TargetingError: (a ``SpecError``) naming a rule column the users table lacks,
+            or whose values do not fit the rule's.
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.spec.targeting import parse
+        >>> ev = pd.DataFrame({"user_id": [1, 2, 2, 3], "event": ["a"] * 4,
+        ...                    "timestamp": [10.0, 20.0, 30.0, 40.0]})
+        >>> us = pd.DataFrame({"user_id": [1, 2], "signup_at": [0.0, 0.0], "ios": [1, 0]})
+        >>> t = target_users(Source.from_frame(ev), Source.from_frame(us), parse("ios == 1"))
+        >>> (t.kept, t.total, t.log_end), sorted(get_engine(t.events).arrays(
+        ...     t.events, ["user_id"])["user_id"].tolist())
+        ((1, 2, 40.0), [1, 3])
+    """
+    c = columns or Columns()
+    engine = get_engine(events)
+    engine.require_columns(events, present=[c.user, c.event, c.timestamp])
+    engine.require_columns(users, present=[c.user])
+    filtered, kept, total = filter_source(users, rule, what="the users table")
+    t_ev = _epoch_sql(quote_ident(c.timestamp), _time_kind(engine, events, c.timestamp),
+                      dialect_of(engine))
+    last = _scalar(engine, events, f"SELECT MAX({t_ev}) AS last FROM src").get("last")
+    uid = quote_ident(c.user)
+    left_out = (f"SELECT DISTINCT {uid} AS uid FROM {engine.relation_sql(users)} "
+                f"WHERE NOT ({where_sql(rule)})")
+    body = (f"SELECT e.* FROM {engine.relation_sql(events)} e LEFT JOIN ({left_out}) x "
+            f"ON e.{uid} = x.uid WHERE x.uid IS NULL")
+    spark = dialect_of(engine) is Engine.SPARK
+    kept_events = Source(kind="sql", sql=to_spark(body) if spark else body,
+                         engine=events.engine, name=events.describe(), truth=events.truth,
+                         fingerprint_seed=f"{events.fingerprint()}|targeting {rule}",
+                         frame=(events, users))  # unused by a sql source: keeps views alive
+    return Targeted(kept_events, filtered, kept, total,
+                    None if last is None else float(last))
 
 
 def input_checks(summary: InputSummary) -> list[Check]:

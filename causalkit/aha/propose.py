@@ -365,6 +365,8 @@ def propose_experiment(aha: AhaResult | Report | PlanInputs, spec: AhaSpec, *,
                      "horizon_sample_per_arm": s.units_per_arm},
         "plan": plan,
     })
+    if spec.targeting is not None and spec.targeting.rule is not None:
+        out["targeting"] = spec.targeting.rule  # the experiment runs on the Aha cohort
     if s.simulated:
         assert spec.data is not None
         out["data"], out["pre_data"] = _simulated(spec, s)

@@ -28,7 +28,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from causalkit.data import Source, get_engine
 from causalkit.data.engine import quote_ident, quote_literal
+from causalkit.data.sql import dialect_of, to_spark
+from causalkit.spec.common import Engine
 from causalkit.spec.targeting import (
     And,
     Compare,
@@ -247,4 +250,56 @@ def _numeric_text(text: str) -> bool:
     return True
 
 
-__all__ = ["check_types", "eligible", "kind_of_type", "to_sql", "where_sql"]
+def filter_source(source: Source, rule: Rule, *, what: str = "the data"
+                  ) -> tuple[Source, int, int]:
+    """The rows of ``source`` the rule makes eligible, and how many rows are kept of how many.
+
+    The rule is type-checked against the data's columns (:func:`check_types`), then
+    compiled to SQL (:func:`where_sql`) and applied by the engine: the result is a
+    filtered relation over the same data (DuckDB or Spark), never a copy in memory.
+    One light query counts the rows kept and the rows in all. The filtered source
+    keeps ``source`` (and so its registered frame) alive, and its fingerprint derives
+    from the data's and the rule's.
+
+    Args:
+        source: the data.
+        rule: the parsed rule.
+        what: what the data are, for error messages ("the users table").
+
+    Returns:
+        ``(filtered, kept, total)``.
+
+    Raises:
+        TargetingError: (a ``SpecError``) naming a rule column the data lack, or whose
+            values do not fit the rule's, and the data.
+
+    Example:
+        >>> import pandas as pd
+        >>> from causalkit.spec.targeting import parse
+        >>> df = pd.DataFrame({"country": ["KR", "JP", None], "y": [1.0, 2.0, 3.0]})
+        >>> src, kept, total = filter_source(Source.from_frame(df), parse('country == "KR"'))
+        >>> kept, total, get_engine(src).arrays(src, ["y"])["y"].tolist()
+        (1, 3, [1.0])
+        >>> filter_source(Source.from_frame(df, name="d.csv"), parse("age >= 7"))
+        Traceback (most recent call last):
+        ...
+        causalkit.spec.targeting.TargetingError: targeting: the data (d.csv) has no column \
+'age' (columns are: country, y)
+    """
+    engine = get_engine(source)
+    kinds = engine.schema(source)
+    check_types(rule, {c: k.value.upper() for c, k in kinds.items()},
+                source=f"{what} ({source.describe()})")
+    cond = where_sql(rule)
+    row = engine.query(source, f"SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN {cond} THEN 1 "
+                               "ELSE 0 END), 0) AS kept FROM src").to_pylist()[0]
+    body = f"SELECT * FROM {engine.relation_sql(source)} WHERE {cond}"
+    filtered = Source(kind="sql", sql=to_spark(body) if dialect_of(engine) is Engine.SPARK
+                      else body, engine=source.engine, name=source.describe(),
+                      truth=source.truth,
+                      fingerprint_seed=f"{source.fingerprint()}|targeting {rule}",
+                      frame=source)  # unused by a sql source: keeps the parent's view alive
+    return filtered, int(row["kept"]), int(row["n"])
+
+
+__all__ = ["check_types", "eligible", "filter_source", "kind_of_type", "to_sql", "where_sql"]

@@ -37,7 +37,7 @@ from causalkit.observational.datachecks import (
     treatment_coding,
 )
 from causalkit.observational.diagnostics import balance, balance_status, overlap
-from causalkit.observational.graph import build_graph
+from causalkit.observational.graph import CausalGraph, build_graph
 from causalkit.observational.identify import Identification, Strategy, identify
 from causalkit.observational.learners import (
     Array,
@@ -57,6 +57,7 @@ from causalkit.spec.observational import (
     OutcomeModel,
     RefuterName,
 )
+from causalkit.spec.targeting import columns as rule_columns
 
 if TYPE_CHECKING:
     from causalkit.registry import RunContext
@@ -176,6 +177,9 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
     schema = engine.schema(source)
     name = source.describe()
     g.check_columns(schema, name)
+    targeted: Check | None = None
+    if spec.targeting is not None and spec.targeting.rule is not None:
+        source, targeted = _target(spec, g, source)
     adjustment: str | Sequence[str] = (
         spec.adjustment if isinstance(spec.adjustment, list) else spec.adjustment.value)
     att = spec.estimand.value == "att"
@@ -189,6 +193,8 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
         raise DataError(f"only {len(t)} row(s); the analysis needs more", source=name)
     binary_t = treatment_coding(t, spec.treatment, name)
     parts = _Parts()
+    if targeted is not None:
+        parts.checks.append(targeted)
     parts.checks.append(Check("identification", Status.PASS,
                               f"{ident.strategy.value}: {ident.formula} — {ident.explanation}"))
     parts.tables.append(_sets_table(ident))
@@ -248,6 +254,33 @@ def _run_analysis(spec: ObservationalSpec, source: Source, *, seed: int | None =
         tables=tuple(with_priority(t) for t in parts.tables), figures=tuple(parts.figures),
         findings=findings(spec, ident, parts.estimates, parts.extra),
     )
+
+
+def _target(spec: ObservationalSpec, g: CausalGraph, source: Source) -> tuple[Source, Check]:
+    """The targeted rows of the data (a filtered relation) and the ``targeting`` check.
+
+    A rule column that the graph draws downstream of the treatment is refused:
+    selecting rows on a consequence of the treatment biases the effect.
+    """
+    from causalkit.data.targeting import filter_source
+    from causalkit.errors import SpecError
+
+    assert spec.targeting is not None
+    rule = spec.targeting.tree
+    assert rule is not None
+    post = sorted(rule_columns(rule) & g.descendants(spec.treatment))
+    if post:
+        raise SpecError(f"the rule reads {post[0]!r}, which the graph draws downstream of "
+                        f"{spec.treatment!r}: selecting rows on a consequence of the treatment "
+                        "biases the effect", field="targeting",
+                        hint="target on pre-treatment columns (country, platform, cohort)")
+    filtered, kept, total = filter_source(source, rule)
+    excluded = total - kept
+    return filtered, Check(
+        "targeting", Status.PASS,
+        f"the rule {spec.targeting.rule} leaves out {excluded:,} of {total:,} rows; the "
+        f"estimates are for the targeted population ({kept:,} rows), not for all the data",
+        value=float(excluded))
 
 
 def _braces(names: Sequence[str]) -> str:

@@ -34,7 +34,8 @@ from causalkit.spec.limits import (
     MAX_THRESHOLD,
     grid_size_problem,
 )
-from causalkit.spec.observational import EstimatorName, RefuterName
+from causalkit.spec.observational import EstimatorName, RefuterName, refuse_rollout
+from causalkit.spec.targeting import Targeting
 from causalkit.spec.types import (
     Bool,
     FieldError,
@@ -211,6 +212,9 @@ class AhaSpec(StrictModel):
     events: DataSource | None = Field(None, description="event log: user, event, timestamp")
     users: DataSource | None = Field(None, description="users: user, signup time, covariates")
     columns: AhaColumns = Field(default_factory=AhaColumns)
+    targeting: Targeting | None = Field(
+        None, description="the cohort: a rule over users-table columns (docs/segments.md); "
+        "only the users it selects, and their events, are searched (a rule only: no rollout)")
     covariates: list[Text] = Field(
         default_factory=list, max_length=MAX_LIST,
         description="numeric signup covariates in the users table"
@@ -282,6 +286,7 @@ class AhaSpec(StrictModel):
             raise ValueError("data is the event log here; give users with signup times too")
         if self.events is not None and self.users is None:
             raise ValueError("events needs a users table with signup times")
+        refuse_rollout(self.targeting, "Aha users")
         for cond in self.check.conditions:
             if cond.window > self.retention.start_day:
                 raise ValueError(

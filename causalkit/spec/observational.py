@@ -17,7 +17,8 @@ from pydantic import Field, field_validator, model_validator
 
 from causalkit.spec.common import Analysis, DataSource, StrictModel
 from causalkit.spec.limits import MAX_LIST, MAX_SIMULATIONS
-from causalkit.spec.types import Bool, Float, Int, Text, unique_choices
+from causalkit.spec.targeting import Targeting, columns
+from causalkit.spec.types import Bool, FieldError, Float, Int, Text, unique_choices
 
 
 class Estimand(StrEnum):
@@ -108,6 +109,10 @@ class ObservationalSpec(StrictModel):
     treatment: Text = Field(min_length=1, description="treatment node and data column")
     outcome: Text = Field(min_length=1, description="outcome node and data column")
     estimand: Estimand = Field(Estimand.ATE, description="average effect on all or on the treated")
+    targeting: Targeting | None = Field(
+        None, description="the population: a rule over pre-treatment columns (docs/segments.md); "
+        "rows it leaves out are dropped before identification and estimation, and the effect "
+        "is the targeted population's (a rule only: no rollout)")
     estimators: list[EstimatorName] = Field(
         description="estimators to run",
         default_factory=lambda: [EstimatorName.AIPW, EstimatorName.IPW, EstimatorName.REGRESSION]
@@ -173,4 +178,31 @@ class ObservationalSpec(StrictModel):
     def _check(self) -> Self:
         if self.treatment == self.outcome:
             raise ValueError("treatment and outcome must differ")
+        refuse_rollout(self.targeting, "observational data")
+        tree = self.targeting.tree if self.targeting is not None else None
+        if tree is not None:
+            bad = sorted(columns(tree) & {self.treatment, self.outcome})
+            if bad:
+                role = "treatment" if bad[0] == self.treatment else "outcome"
+                raise FieldError(
+                    f"the rule reads {bad[0]!r}, the {role}: "
+                    "selecting rows on it biases the effect; target on pre-treatment columns "
+                    "(country, platform, signup cohort)", "targeting")
         return self
+
+
+def refuse_rollout(targeting: Targeting | None, what: str) -> None:
+    """Refuse a staged ``rollout`` on a kind whose units causalkit does not randomize.
+
+    Example:
+        >>> refuse_rollout(Targeting.model_validate({"rule": "age >= 7", "rollout": {
+        ...     "by": "country", "shares": {"KR": 0.1}}}), "observational data")
+        Traceback (most recent call last):
+        ...
+        causalkit.spec.types.FieldError: observational data are not randomized by causalkit: \
+a rollout share has nothing to enroll; give targeting as a rule only (the population filter)
+    """
+    if targeting is not None and targeting.rollout is not None:
+        raise FieldError(f"{what} are not randomized by causalkit: a rollout share has nothing "
+                         "to enroll; give targeting as a rule only (the population filter)",
+                         "targeting", "rollout")
