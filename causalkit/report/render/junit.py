@@ -290,7 +290,8 @@ def junit_xml(report: Report, *, decision_case: bool = False,
                              name=xml_text(label), time="0")
         outcome = estimate_outcome(e)
         if outcome == "failure" and report.decision_basis is None:
-            outcome = "pass"  # a kind without decision rules (aha, observational) rolls nothing back
+            # a kind without decision rules (aha, observational) rolls nothing back
+            outcome = "error" if is_error(e) else "pass"
         if not e.calibrated:
             ET.SubElement(ET.SubElement(case, "properties"), "property", name="calibrated",
                           value="false")
