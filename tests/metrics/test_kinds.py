@@ -119,10 +119,15 @@ def test_moments_added_over_two_partitions_give_the_same_outputs(name: str, seed
 
 
 @settings(max_examples=60, deadline=None)
-@given(p=st.floats(min_value=0.0, max_value=1.0), effect=st.floats(min_value=-1.0, max_value=1.0),
-       keep=st.floats(min_value=0.0, max_value=1.0))
+@given(p=st.sampled_from([0.0, 1.0]) | st.floats(min_value=1e-9, max_value=1 - 1e-9),
+       effect=st.floats(min_value=-1.0, max_value=1.0),
+       keep=st.just(0.0) | st.floats(min_value=1e-6, max_value=1.0))
 def test_planning_variance(p: float, effect: float, keep: float) -> None:
-    """A proportion plans with ``p' (1 - p')`` (CUPED share kept); the others with the variance."""
+    """A proportion plans with ``p' (1 - p')`` (CUPED share kept); the others with the variance.
+
+    Levels and kept shares are kept out of the subnormal range, where ``p (1 - p) keep``
+    underflows and the kept share cannot be recovered (a proportion of 1e-320 is no level).
+    """
     pt = min(max(p + effect, 0.0), 1.0)
     base = p * (1 - p)
     got = PROPORTION.planning_variance(p, base * keep, effect)
