@@ -60,11 +60,16 @@ def test_snippet_pages_are_found() -> None:
 @pytest.mark.parametrize("page", PAGES_WITH_CODE, ids=lambda p: str(p.relative_to(ROOT)))
 def test_python_snippets_run(page: Path, tmp_path: Path) -> None:
     blocks = [(str(page.relative_to(ROOT)), line, code) for line, code in snippets(page)]
-    # Run from a copy-free sandbox: the working folder is the repo root (snippets read
-    # designs/ and examples/), HOME and TMPDIR are private.
+    # Run from a copy-free sandbox: the working folder links the repo's designs/, examples/
+    # and docs/ (snippets read them) and keeps what snippets write out of the repo; HOME and
+    # TMPDIR are private.
+    work = tmp_path / "work"
+    work.mkdir()
+    for name in ("designs", "examples", "docs"):
+        (work / name).symlink_to(ROOT / name, target_is_directory=True)
     env = {"PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin", "HOME": str(tmp_path),
            "TMPDIR": str(tmp_path), "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps(blocks), cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps(blocks), cwd=work,
                           capture_output=True, text=True, env=env, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
 
