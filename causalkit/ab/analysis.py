@@ -56,14 +56,13 @@ from causalkit.ab.scan import Scan, duplicate_details, require_binary, scan
 from causalkit.ab.segments import segment_analysis
 from causalkit.ab.timeline import Timeline, timelines
 from causalkit.data import Source, get_engine, pick_source, quote_ident, quote_literal
-from causalkit.data.sql import dialect_of, to_spark
-from causalkit.data.targeting import check_types, where_sql
+from causalkit.data.targeting import check_types, where_source, where_sql
 from causalkit.errors import SpecError
 from causalkit.report import Check, Estimate, Experiment, Figure, Meta, Report, Status, Table
 from causalkit.report.assessment import contrast_text
 from causalkit.report.basis import PriorLook, decision_basis
 from causalkit.report.intervals import finish
-from causalkit.spec.common import Engine, Metric, Role, Sequential
+from causalkit.spec.common import Metric, Role, Sequential
 from causalkit.spec.segments import Segments
 from causalkit.spec.targeting import INELIGIBLE, NOT_ENROLLED
 from causalkit.stats.srm import srm_test
@@ -327,10 +326,7 @@ def apply_targeting(spec: ABSpec, source: Source) -> tuple[Source, list[Check]]:
     leaks = {str(r["a"]): int(r["n"]) for r in out if r["a"] in spec.variants}
     excluded = sum(int(r["n"]) for r in out)
     keep = f"{cond} AND ({arm} IS NULL OR {arm} NOT IN ({markers}))"
-    body = f"SELECT * FROM {engine.relation_sql(source)} WHERE {keep}"
-    filtered = Source(kind="sql", sql=to_spark(body) if dialect_of(engine) is Engine.SPARK
-                      else body, engine=source.engine, name=source.describe(),
-                      truth=source.truth, fingerprint_seed=source.fingerprint())
+    filtered = where_source(source, keep, fingerprint_seed=source.fingerprint())
     rollout = (f"; rollout shares by {spec.targeting.rollout.by} are applied by causalkit "
                "assign (its not_enrolled rows are left out)"
                if spec.targeting.rollout is not None else "")

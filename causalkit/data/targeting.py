@@ -293,13 +293,29 @@ def filter_source(source: Source, rule: Rule, *, what: str = "the data"
     cond = where_sql(rule)
     row = engine.query(source, f"SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN {cond} THEN 1 "
                                "ELSE 0 END), 0) AS kept FROM src").to_pylist()[0]
-    body = f"SELECT * FROM {engine.relation_sql(source)} WHERE {cond}"
-    filtered = Source(kind="sql", sql=to_spark(body) if dialect_of(engine) is Engine.SPARK
-                      else body, engine=source.engine, name=source.describe(),
-                      truth=source.truth,
-                      fingerprint_seed=f"{source.fingerprint()}|targeting {rule}",
-                      frame=source)  # unused by a sql source: keeps the parent's view alive
+    filtered = where_source(source, cond,
+                            fingerprint_seed=f"{source.fingerprint()}|targeting {rule}")
     return filtered, int(row["kept"]), int(row["n"])
 
 
-__all__ = ["check_types", "eligible", "filter_source", "kind_of_type", "to_sql", "where_sql"]
+def where_source(source: Source, condition: str, *, fingerprint_seed: str) -> Source:
+    """The rows of ``source`` where the portable SQL ``condition`` holds, as a new source read
+    by the same engine (re-spelled for Spark); the parent is kept alive with it.
+
+    Example:
+        >>> import pandas as pd
+        >>> src = Source.from_frame(pd.DataFrame({"a": [1, 2, 3]}))
+        >>> sub = where_source(src, '"a" >= 2', fingerprint_seed="x")
+        >>> get_engine(sub).query(sub, 'SELECT COUNT(*) AS "n" FROM src').to_pylist()
+        [{'n': 2}]
+    """
+    engine = get_engine(source)
+    body = f"SELECT * FROM {engine.relation_sql(source)} WHERE {condition}"
+    return Source(kind="sql", sql=to_spark(body) if dialect_of(engine) is Engine.SPARK
+                  else body, engine=source.engine, name=source.describe(),
+                  truth=source.truth, fingerprint_seed=fingerprint_seed,
+                  frame=source)  # unused by a sql source: keeps the parent's view alive
+
+
+__all__ = ["check_types", "eligible", "filter_source", "kind_of_type", "to_sql", "where_source",
+           "where_sql"]

@@ -208,16 +208,13 @@ def segment_srm(counts: Sequence[Sequence[float]], weights: Sequence[float]
         >>> segment_srm([[500, 500], [700, 300]], [0.5, 0.5]).round(6).tolist()
         [1.0, 0.0]
     """
-    from scipy import stats
+    from causalkit.stats.srm import srm_test
 
     c = np.asarray(counts, dtype=float)
-    w = np.asarray(weights, dtype=float)
-    w = w / w.sum()
     out = np.full(c.shape[0], np.nan)
     for i, row in enumerate(c):
-        total = row.sum()
-        if total > 0:
-            out[i] = stats.chisquare(row, total * w).pvalue
+        if row.sum() > 0:
+            out[i] = srm_test(row, weights).p_value
     return out
 
 
